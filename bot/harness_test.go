@@ -1,0 +1,267 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fraudnavi/fraudnavi/bot/line"
+	"github.com/fraudnavi/fraudnavi/bot/linefake"
+	"github.com/fraudnavi/fraudnavi/flows"
+	"github.com/fraudnavi/fraudnavi/storage"
+	"github.com/fraudnavi/fraudnavi/storage/storagetest"
+	"github.com/redis/go-redis/v9"
+)
+
+const testSecret = "8c570fa6dd201bb328f1c1eac23a96d8"
+
+// night is when the tests' users write: Tuesday 23:30 in Tokyo.
+var night = time.Date(2026, 11, 24, 23, 30, 0, 0, flows.Tokyo)
+
+// harness is a fraudnavi webhook on a Redis backend, replying to the strict
+// fake LINE API, with every log line captured.
+type harness struct {
+	t       *testing.T
+	fake    *linefake.Server
+	rdb     redis.UniversalClient
+	store   *storage.StateStore
+	proc    *Processor
+	handler http.Handler
+	logs    *syncBuffer
+	proxy   *cutProxy
+}
+
+type harnessOption func(*harness)
+
+// withProxy puts a TCP proxy between the bot and Redis that a test can cut,
+// to take Redis away without stopping a shared server.
+func withProxy() harnessOption { return func(h *harness) { h.proxy = &cutProxy{} } }
+
+func loadFlows(t testing.TB, dir string) *flows.Engine {
+	t.Helper()
+	var fsys = flows.Content()
+	if dir != "" {
+		fsys = os.DirFS(dir)
+	}
+	g, err := flows.Load(fsys)
+	if err != nil {
+		t.Fatalf("load flows: %v", err)
+	}
+	return flows.NewEngine(g)
+}
+
+func newHarness(t *testing.T, b storagetest.Backend, eng *flows.Engine, opts ...harnessOption) *harness {
+	t.Helper()
+	h := &harness{t: t, rdb: b.Client, logs: &syncBuffer{}}
+	for _, o := range opts {
+		o(h)
+	}
+	if h.proxy != nil {
+		h.rdb = h.proxy.client(t, b.Client)
+	}
+	h.fake = linefake.New()
+	t.Cleanup(h.fake.Close)
+	lc, err := line.NewClient(h.fake.Token(), h.fake.URL(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	m := NewMetrics()
+	lc.Observe = m.LINECall
+	h.store = storage.NewStateStore(h.rdb)
+	h.proc = &Processor{Engine: eng, Store: h.store, LINE: lc, Log: log, Metrics: m, Now: func() time.Time { return night }}
+	wh := &Webhook{Secret: testSecret, Processor: h.proc, Log: log, Metrics: m}
+	h.handler = NewServer("127.0.0.1:0", wh, func(ctx context.Context) error { return h.rdb.Ping(ctx).Err() }, m, log).Handler()
+	return h
+}
+
+// post sends a signed webhook with the events through the echo handler.
+func (h *harness) post(events ...linefake.Event) int {
+	h.t.Helper()
+	return h.postBody(linefake.Body("Ubot", events...), true)
+}
+
+func (h *harness) postBody(body []byte, sign bool) int {
+	h.t.Helper()
+	req := httptest.NewRequest(http.MethodPost, PathCallback, bytes.NewReader(body))
+	if sign {
+		req.Header.Set("x-line-signature", linefake.Sign(testSecret, body))
+	}
+	rec := httptest.NewRecorder()
+	h.handler.ServeHTTP(rec, req)
+	return rec.Code
+}
+
+// event builds an event whose reply token the fake will accept once.
+func (h *harness) text(user, text string) linefake.Event {
+	return linefake.TextEvent(user, text, linefake.ReplyTokenFrom(h.fake))
+}
+
+func (h *harness) follow(user string) linefake.Event {
+	return linefake.FollowEvent(user, linefake.ReplyTokenFrom(h.fake))
+}
+
+func (h *harness) postback(user, data string) linefake.Event {
+	return linefake.PostbackEvent(user, data, nil, linefake.ReplyTokenFrom(h.fake))
+}
+
+// state is the user's stored state, as the engine sees it.
+func (h *harness) state(user string) flows.State {
+	h.t.Helper()
+	rec, _, err := h.store.Load(context.Background(), user, "")
+	if err != nil {
+		h.t.Fatalf("load state: %v", err)
+	}
+	var st flows.State
+	if rec.State != nil {
+		if err := json.Unmarshal(rec.State, &st); err != nil {
+			h.t.Fatalf("decode state: %v", err)
+		}
+	}
+	st.Version = rec.Version
+	return st
+}
+
+// lastReply is the last reply the fake accepted for the token of ev.
+func (h *harness) replyTo(ev linefake.Event) []linefake.Reply {
+	return h.fake.RepliesFor(ev.ReplyToken)
+}
+
+// tap finds the quick reply labelled label in the last reply and returns its
+// postback event.
+func (h *harness) tap(user, label string) linefake.Event {
+	h.t.Helper()
+	rs := h.fake.Replies()
+	if len(rs) == 0 {
+		h.t.Fatal("no reply yet")
+	}
+	last := rs[len(rs)-1]
+	for _, m := range last.Messages {
+		if m.QuickReply == nil {
+			continue
+		}
+		for _, it := range m.QuickReply.Items {
+			if it.Action != nil && it.Action.Label == label {
+				return h.postback(user, it.Action.Data)
+			}
+		}
+	}
+	h.t.Fatalf("no quick reply %q in the last reply %v", label, last.Texts())
+	return linefake.Event{}
+}
+
+func (h *harness) noRejections() {
+	h.t.Helper()
+	if r := h.fake.Rejected(); len(r) > 0 {
+		h.t.Fatalf("the fake LINE API rejected requests: %v", r)
+	}
+}
+
+// syncBuffer collects log output from many goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// cutProxy forwards TCP to Redis until cut: then it refuses and drops every
+// connection, which is what a client sees when Redis dies.
+type cutProxy struct {
+	mu     sync.Mutex
+	cut    bool
+	conns  []net.Conn
+	target string
+}
+
+func (p *cutProxy) client(t *testing.T, rdb redis.UniversalClient) redis.UniversalClient {
+	t.Helper()
+	c, ok := rdb.(*redis.Client)
+	if !ok {
+		t.Skip("the cut proxy needs a single-node Redis")
+	}
+	p.target = c.Options().Addr
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			in, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			p.mu.Lock()
+			if p.cut {
+				p.mu.Unlock()
+				in.Close()
+				continue
+			}
+			out, err := net.Dial("tcp", p.target)
+			if err != nil {
+				p.mu.Unlock()
+				in.Close()
+				continue
+			}
+			p.conns = append(p.conns, in, out)
+			p.mu.Unlock()
+			go func() { io.Copy(out, in); out.Close() }()
+			go func() { io.Copy(in, out); in.Close() }()
+		}
+	}()
+	opt := *c.Options()
+	opt.Addr = ln.Addr().String()
+	opt.MaxRetries = 0
+	opt.DialTimeout = 500 * time.Millisecond
+	cl := redis.NewClient(&opt)
+	t.Cleanup(func() { cl.Close() })
+	return cl
+}
+
+// Cut takes Redis away; Restore brings it back.
+func (p *cutProxy) Cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cut = true
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+func (p *cutProxy) Restore() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cut = false
+}
+
+type flowsChange = flows.ReminderChange
+
+func (h *harness) postSigned(body []byte, sig string) int {
+	h.t.Helper()
+	req := httptest.NewRequest(http.MethodPost, PathCallback, bytes.NewReader(body))
+	req.Header.Set("x-line-signature", sig)
+	rec := httptest.NewRecorder()
+	h.handler.ServeHTTP(rec, req)
+	return rec.Code
+}

@@ -1,0 +1,114 @@
+package line
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/fraudnavi/fraudnavi/flows"
+	"github.com/line/line-bot-sdk-go/v8/linebot/messaging_api"
+)
+
+// DefaultEndpoint is LINE's Messaging API.
+const DefaultEndpoint = "https://api.line.me"
+
+// Client sends replies and pushes.
+type Client struct {
+	api *messaging_api.MessagingApiAPI
+	// Observe, when set, is told of every call (metrics).
+	Observe func(endpoint string, status int)
+}
+
+// NewClient returns a client for the API at endpoint. The HTTP client's
+// timeout bounds every call: the SDK takes no context, and its WithContext
+// option mutates a shared client.
+func NewClient(token, endpoint string, hc *http.Client) (*Client, error) {
+	if endpoint == "" {
+		endpoint = DefaultEndpoint
+	}
+	if hc == nil {
+		hc = &http.Client{Timeout: 10 * time.Second}
+	}
+	api, err := messaging_api.NewMessagingApiAPI(token,
+		messaging_api.WithEndpoint(endpoint),
+		messaging_api.WithHTTPClient(hc),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("line client: %w", err)
+	}
+	return &Client{api: api}, nil
+}
+
+// APIError is a non-2xx answer from LINE.
+type APIError struct {
+	Status    int
+	RequestID string // x-line-request-id, what LINE's support asks for
+	Message   string
+}
+
+func (e *APIError) Error() string {
+	return fmt.Sprintf("line api: status %d (request %s): %s", e.Status, e.RequestID, e.Message)
+}
+
+// Permanent reports whether retrying cannot help: a 4xx other than 429.
+func (e *APIError) Permanent() bool {
+	return e.Status >= 400 && e.Status < 500 && e.Status != http.StatusTooManyRequests
+}
+
+// MonthlyLimit reports whether the push quota of the month is used up.
+func (e *APIError) MonthlyLimit() bool {
+	return e.Status == http.StatusTooManyRequests && strings.Contains(e.Message, "monthly limit")
+}
+
+// ErrAlreadyAccepted is a push LINE already accepted under the same retry key
+// (409): the message was sent, and this attempt must count as success.
+var ErrAlreadyAccepted = errors.New("line api: retry key already accepted")
+
+// Reply answers an event with its reply token. It is never retried: a reply
+// token works once, and a retry after a lost answer could send twice.
+func (c *Client) Reply(token string, r flows.Reply) error {
+	res, _, err := c.api.ReplyMessageWithHttpInfo(&messaging_api.ReplyMessageRequest{
+		ReplyToken: token,
+		Messages:   Render(r),
+	})
+	return c.result("reply", res, err)
+}
+
+// Push sends a message outside a reply. retryKey (a UUID) makes a retry of
+// the same push safe: LINE answers 409 and does not send it again.
+func (c *Client) Push(to, retryKey string, r flows.Reply) error {
+	res, _, err := c.api.PushMessageWithHttpInfo(&messaging_api.PushMessageRequest{
+		To:       to,
+		Messages: Render(r),
+	}, retryKey)
+	err = c.result("push", res, err)
+	var ae *APIError
+	if errors.As(err, &ae) && ae.Status == http.StatusConflict {
+		return ErrAlreadyAccepted
+	}
+	return err
+}
+
+func (c *Client) result(endpoint string, res *http.Response, err error) error {
+	status := 0
+	if res != nil {
+		status = res.StatusCode
+		defer res.Body.Close()
+	}
+	if c.Observe != nil {
+		c.Observe(endpoint, status)
+	}
+	if err == nil {
+		return nil
+	}
+	if res == nil || res.StatusCode/100 == 2 {
+		return fmt.Errorf("line api %s: %w", endpoint, err)
+	}
+	msg := err.Error()
+	if i := strings.Index(msg, ", "); i >= 0 {
+		msg = msg[i+2:]
+	}
+	return &APIError{Status: res.StatusCode, RequestID: res.Header.Get("X-Line-Request-Id"), Message: msg}
+}

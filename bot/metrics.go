@@ -1,0 +1,93 @@
+package bot
+
+import (
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Metrics are fraudnavi's Prometheus metrics, on a private registry so
+// nothing global leaks in. No label ever holds a user id or text.
+type Metrics struct {
+	Registry  *prometheus.Registry
+	events    *prometheus.CounterVec
+	latency   prometheus.Histogram
+	conflicts prometheus.Counter
+	lineCalls *prometheus.CounterVec
+	Reminders *prometheus.CounterVec
+	QuotaHits prometheus.Counter
+}
+
+// NewMetrics registers every metric on a new registry.
+func NewMetrics() *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "fraudnavi_events_total",
+			Help: "LINE webhook events by type and result.",
+		}, []string{"type", "result"}),
+		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "fraudnavi_webhook_duration_seconds",
+			Help:    "Time to answer a webhook request.",
+			Buckets: []float64{.001, .002, .005, .01, .02, .05, .1, .2, .5, 1, 2, 5},
+		}),
+		conflicts: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "fraudnavi_state_conflicts_total",
+			Help: "State writes retried because another event of the same user won.",
+		}),
+		lineCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "fraudnavi_line_api_calls_total",
+			Help: "Calls to the LINE Messaging API by endpoint and HTTP status (0: no answer).",
+		}, []string{"endpoint", "status"}),
+		Reminders: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "fraudnavi_reminders_total",
+			Help: "Reminders by outcome: scheduled, cancelled, sent, stale, failed.",
+		}, []string{"result"}),
+		QuotaHits: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "fraudnavi_push_quota_exceeded_total",
+			Help: "Pushes refused because the channel's monthly message quota is used up.",
+		}),
+	}
+	m.Registry.MustRegister(m.events, m.latency, m.conflicts, m.lineCalls, m.Reminders, m.QuotaHits,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// The methods accept a nil *Metrics, so tests and tools may leave it out.
+
+func (m *Metrics) event(result string) { m.eventOf("", result) }
+
+func (m *Metrics) eventOf(typ, result string) {
+	if m != nil {
+		if typ == "" {
+			typ = "any"
+		}
+		m.events.WithLabelValues(typ, result).Inc()
+	}
+}
+
+func (m *Metrics) conflict() {
+	if m != nil {
+		m.conflicts.Inc()
+	}
+}
+
+func (m *Metrics) observeLatency(seconds float64) {
+	if m != nil {
+		m.latency.Observe(seconds)
+	}
+}
+
+// LINECall counts one call to LINE; pass it to line.Client.Observe.
+func (m *Metrics) LINECall(endpoint string, status int) {
+	if m != nil {
+		m.lineCalls.WithLabelValues(endpoint, strconv.Itoa(status)).Inc()
+	}
+}
+
+func (m *Metrics) reminder(result string) {
+	if m != nil {
+		m.Reminders.WithLabelValues(result).Inc()
+	}
+}

@@ -1,0 +1,234 @@
+// Package bot is the service around the conversation engine: the LINE
+// webhook, the per-event pipeline (apply → perform → clear the outbox),
+// reminder firing, health and metrics.
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/fraudnavi/fraudnavi/bot/line"
+	"github.com/fraudnavi/fraudnavi/flows"
+	"github.com/fraudnavi/fraudnavi/storage"
+)
+
+// Event is one LINE event of a 1:1 user, in the engine's terms.
+type Event struct {
+	ID         string // webhookEventId: what makes a redelivery recognisable
+	UserID     string
+	ReplyToken string
+	Input      flows.Input
+	Unfollow   bool
+}
+
+// Replier sends replies. *line.Client is one; tests may count calls.
+type Replier interface {
+	Reply(token string, r flows.Reply) error
+}
+
+// Scheduler adds and removes reminders. Both calls must be idempotent: an
+// outbox may be performed more than once after a crash.
+type Scheduler interface {
+	Schedule(ctx context.Context, userID string, c flows.ReminderChange) error
+	Cancel(ctx context.Context, userID string, c flows.ReminderChange) error
+}
+
+// Processor applies events to users' states exactly once and performs what
+// they cause.
+type Processor struct {
+	Engine    *flows.Engine
+	Store     *storage.StateStore
+	LINE      Replier
+	Scheduler Scheduler // nil: reminders are not scheduled
+	Log       *slog.Logger
+	Metrics   *Metrics
+	Now       func() time.Time
+}
+
+// outbox is what an applied event still has to do. It is stored with the
+// state in the same atomic write, so a crash before it is done is repaired
+// when LINE redelivers the event.
+type outbox struct {
+	ReplyToken string                 `json:"t,omitempty"`
+	Reply      flows.Reply            `json:"r"`
+	Reminders  []flows.ReminderChange `json:"m,omitempty"`
+	Delete     bool                   `json:"d,omitempty"`
+}
+
+// maxConflicts bounds retries when other events of the same user keep
+// winning the version race.
+const maxConflicts = 10
+
+// Handle applies one event. An error means the event may not have been
+// applied, and the webhook must answer non-2xx so LINE redelivers it;
+// errors.Is(err, storage.ErrUnavailable) tells Redis is down.
+func (p *Processor) Handle(ctx context.Context, ev Event) error {
+	if ev.Unfollow {
+		return p.forget(ctx, ev.UserID)
+	}
+	for range maxConflicts {
+		rec, seen, err := p.Store.Load(ctx, ev.UserID, ev.ID)
+		if err != nil {
+			return fmt.Errorf("load state: %w", err)
+		}
+		if seen {
+			// A redelivery: finish what the first delivery left undone, if anything.
+			p.Metrics.event("duplicate")
+			return p.perform(ctx, ev.UserID, rec.Version, rec.OutboxFor(ev.ID))
+		}
+		if rec.Outbox != nil {
+			// An earlier event crashed before finishing: finish it first, or
+			// this event's write would overwrite its reminders.
+			if err := p.perform(ctx, ev.UserID, rec.Version, rec.Outbox); err != nil {
+				return err
+			}
+		}
+		var st flows.State
+		if rec.State != nil {
+			if err := json.Unmarshal(rec.State, &st); err != nil {
+				// A state we cannot read must not trap the user: start afresh.
+				p.Log.Warn("unreadable state, starting over", "user", storage.UserKey(ev.UserID), "err", err)
+				st = flows.State{}
+			}
+		}
+		st.Version = rec.Version
+		res := p.Engine.Next(st, ev.Input, p.now())
+		ob := outbox{ReplyToken: ev.ReplyToken, Reply: res.Reply, Reminders: res.Reminders, Delete: res.Delete}
+		stateBytes, err := json.Marshal(res.State)
+		if err != nil {
+			return fmt.Errorf("encode state: %w", err)
+		}
+		obBytes, err := json.Marshal(ob)
+		if err != nil {
+			return fmt.Errorf("encode outbox: %w", err)
+		}
+		applied, err := p.Store.Apply(ctx, ev.UserID, ev.ID, rec.Version, stateBytes, obBytes)
+		switch {
+		case errors.Is(err, storage.ErrVersionConflict):
+			p.Metrics.conflict()
+			continue
+		case errors.Is(err, storage.ErrAlreadyApplied):
+			// The same event raced with itself; the winner performs it.
+			p.Metrics.event("duplicate")
+			return nil
+		case err != nil:
+			return fmt.Errorf("apply event: %w", err)
+		}
+		p.Metrics.event("applied")
+		return p.perform(ctx, ev.UserID, applied.Version, obBytes)
+	}
+	return fmt.Errorf("apply event: %w after %d attempts", storage.ErrVersionConflict, maxConflicts)
+}
+
+// perform does an outbox's work: reminders first (idempotent, so safe to
+// repeat), then it takes the outbox and sends the reply. Taking before
+// sending means two deliveries of one event never both reply; a crash right
+// between loses that one reply, which LINE's single-use token would have
+// refused to send twice anyway.
+func (p *Processor) perform(ctx context.Context, userID string, version int64, raw []byte) error {
+	if raw == nil {
+		return nil
+	}
+	var ob outbox
+	if err := json.Unmarshal(raw, &ob); err != nil {
+		p.Log.Error("unreadable outbox dropped", "user", storage.UserKey(userID), "err", err)
+		_, err := p.Store.ClearOutbox(ctx, userID, version)
+		return err
+	}
+	for _, c := range ob.Reminders {
+		if err := p.remind(ctx, userID, c); err != nil {
+			return err
+		}
+	}
+	took, err := p.Store.ClearOutbox(ctx, userID, version)
+	if err != nil {
+		return fmt.Errorf("clear outbox: %w", err)
+	}
+	if !took {
+		return nil
+	}
+	if ob.ReplyToken != "" && len(ob.Reply.Messages) > 0 {
+		if err := p.LINE.Reply(ob.ReplyToken, ob.Reply); err != nil {
+			p.logLINE("reply failed", userID, err)
+		}
+	}
+	if ob.Delete {
+		if err := p.Store.Delete(ctx, userID); err != nil {
+			return fmt.Errorf("delete user data: %w", err)
+		}
+	}
+	return nil
+}
+
+func (p *Processor) remind(ctx context.Context, userID string, c flows.ReminderChange) error {
+	if p.Scheduler == nil {
+		return nil
+	}
+	var err error
+	if c.Op == flows.ReminderSchedule {
+		err = p.Scheduler.Schedule(ctx, userID, c)
+	} else {
+		err = p.Scheduler.Cancel(ctx, userID, c)
+	}
+	if err != nil {
+		return fmt.Errorf("reminder %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// forget handles an unfollow: the user's reminders are cancelled, then
+// everything stored about them is deleted. Both are idempotent, so a
+// redelivered unfollow is harmless.
+func (p *Processor) forget(ctx context.Context, userID string) error {
+	rec, _, err := p.Store.Load(ctx, userID, "")
+	if err != nil {
+		return fmt.Errorf("load state: %w", err)
+	}
+	var st flows.State
+	if rec.State != nil {
+		_ = json.Unmarshal(rec.State, &st)
+	}
+	for _, r := range st.Reminders {
+		if err := p.remind(ctx, userID, flows.ReminderChange{Op: flows.ReminderCancel, ID: r.ID, Due: r.Due}); err != nil {
+			return err
+		}
+	}
+	if err := p.Store.Delete(ctx, userID); err != nil {
+		return fmt.Errorf("delete user data: %w", err)
+	}
+	p.Metrics.event("forgotten")
+	return nil
+}
+
+// ReplyOnly answers without touching any state (a group or room).
+func (p *Processor) ReplyOnly(token, text string) {
+	if token == "" {
+		return
+	}
+	if err := p.LINE.Reply(token, flows.Reply{Messages: []flows.Message{{Text: text}}}); err != nil {
+		p.logLINE("reply failed", "", err)
+	}
+}
+
+func (p *Processor) logLINE(msg, userID string, err error) {
+	attrs := []any{"err", err}
+	if userID != "" {
+		attrs = append(attrs, "user", storage.UserKey(userID))
+	}
+	var ae *line.APIError
+	if errors.As(err, &ae) {
+		attrs = append(attrs, "status", ae.Status, "line_request_id", ae.RequestID)
+	}
+	p.Log.Error(msg, attrs...)
+}
+
+func (p *Processor) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
+}

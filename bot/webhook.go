@@ -1,0 +1,190 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/fraudnavi/fraudnavi/flows"
+	"github.com/fraudnavi/fraudnavi/storage"
+	"github.com/line/line-bot-sdk-go/v8/linebot/webhook"
+)
+
+// MaxBody is the largest webhook body accepted. LINE's are far smaller; a
+// larger one is not from LINE.
+const MaxBody = 1 << 20
+
+// maxParallelUsers bounds how many users of one webhook are handled at once.
+const maxParallelUsers = 8
+
+// Webhook receives LINE's webhook requests. It is a plain http.Handler, so
+// the HTTP framework around it stays a detail of Server.
+type Webhook struct {
+	Secret    string
+	Processor *Processor
+	Log       *slog.Logger
+	Metrics   *Metrics
+}
+
+func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	defer func() { h.Metrics.observeLatency(time.Since(start).Seconds()) }()
+
+	r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
+	// ParseRequest checks the signature on the raw bytes before decoding.
+	cb, err := webhook.ParseRequest(h.Secret, r)
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		h.Metrics.eventOf("request", "too_large")
+		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+		return
+	case errors.Is(err, webhook.ErrInvalidSignature):
+		h.Metrics.eventOf("request", "bad_signature")
+		h.Log.Warn("webhook with a bad or missing signature")
+		http.Error(w, "invalid signature", http.StatusBadRequest)
+		return
+	case err != nil:
+		// The SDK's error quotes the body: never log it.
+		h.Metrics.eventOf("request", "malformed")
+		h.Log.Warn("malformed webhook body")
+		http.Error(w, "malformed body", http.StatusBadRequest)
+		return
+	}
+
+	if err := h.handle(r.Context(), cb.Events); err != nil {
+		if errors.Is(err, storage.ErrUnavailable) {
+			h.Log.Error("redis unavailable: asking LINE to redeliver", "err", err)
+			http.Error(w, "storage unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		h.Log.Error("webhook failed: asking LINE to redeliver", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write([]byte("{}"))
+}
+
+// handle processes the events of one webhook: each user's in order, users in
+// parallel. It returns the first error, after every user has been tried.
+func (h *Webhook) handle(ctx context.Context, events []webhook.EventInterface) error {
+	var order []string
+	byUser := map[string][]Event{}
+	for _, raw := range events {
+		ev, ok := h.convert(raw)
+		if !ok {
+			continue
+		}
+		if _, seen := byUser[ev.UserID]; !seen {
+			order = append(order, ev.UserID)
+		}
+		byUser[ev.UserID] = append(byUser[ev.UserID], ev)
+	}
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+		sem      = make(chan struct{}, maxParallelUsers)
+	)
+	for _, u := range order {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(evs []Event) {
+			defer func() { <-sem; wg.Done() }()
+			for _, ev := range evs {
+				if err := h.Processor.Handle(ctx, ev); err != nil {
+					mu.Lock()
+					if firstErr == nil || errors.Is(err, storage.ErrUnavailable) {
+						firstErr = err
+					}
+					mu.Unlock()
+					// Later events of this user wait for the redelivery, in order.
+					return
+				}
+			}
+		}(byUser[u])
+	}
+	wg.Wait()
+	return firstErr
+}
+
+// convert turns a LINE event into ours. Events that need no state (standby
+// mode, groups, types we do not handle) are answered or ignored here.
+func (h *Webhook) convert(raw webhook.EventInterface) (Event, bool) {
+	var (
+		ev   Event
+		typ  string
+		src  webhook.SourceInterface
+		mode webhook.EventMode
+	)
+	switch e := raw.(type) {
+	case webhook.MessageEvent:
+		typ, src, mode = "message", e.Source, e.Mode
+		ev = Event{ID: e.WebhookEventId, ReplyToken: e.ReplyToken, Input: flows.Input{Kind: flows.InputOther}}
+		if t, ok := e.Message.(webhook.TextMessageContent); ok {
+			ev.Input = flows.Input{Kind: flows.InputText, Text: t.Text}
+		}
+	case webhook.PostbackEvent:
+		typ, src, mode = "postback", e.Source, e.Mode
+		ev = Event{ID: e.WebhookEventId, ReplyToken: e.ReplyToken, Input: postbackInput(e.Postback)}
+	case webhook.FollowEvent:
+		typ, src, mode = "follow", e.Source, e.Mode
+		ev = Event{ID: e.WebhookEventId, ReplyToken: e.ReplyToken, Input: flows.Input{Kind: flows.InputFollow}}
+	case webhook.UnfollowEvent:
+		typ, src, mode = "unfollow", e.Source, e.Mode
+		ev = Event{ID: e.WebhookEventId, Unfollow: true}
+	case webhook.JoinEvent:
+		// Added to a group or room: say once that the bot works 1:1.
+		if e.Mode != webhook.EventMode_STANDBY {
+			h.Processor.ReplyOnly(e.ReplyToken, h.Processor.Engine.Graph().Texts.Group)
+		}
+		h.Metrics.eventOf("join", "group")
+		return Event{}, false
+	default:
+		h.Metrics.eventOf("other", "ignored")
+		return Event{}, false
+	}
+	if mode == webhook.EventMode_STANDBY {
+		// Another channel owns the chat: LINE forbids replying.
+		h.Metrics.eventOf(typ, "standby")
+		return Event{}, false
+	}
+	switch s := src.(type) {
+	case webhook.UserSource:
+		ev.UserID = s.UserId
+	case *webhook.UserSource:
+		ev.UserID = s.UserId
+	default:
+		if typ == "message" || typ == "postback" {
+			h.Processor.ReplyOnly(ev.ReplyToken, h.Processor.Engine.Graph().Texts.Group)
+		}
+		h.Metrics.eventOf(typ, "group")
+		return Event{}, false
+	}
+	if ev.UserID == "" || ev.ID == "" {
+		h.Metrics.eventOf(typ, "ignored")
+		return Event{}, false
+	}
+	h.Metrics.eventOf(typ, "received")
+	return ev, true
+}
+
+// postbackInput reads a tap. A date-time picker's value carries no zone:
+// LINE means Japan time.
+func postbackInput(p *webhook.PostbackContent) flows.Input {
+	in := flows.Input{Kind: flows.InputPostback}
+	if p == nil {
+		return in
+	}
+	in.Data = p.Data
+	if v, ok := p.Params["datetime"]; ok {
+		if t, err := time.ParseInLocation("2006-01-02T15:04", v, flows.Tokyo); err == nil {
+			in.Time = t
+		}
+	}
+	return in
+}

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strings"
+)
+
+// config is what `fraudnavi serve` reads from the environment.
+type config struct {
+	ChannelSecret string
+	AccessToken   string
+	APIEndpoint   string
+	RedisURL      string
+	Addr          string
+	LogLevel      slog.Level
+	// Roles: the webhook and the reminder worker, together by default.
+	Webhook bool
+	Worker  bool
+}
+
+// envVars are every variable the code reads, documented in the README and
+// deploy/.env.example (a test keeps the three in step).
+var envVars = []string{
+	"LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN", "LINE_API_ENDPOINT",
+	"REDIS_URL", "ADDR", "LOG_LEVEL", "FRAUDNAVI_ROLE", "FLOWS_DIR",
+}
+
+// loadConfig reads the environment and reports every problem at once, so an
+// operator fixes them in one go. Secrets never appear in the errors.
+func loadConfig(getenv func(string) string) (config, error) {
+	c := config{
+		ChannelSecret: getenv("LINE_CHANNEL_SECRET"),
+		AccessToken:   getenv("LINE_CHANNEL_ACCESS_TOKEN"),
+		APIEndpoint:   getenv("LINE_API_ENDPOINT"),
+		RedisURL:      getenv("REDIS_URL"),
+		Addr:          getenv("ADDR"),
+	}
+	var errs []error
+	if c.ChannelSecret == "" {
+		errs = append(errs, errors.New("LINE_CHANNEL_SECRET is not set (Messaging API channel → Basic settings → Channel secret)"))
+	}
+	if c.AccessToken == "" {
+		errs = append(errs, errors.New("LINE_CHANNEL_ACCESS_TOKEN is not set (Messaging API tab → Channel access token)"))
+	}
+	if c.APIEndpoint != "" {
+		if u, err := url.Parse(c.APIEndpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("LINE_API_ENDPOINT %q is not an http(s) URL", redactURL(c.APIEndpoint)))
+		}
+	}
+	if c.RedisURL != "" {
+		if u, err := url.Parse(c.RedisURL); err != nil || u.Scheme == "" {
+			errs = append(errs, fmt.Errorf("REDIS_URL %q is not a URL", redactURL(c.RedisURL)))
+		}
+	}
+	if c.Addr == "" {
+		c.Addr = ":8080"
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("ADDR %q is not host:port", c.Addr))
+	}
+	if lv := getenv("LOG_LEVEL"); lv != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(lv)); err != nil {
+			errs = append(errs, fmt.Errorf("LOG_LEVEL %q is not debug, info, warn or error", lv))
+		}
+	}
+	switch role := strings.ToLower(getenv("FRAUDNAVI_ROLE")); role {
+	case "", "all":
+		c.Webhook, c.Worker = true, true
+	case "webhook":
+		c.Webhook = true
+	case "worker":
+		c.Worker = true
+	default:
+		errs = append(errs, fmt.Errorf("FRAUDNAVI_ROLE %q is not all, webhook or worker", role))
+	}
+	return c, errors.Join(errs...)
+}
+
+// redactURL hides a password in a URL.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable)"
+	}
+	return u.Redacted()
+}
+
+// splitAddr turns a listen address into one to dial: ":8080" is this host.
+func splitAddr(addr string) (host, port string, err error) {
+	host, port, err = net.SplitHostPort(addr)
+	if err != nil {
+		return "", "", fmt.Errorf("ADDR %q: %w", addr, err)
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return host, port, nil
+}

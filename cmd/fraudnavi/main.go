@@ -1,0 +1,147 @@
+// Command fraudnavi is the LINE bot that walks a fraud victim through what to
+// do, and the tools around it.
+//
+//	fraudnavi chat [--now 2026-11-24T23:30]   talk to the bot in a terminal
+//	fraudnavi serve                            run the LINE webhook and the reminder worker
+//	fraudnavi flows check [DIR]                validate the flow files
+//	fraudnavi flows graph [DIR]                print the flow graph as Mermaid
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/fraudnavi/fraudnavi/bot/terminal"
+	"github.com/fraudnavi/fraudnavi/flows"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, errUsage) {
+			fmt.Fprintln(os.Stderr, "fraudnavi:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+var errUsage = errors.New("usage")
+
+const usage = `usage:
+  fraudnavi chat [--now 2026-11-24T23:30]
+  fraudnavi serve
+  fraudnavi flows check [DIR]
+  fraudnavi flows graph [DIR]
+`
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	switch args[0] {
+	case "chat":
+		return runChat(args[1:], getenv, stdin, stdout, stderr)
+	case "flows":
+		return runFlows(args[1:], getenv, stdout, stderr)
+	case "serve":
+		return runServe(ctx, args[1:], getenv, stdout, stderr)
+	case "healthcheck":
+		return runHealthcheck(ctx, getenv)
+	}
+	fmt.Fprint(stderr, usage)
+	return errUsage
+}
+
+// flowFiles is FLOWS_DIR when set (content editors try changes without a
+// rebuild), otherwise the files built into the binary.
+func flowFiles(dir string, getenv func(string) string) fs.FS {
+	if dir == "" {
+		dir = getenv("FLOWS_DIR")
+	}
+	if dir == "" {
+		return flows.Content()
+	}
+	return os.DirFS(dir)
+}
+
+func loadEngine(dir string, getenv func(string) string) (*flows.Engine, error) {
+	g, err := flows.Load(flowFiles(dir, getenv))
+	if err != nil {
+		return nil, fmt.Errorf("load flows: %w", err)
+	}
+	return flows.NewEngine(g), nil
+}
+
+func runChat(args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fl := flag.NewFlagSet("chat", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	nowFlag := fl.String("now", "", "fix the clock, Asia/Tokyo (2026-11-24T23:30)")
+	if err := fl.Parse(args); err != nil {
+		return errUsage
+	}
+	eng, err := loadEngine("", getenv)
+	if err != nil {
+		return err
+	}
+	now := time.Now
+	if *nowFlag != "" {
+		t, err := time.ParseInLocation("2006-01-02T15:04", *nowFlag, flows.Tokyo)
+		if err != nil {
+			return fmt.Errorf("--now %q: want 2026-11-24T23:30", *nowFlag)
+		}
+		now = func() time.Time { return t }
+	}
+	c := &terminal.Chat{Engine: eng, Now: now, In: stdin, Out: stdout, Echo: !isTerminal(stdin)}
+	return c.Run()
+}
+
+func runFlows(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || len(args) > 2 || (args[0] != "check" && args[0] != "graph") {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	dir := ""
+	if len(args) == 2 {
+		dir = args[1]
+	}
+	g, err := flows.Load(flowFiles(dir, getenv))
+	var verr *flows.ValidationError
+	if errors.As(err, &verr) {
+		for _, p := range verr.Problems {
+			fmt.Fprintln(stderr, p)
+		}
+		return fmt.Errorf("flows check: %d problem(s)", len(verr.Problems))
+	}
+	if err != nil {
+		return err
+	}
+	if args[0] == "graph" {
+		return g.Mermaid(stdout)
+	}
+	steps := 0
+	for _, f := range g.Flows {
+		steps += len(f.Steps)
+	}
+	fmt.Fprintf(stdout, "ok: %d flows, %d steps, %d contacts\n", len(g.Flows), steps, len(g.Contacts))
+	return nil
+}
+
+// isTerminal reports whether r is an interactive terminal.
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

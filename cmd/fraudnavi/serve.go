@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/fraudnavi/fraudnavi/bot"
+	"github.com/fraudnavi/fraudnavi/bot/line"
+	"github.com/fraudnavi/fraudnavi/storage"
+	"github.com/redis/go-redis/v9"
+)
+
+// drainDelay gives the load balancer time to see /readyz fail before the
+// listener closes; with the rest it fits Kubernetes' 30 s grace period.
+const drainDelay = 3 * time.Second
+
+// runServe wires the components, runs them until ctx ends, and shuts them
+// down in reverse order: not ready → drain → stop echo → stop the worker →
+// close Redis.
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+
+	eng, err := loadEngine("", getenv)
+	if err != nil {
+		return err
+	}
+
+	var rdb redis.UniversalClient
+	if cfg.RedisURL == "" {
+		emb, err := storage.StartEmbedded()
+		if err != nil {
+			return fmt.Errorf("start embedded redis: %w", err)
+		}
+		defer emb.Close()
+		log.Warn("REDIS_URL is not set: using an in-process Redis; nothing survives a restart")
+		rdb = emb.Client()
+	} else {
+		rdb, err = storage.Open(ctx, cfg.RedisURL)
+		if err != nil {
+			return err
+		}
+		defer rdb.Close()
+	}
+
+	metrics := bot.NewMetrics()
+	lc, err := line.NewClient(cfg.AccessToken, cfg.APIEndpoint, &http.Client{Timeout: 10 * time.Second})
+	if err != nil {
+		return err
+	}
+	lc.Observe = metrics.LINECall
+	store := storage.NewStateStore(rdb)
+	proc := &bot.Processor{
+		Engine:  eng,
+		Store:   store,
+		LINE:    lc,
+		Log:     log,
+		Metrics: metrics,
+	}
+	stopReminders, err := startReminders(cfg, rdb, proc, lc)
+	if err != nil {
+		return err
+	}
+
+	var srv *bot.Server
+	if cfg.Webhook {
+		wh := &bot.Webhook{Secret: cfg.ChannelSecret, Processor: proc, Log: log, Metrics: metrics}
+		ready := func(ctx context.Context) error { return rdb.Ping(ctx).Err() }
+		srv = bot.NewServer(cfg.Addr, wh, ready, metrics, log)
+		if err := srv.Start(); err != nil {
+			return err
+		}
+		log.Info("listening", "addr", srv.Addr())
+		fmt.Fprintf(stdout, "fraudnavi listening on %s\n", srv.Addr())
+	} else {
+		// A worker-only replica still answers health and metrics.
+		srv = bot.NewServer(cfg.Addr, http.NotFoundHandler(), func(ctx context.Context) error { return rdb.Ping(ctx).Err() }, metrics, log)
+		if err := srv.Start(); err != nil {
+			return err
+		}
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case runErr = <-srv.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx, drainDelay); err != nil {
+		log.Error("http shutdown", "err", err)
+	}
+	stopReminders()
+	return runErr
+}
+
+// runHealthcheck asks a running server's /healthz: the container image has
+// no shell or curl, so the binary checks itself.
+func runHealthcheck(ctx context.Context, getenv func(string) string) error {
+	addr := getenv("ADDR")
+	if addr == "" {
+		addr = ":8080"
+	}
+	host, port, err := splitAddr(addr)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+host+":"+port+bot.PathHealthz, nil)
+	if err != nil {
+		return err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: status %d", res.StatusCode)
+	}
+	return nil
+}

@@ -1,0 +1,410 @@
+package flows
+
+import (
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// maxHistory bounds 戻る: enough for any flow, small enough for Redis.
+const maxHistory = 30
+
+// Engine moves users through a Graph. It is pure: Next depends only on its
+// arguments, so it can be replayed, tested exhaustively and run anywhere.
+type Engine struct {
+	g        *Graph
+	commands []matchTarget // global commands, normalised once
+	choices  map[string][]matchTarget
+	accept   matchTarget // typing the accept label of a reminder offer
+}
+
+// NewEngine prepares g for matching.
+func NewEngine(g *Graph) *Engine {
+	e := &Engine{g: g, choices: map[string][]matchTarget{}}
+	e.accept = newTarget(g.Texts.ReminderAccept, nil, "", -1)
+	for _, c := range g.Commands {
+		e.commands = append(e.commands, newTarget(c.Label, c.Match, c.ID, -1))
+	}
+	for id, st := range g.Steps {
+		for i, c := range st.Choices {
+			e.choices[id] = append(e.choices[id], newTarget(c.Label, c.Match, "", i))
+		}
+	}
+	return e
+}
+
+// Graph returns the flows the engine runs.
+func (e *Engine) Graph() *Graph { return e.g }
+
+// Postback data keys. The step and version let a tap on an old message be
+// recognised; they are ours, at most 300 bytes (LINE's limit).
+const (
+	keyStep     = "s"
+	keyVersion  = "v"
+	keyChoice   = "c"
+	keyCommand  = "g"
+	keyReminder = "r" // accept (a) or pick a time (p) for the step's offer
+	keyCancel   = "x" // cancel one reminder, or "*" for all
+	keyJump     = "j" // a choice of a reminder's step, from a pushed reminder
+)
+
+// Internal commands carried by postbacks only.
+const (
+	cmdResume    = "resume"
+	cmdDeleteYes = "delete_yes"
+	cmdDeleteNo  = "delete_no"
+)
+
+// turn is one call of Next in progress.
+type turn struct {
+	e   *Engine
+	now time.Time
+	st  State
+	res Result
+	// notes go before the step's own messages (a warning, an acknowledgement).
+	notes []Message
+}
+
+// Next applies one input to a state and returns the new state, the reply and
+// the reminder changes. The input state is not modified.
+func (e *Engine) Next(st State, in Input, now time.Time) Result {
+	t := &turn{e: e, now: now, st: st.clone()}
+	t.st.Version = st.Version + 1
+	t.pruneReminders()
+	if t.st.Step == "" || e.g.Steps[t.st.Step] == nil {
+		// A new user, or a step removed by a flow update: start over gently.
+		t.st.Step, t.st.Flow, t.st.History = e.g.Start, e.g.FlowOf(e.g.Start).ID, nil
+	}
+	switch in.Kind {
+	case InputFollow:
+		t.follow(st.Step != "")
+	case InputPostback:
+		t.postback(in)
+	case InputText:
+		t.text(in.Text)
+	default:
+		t.note(e.g.Texts.Other)
+		t.quickOnly()
+	}
+	return t.finish()
+}
+
+func (t *turn) follow(returning bool) {
+	g := t.e.g
+	if returning && t.st.Step != g.Start {
+		t.note(g.Texts.Resume)
+		t.res.Reply.QuickReplies = []QuickReply{
+			t.quick(g.Texts.ResumeLabel, url.Values{keyCommand: {cmdResume}}),
+			t.quick(g.Texts.RestartLabel, url.Values{keyCommand: {CmdMenu}}),
+		}
+		return
+	}
+	t.note(g.Texts.Welcome)
+	t.enter(g.Start, false)
+}
+
+func (t *turn) postback(in Input) {
+	q, err := url.ParseQuery(in.Data)
+	if err != nil {
+		t.stale()
+		return
+	}
+	if cmd := q.Get(keyCommand); cmd != "" {
+		t.command(cmd)
+		return
+	}
+	if id := q.Get(keyCancel); id != "" {
+		t.cancelReminder(id)
+		return
+	}
+	if id := q.Get(keyJump); id != "" {
+		def := t.e.g.Reminders[id]
+		i, err := strconv.Atoi(q.Get(keyChoice))
+		if def == nil || err != nil || i < 0 || i >= len(t.e.g.Steps[def.Step].Choices) {
+			t.stale()
+			return
+		}
+		t.st.Step = def.Step
+		t.choose(i)
+		return
+	}
+	v, err := strconv.ParseInt(q.Get(keyVersion), 10, 64)
+	if q.Get(keyStep) != t.st.Step || err != nil || v > t.st.Version-1 || v < 0 {
+		// A tap on an old message, or forged data: show where the user is.
+		t.stale()
+		return
+	}
+	switch q.Get(keyReminder) {
+	case "a":
+		t.acceptReminder(time.Time{})
+		return
+	case "p":
+		t.acceptReminder(in.Time)
+		return
+	}
+	i, err := strconv.Atoi(q.Get(keyChoice))
+	if err != nil || i < 0 || i >= len(t.step().Choices) {
+		t.stale()
+		return
+	}
+	t.choose(i)
+}
+
+func (t *turn) stale() {
+	t.note(t.e.g.Texts.Stale)
+	t.present(t.st.Step)
+}
+
+func (t *turn) text(s string) {
+	g := t.e.g
+	if warn := t.e.sensitive(s); warn != "" {
+		t.note(warn)
+		t.quickOnly()
+		return
+	}
+	if c := g.mentionedDiscontinued(s); c != nil {
+		t.note(fill(g.Texts.Discontinued, "name", c.Name, "instead", c.Instead))
+		t.quickOnly()
+		return
+	}
+	n := Normalize(s)
+	if t.st.Confirm == CmdDelete {
+		switch t.e.matchConfirm(n) {
+		case cmdDeleteYes:
+			t.command(cmdDeleteYes)
+			return
+		case cmdDeleteNo:
+			t.command(cmdDeleteNo)
+			return
+		}
+	}
+	if def := g.Reminders[t.step().Offer]; def != nil && !t.hasReminder(def.ID) && t.e.accept.best(n) >= 100 {
+		t.acceptReminder(time.Time{})
+		return
+	}
+	cmd, choice := t.e.match(n, t.st.Step)
+	switch {
+	case choice >= 0:
+		t.choose(choice)
+	case cmd != "":
+		t.command(cmd)
+	default:
+		t.note(g.Texts.Unmatched)
+		t.quickOnly()
+	}
+}
+
+// choose follows choice i of the current step.
+func (t *turn) choose(i int) {
+	c := t.step().Choices[i]
+	for k, v := range c.Set {
+		if t.st.Answers == nil {
+			t.st.Answers = map[string]string{}
+		}
+		t.st.Answers[k] = v
+	}
+	t.st.Confirm = ""
+	t.enter(c.Next, true)
+}
+
+// enter moves to a step, applies what reaching it means and presents it.
+func (t *turn) enter(id string, remember bool) {
+	if remember && id != t.st.Step {
+		t.st.History = append(t.st.History, t.st.Step)
+		if len(t.st.History) > maxHistory {
+			t.st.History = t.st.History[len(t.st.History)-maxHistory:]
+		}
+	}
+	if id == t.e.g.Start {
+		t.st.History = nil
+	}
+	t.st.Step = id
+	t.st.Flow = t.e.g.FlowOf(id).ID
+	st := t.e.g.Steps[id]
+	for _, item := range st.Completes {
+		if !slices.Contains(t.st.Done, item) {
+			t.st.Done = append(t.st.Done, item)
+		}
+	}
+	for _, r := range st.Cancel {
+		t.dropReminder(r)
+	}
+	t.present(id)
+}
+
+// present sends a step: its texts with buttons on the last, the summary and
+// the reminder offer when it has them, and its choices as quick replies.
+func (t *turn) present(id string) {
+	g := t.e.g
+	st := g.Steps[id]
+	for i, s := range st.Text {
+		m := Message{Text: s}
+		if i == len(st.Text)-1 {
+			m.Buttons = t.buttons(st.Actions)
+		}
+		t.res.Reply.Messages = append(t.res.Reply.Messages, m)
+	}
+	if st.Summary {
+		t.res.Reply.Messages = append(t.res.Reply.Messages, Message{Text: t.progressText() + "\n\n" + t.contactsText()})
+	}
+	var offer []QuickReply
+	if def := g.Reminders[st.Offer]; def != nil && !t.hasReminder(def.ID) {
+		due := g.Due(def, t.now)
+		t.res.Reply.Messages = append(t.res.Reply.Messages, Message{
+			Text: fill(g.Texts.ReminderOffer, "title", def.Title, "when", g.FormatWhen(due)),
+		})
+		offer = append(offer,
+			t.quick(g.Texts.ReminderAccept, t.stepData(url.Values{keyReminder: {"a"}})),
+			t.timePicker(g.Texts.ReminderPick, t.stepData(url.Values{keyReminder: {"p"}}), due),
+		)
+	}
+	t.res.Reply.QuickReplies = append(offer, t.stepQuickReplies()...)
+}
+
+// quickOnly re-offers the current step's buttons without repeating it.
+func (t *turn) quickOnly() {
+	st := t.step()
+	var offer []QuickReply
+	if def := t.e.g.Reminders[st.Offer]; def != nil && !t.hasReminder(def.ID) {
+		offer = append(offer,
+			t.quick(t.e.g.Texts.ReminderAccept, t.stepData(url.Values{keyReminder: {"a"}})),
+			t.timePicker(t.e.g.Texts.ReminderPick, t.stepData(url.Values{keyReminder: {"p"}}), t.e.g.Due(def, t.now)),
+		)
+	}
+	t.res.Reply.QuickReplies = append(offer, t.stepQuickReplies()...)
+}
+
+// stepQuickReplies are the current step's choices, then 戻る and メニュー
+// while there is room, so a lost user is always one tap from a way out.
+func (t *turn) stepQuickReplies() []QuickReply {
+	g := t.e.g
+	st := t.step()
+	var qs []QuickReply
+	for i, c := range st.Choices {
+		qs = append(qs, t.quick(c.Label, t.stepData(url.Values{keyChoice: {strconv.Itoa(i)}})))
+	}
+	if len(t.st.History) > 0 && len(qs) < maxQuickReplies-2 {
+		qs = append(qs, t.quick(g.commandLabel(CmdBack), url.Values{keyCommand: {CmdBack}}))
+	}
+	if t.st.Step != g.Start && len(qs) < maxQuickReplies-2 && !st.leadsTo(g.Start) {
+		qs = append(qs, t.quick(g.commandLabel(CmdMenu), url.Values{keyCommand: {CmdMenu}}))
+	}
+	return qs
+}
+
+func (s *Step) leadsTo(id string) bool {
+	for _, c := range s.Choices {
+		if c.Next == id {
+			return true
+		}
+	}
+	return false
+}
+
+func (t *turn) step() *Step { return t.e.g.Steps[t.st.Step] }
+
+// stepData is postback data bound to the current step and version.
+func (t *turn) stepData(v url.Values) url.Values {
+	v.Set(keyStep, t.st.Step)
+	v.Set(keyVersion, strconv.FormatInt(t.st.Version, 10))
+	return v
+}
+
+func (t *turn) quick(label string, data url.Values) QuickReply {
+	return QuickReply{Kind: QuickPostback, Label: label, Data: data.Encode(), DisplayText: label}
+}
+
+func (t *turn) timePicker(label string, data url.Values, initial time.Time) QuickReply {
+	const layout = "2006-01-02T15:04"
+	now := t.now.In(Tokyo)
+	return QuickReply{
+		Kind:    QuickTimePicker,
+		Label:   label,
+		Data:    data.Encode(),
+		Initial: initial.In(Tokyo).Format(layout),
+		Min:     now.Format(layout),
+		Max:     now.AddDate(0, 0, 60).Format(layout),
+	}
+}
+
+func (t *turn) buttons(actions []Action) []Button {
+	var bs []Button
+	for _, a := range actions {
+		switch {
+		case a.Call != "":
+			c := t.e.g.Contacts[a.Call]
+			bs = append(bs, Button{Kind: ButtonCall, Label: c.Name, Value: c.Value})
+		case a.Link != "":
+			c := t.e.g.Contacts[a.Link]
+			bs = append(bs, Button{Kind: ButtonLink, Label: c.Name, Value: c.Value})
+		case a.Copy != nil:
+			bs = append(bs, Button{Kind: ButtonCopy, Label: a.Copy.Label, Value: a.Copy.Text})
+		}
+	}
+	return bs
+}
+
+func (t *turn) note(s string) { t.notes = append(t.notes, Message{Text: s}) }
+
+func (t *turn) finish() Result {
+	t.res.Reply.Messages = append(t.notes, t.res.Reply.Messages...)
+	if len(t.res.Reply.Messages) > maxMessages {
+		// The validator keeps steps short enough; this guards LINE's hard limit.
+		t.res.Reply.Messages = t.res.Reply.Messages[:maxMessages]
+	}
+	if len(t.res.Reply.QuickReplies) > maxQuickReplies {
+		t.res.Reply.QuickReplies = t.res.Reply.QuickReplies[:maxQuickReplies]
+	}
+	t.res.State = t.st
+	return t.res
+}
+
+func (s State) clone() State {
+	c := s
+	c.History = slices.Clone(s.History)
+	c.Done = slices.Clone(s.Done)
+	c.Reminders = slices.Clone(s.Reminders)
+	if s.Answers != nil {
+		c.Answers = make(map[string]string, len(s.Answers))
+		for k, v := range s.Answers {
+			c.Answers[k] = v
+		}
+	}
+	return c
+}
+
+// fill replaces {key} placeholders in a text from the flow files.
+func fill(s string, kv ...string) string {
+	pairs := make([]string, 0, len(kv))
+	for i := 0; i+1 < len(kv); i += 2 {
+		pairs = append(pairs, "{"+kv[i]+"}", kv[i+1])
+	}
+	return strings.NewReplacer(pairs...).Replace(s)
+}
+
+func (g *Graph) commandLabel(id string) string {
+	for _, c := range g.Commands {
+		if c.ID == id {
+			return c.Label
+		}
+	}
+	return id
+}
+
+// FormatWhen writes a time the way the texts file says ("11/25(水) 9:00").
+func (g *Graph) FormatWhen(t time.Time) string {
+	t = t.In(Tokyo)
+	wd := []rune(g.Texts.Weekdays)
+	day := ""
+	if len(wd) == 7 {
+		day = string(wd[t.Weekday()])
+	}
+	return fill(g.Texts.When,
+		"month", strconv.Itoa(int(t.Month())),
+		"day", strconv.Itoa(t.Day()),
+		"weekday", day,
+		"time", t.Format("15:04"),
+	)
+}

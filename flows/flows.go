@@ -1,0 +1,314 @@
+// Package flows is the conversation of fraudnavi: the flow files (YAML, in
+// Japanese) and the contacts file, their strict loader and validator, and the
+// pure engine that moves a user from one step to the next.
+//
+// The package knows nothing of LINE or Redis. The terminal chat, the LINE
+// webhook and the tests all drive the same Engine, so what a content editor
+// sees in `fraudnavi chat` is what a victim sees in LINE.
+package flows
+
+import "time"
+
+// Graph is every flow file, the contacts file and the shared texts, loaded
+// and validated together.
+type Graph struct {
+	Start     string // the entry menu step
+	Flows     []*Flow
+	Steps     map[string]*Step
+	Contacts  map[string]*Contact
+	Reminders map[string]*ReminderDef
+	Texts     Texts
+	Commands  []Command
+	Holidays  map[string]bool // "2026-11-23": days on which weekday-only lines are closed
+
+	flowOf       map[string]*Flow // step id → the flow that holds it
+	contactOrder []string         // contact ids in file order, for 相談窓口
+}
+
+// Flow is one situation (one file): its steps and its checklist.
+type Flow struct {
+	File      string          `yaml:"-"`
+	ID        string          `yaml:"id"`
+	Title     string          `yaml:"title"`
+	Start     string          `yaml:"start"`
+	Checklist []ChecklistItem `yaml:"checklist"`
+	Reminders []ReminderDef   `yaml:"reminders"`
+	Steps     []Step          `yaml:"steps"`
+}
+
+// ChecklistItem is one thing the victim has to get done. When restricts it
+// to users whose answers match (a bank visit only for bank-integrated cards).
+type ChecklistItem struct {
+	ID    string            `yaml:"id"`
+	Label string            `yaml:"label"`
+	When  map[string]string `yaml:"when"`
+}
+
+// Step is one screen of the conversation.
+type Step struct {
+	ID string `yaml:"id"`
+	// Text is one or more messages, sent in order.
+	Text    []string `yaml:"text"`
+	Choices []Choice `yaml:"choices"`
+	// Actions are buttons attached to the last text message.
+	Actions []Action `yaml:"actions"`
+	// Completes marks checklist items done when the user reaches the step.
+	Completes []string `yaml:"completes"`
+	// Offer is a reminder id the step offers to schedule.
+	Offer string `yaml:"offer_reminder"`
+	// Cancel lists reminder ids that no longer apply once the step is reached.
+	Cancel []string `yaml:"cancel_reminders"`
+	// Summary steps end a flow: they show the checklist and the human lines.
+	Summary bool `yaml:"summary"`
+}
+
+// Choice is a quick-reply button. Match lists other ways a user may type it.
+type Choice struct {
+	Label string            `yaml:"label"`
+	Next  string            `yaml:"next"`
+	Match []string          `yaml:"match"`
+	Set   map[string]string `yaml:"set"`
+}
+
+// Action is a button inside a message. Exactly one of its fields is set.
+type Action struct {
+	// Call dials a contact (by id) with one tap.
+	Call string `yaml:"call"`
+	// Link opens a contact's official URL (by id).
+	Link string `yaml:"link"`
+	// Copy puts the exact words to say on the clipboard.
+	Copy *CopyAction `yaml:"copy"`
+}
+
+// CopyAction is the words a user reads out on the phone.
+type CopyAction struct {
+	Label string `yaml:"label"`
+	Text  string `yaml:"text"`
+}
+
+// ReminderDef is a follow-up the bot can push later.
+type ReminderDef struct {
+	ID string `yaml:"id"`
+	// Title is what the offer and the reminder list call it.
+	Title string `yaml:"title"`
+	// Text is what the push says.
+	Text string `yaml:"text"`
+	// Days after today and the time of day (Asia/Tokyo) it is due.
+	Days int    `yaml:"days"`
+	At   string `yaml:"at"`
+	// Weekday moves it to the next weekday that is not a holiday (bank visits).
+	Weekday bool `yaml:"weekday"`
+	// Step is where the user continues from when the reminder arrives.
+	Step string `yaml:"step"`
+	// Done lists checklist items: once all are done the reminder is stale.
+	Done []string `yaml:"done"`
+}
+
+// Contact is a phone number, e-mail address, URL or route the bot may show,
+// with where it comes from. Nothing else may be dialled or linked.
+type Contact struct {
+	ID      string `yaml:"id"`
+	Name    string `yaml:"name"`
+	Kind    string `yaml:"kind"` // phone, email, url, route
+	Value   string `yaml:"value"`
+	Hours   Hours  `yaml:"hours"`
+	Note    string `yaml:"note"`
+	Source  string `yaml:"source"`
+	Checked string `yaml:"checked"`
+	Status  string `yaml:"status"` // active, discontinued
+	// Instead is the text shown when a user mentions a discontinued contact.
+	Instead string `yaml:"instead"`
+	// Human marks the lines 相談窓口 lists.
+	Human bool `yaml:"human"`
+}
+
+// Hours says when a line answers, in Asia/Tokyo.
+type Hours struct {
+	Text     string   `yaml:"text"`
+	Always   bool     `yaml:"always"`
+	Weekdays []Period `yaml:"weekdays"`
+	Weekends []Period `yaml:"weekends"` // Saturdays, Sundays and holidays
+	Closed   []string `yaml:"closed"`   // "12-29": month-day closures every year
+}
+
+// Period is an opening interval, "09:00"–"17:00".
+type Period struct {
+	From string `yaml:"from"`
+	To   string `yaml:"to"`
+}
+
+// Command is a global command that works from every step.
+type Command struct {
+	ID    string   `yaml:"id"`
+	Label string   `yaml:"label"`
+	Match []string `yaml:"match"`
+}
+
+// Global command ids.
+const (
+	CmdMenu          = "menu"
+	CmdBack          = "back"
+	CmdProgress      = "progress"
+	CmdContacts      = "contacts"
+	CmdHelp          = "help"
+	CmdReminders     = "reminders"
+	CmdStopReminders = "stop_reminders"
+	CmdDelete        = "delete"
+)
+
+// Texts are the engine's own messages; they live in texts.yaml, not in Go.
+type Texts struct {
+	Welcome          string `yaml:"welcome"`
+	Resume           string `yaml:"resume"`
+	ResumeLabel      string `yaml:"resume_label"`
+	RestartLabel     string `yaml:"restart_label"`
+	Unmatched        string `yaml:"unmatched"`
+	Other            string `yaml:"other"`
+	Stale            string `yaml:"stale"`
+	Help             string `yaml:"help"`
+	BackAtStart      string `yaml:"back_at_start"`
+	ProgressTitle    string `yaml:"progress_title"`
+	ProgressNone     string `yaml:"progress_none"`
+	ProgressDone     string `yaml:"progress_done"`
+	ProgressLeft     string `yaml:"progress_left"`
+	ProgressAllDone  string `yaml:"progress_all_done"`
+	ProgressReminder string `yaml:"progress_reminder"`
+	ContactsTitle    string `yaml:"contacts_title"`
+	ContactsOpen     string `yaml:"contacts_open"`
+	ContactsClosed   string `yaml:"contacts_closed"` // {name} {hours} {when}: when it opens next
+	ContactsAlways   string `yaml:"contacts_always"`
+	CardNumber       string `yaml:"card_number"`
+	Secret           string `yaml:"secret"`
+	Discontinued     string `yaml:"discontinued"`
+	DeleteConfirm    string `yaml:"delete_confirm"`
+	DeleteYes        string `yaml:"delete_yes"`
+	DeleteNo         string `yaml:"delete_no"`
+	Deleted          string `yaml:"deleted"`
+	ReminderAccept   string `yaml:"reminder_accept"`
+	ReminderPick     string `yaml:"reminder_pick"`
+	ReminderOffer    string `yaml:"reminder_offer"`
+	ReminderSet      string `yaml:"reminder_set"`
+	ReminderTooLate  string `yaml:"reminder_too_late"`
+	RemindersNone    string `yaml:"reminders_none"`
+	RemindersTitle   string `yaml:"reminders_title"`
+	ReminderCancel   string `yaml:"reminder_cancel"`
+	RemindersStopped string `yaml:"reminders_stopped"`
+	ReminderStopped  string `yaml:"reminder_stopped"`
+	StopAllLabel     string `yaml:"stop_all_label"`
+	Group            string `yaml:"group"`
+	// When formats a time: {month} {day} {weekday} {time}, e.g. "{month}/{day}({weekday}) {time}".
+	When string `yaml:"when"`
+	// Weekdays are the seven day names from Sunday, one character each: "日月火水木金土".
+	Weekdays string `yaml:"weekdays"`
+}
+
+// State is one user's place in the conversation. It holds no message text:
+// only ids, the user's branch answers and the checklist.
+type State struct {
+	Flow    string            `json:"flow,omitempty"`
+	Step    string            `json:"step,omitempty"`
+	History []string          `json:"history,omitempty"`
+	Done    []string          `json:"done,omitempty"`
+	Answers map[string]string `json:"answers,omitempty"`
+	// Reminders are the follow-ups the user accepted and that are still due.
+	Reminders []Reminder `json:"reminders,omitempty"`
+	// Confirm is a pending yes/no question (データ削除).
+	Confirm string `json:"confirm,omitempty"`
+	Version int64  `json:"v"`
+}
+
+// Reminder is an accepted follow-up.
+type Reminder struct {
+	ID  string    `json:"id"`
+	Due time.Time `json:"due"`
+}
+
+// InputKind says what the user did.
+type InputKind int
+
+const (
+	InputText     InputKind = iota // typed text
+	InputPostback                  // tapped a button we rendered (Data)
+	InputFollow                    // added or unblocked the bot
+	InputOther                     // a sticker, image or anything else
+)
+
+// Input is one user action.
+type Input struct {
+	Kind InputKind
+	Text string
+	// Data is the postback data of a tapped button.
+	Data string
+	// Time is the value picked with a time picker, if any.
+	Time time.Time
+}
+
+// Message is one message of a reply: text and optional buttons.
+type Message struct {
+	Text    string
+	Buttons []Button
+}
+
+// ButtonKind says what a button does.
+type ButtonKind int
+
+const (
+	ButtonCall ButtonKind = iota // dial Value (a phone number)
+	ButtonCopy                   // copy Value to the clipboard
+	ButtonLink                   // open Value (an https URL)
+)
+
+// Button is an action inside a message.
+type Button struct {
+	Kind  ButtonKind
+	Label string
+	Value string
+}
+
+// Choice kinds of quick replies.
+const (
+	QuickPostback   = iota // a plain tap, sends Data
+	QuickTimePicker        // opens a date-time picker, sends Data and the time
+)
+
+// QuickReply is a button under the last message.
+type QuickReply struct {
+	Kind  int
+	Label string
+	// Data is what the tap sends back (postback data, at most 300 bytes).
+	Data string
+	// DisplayText is shown as the user's own message after the tap.
+	DisplayText string
+	// Initial, Min and Max bound a time picker ("2026-11-25T09:00").
+	Initial, Min, Max string
+}
+
+// Reply is what the bot sends in answer to one input.
+type Reply struct {
+	Messages     []Message
+	QuickReplies []QuickReply
+}
+
+// ReminderOp is a change to the reminder schedule.
+type ReminderOp int
+
+const (
+	ReminderSchedule ReminderOp = iota
+	ReminderCancel
+)
+
+// ReminderChange asks the scheduler to add or remove one reminder.
+type ReminderChange struct {
+	Op  ReminderOp
+	ID  string
+	Due time.Time
+}
+
+// Result is the outcome of one input.
+type Result struct {
+	State     State
+	Reply     Reply
+	Reminders []ReminderChange
+	// Delete asks storage to remove everything stored about the user.
+	Delete bool
+}

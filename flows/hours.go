@@ -1,0 +1,143 @@
+package flows
+
+import (
+	"time"
+	_ "time/tzdata" // Asia/Tokyo must resolve on a distroless image
+)
+
+// Tokyo is where every hour the bot talks about is kept.
+var Tokyo = mustLoad("Asia/Tokyo")
+
+func mustLoad(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err) // tzdata is embedded: this cannot fail
+	}
+	return loc
+}
+
+// Weekend reports whether t's day (in Tokyo) is a Saturday, Sunday or holiday.
+func (g *Graph) Weekend(t time.Time) bool {
+	t = t.In(Tokyo)
+	wd := t.Weekday()
+	return wd == time.Saturday || wd == time.Sunday || g.Holidays[t.Format(time.DateOnly)]
+}
+
+// OpenAt reports whether a line with these hours answers at t.
+func (g *Graph) OpenAt(h Hours, t time.Time) bool {
+	if h.Always {
+		return true
+	}
+	t = t.In(Tokyo)
+	if h.closedOn(t) {
+		return false
+	}
+	periods := h.Weekdays
+	if g.Weekend(t) {
+		periods = h.Weekends
+	}
+	hm := t.Format("15:04")
+	for _, p := range periods {
+		if hm >= p.From && hm < p.To {
+			return true
+		}
+	}
+	return false
+}
+
+func (h Hours) closedOn(t time.Time) bool {
+	md := t.Format("01-02")
+	for _, c := range h.Closed {
+		if c == md {
+			return true
+		}
+	}
+	return false
+}
+
+// NextOpen returns when a closed line next opens, within two weeks, or the
+// zero time if its hours never open.
+func (g *Graph) NextOpen(h Hours, t time.Time) time.Time {
+	t = t.In(Tokyo)
+	for d := 0; d < 14; d++ {
+		day := time.Date(t.Year(), t.Month(), t.Day()+d, 0, 0, 0, 0, Tokyo)
+		if h.closedOn(day) {
+			continue
+		}
+		periods := h.Weekdays
+		if g.Weekend(day) {
+			periods = h.Weekends
+		}
+		for _, p := range periods {
+			from := atClock(day, p.From)
+			if from.After(t) {
+				return from
+			}
+		}
+	}
+	return time.Time{}
+}
+
+// atClock returns day at the time of day "HH:MM" in Tokyo.
+func atClock(day time.Time, hm string) time.Time {
+	c, err := time.Parse("15:04", hm)
+	if err != nil {
+		c = time.Time{}
+	}
+	day = day.In(Tokyo)
+	return time.Date(day.Year(), day.Month(), day.Day(), c.Hour(), c.Minute(), 0, 0, Tokyo)
+}
+
+// No push wakes a victim at night: 21:00–08:00 Tokyo waits for 08:00.
+const (
+	quietFrom = 21
+	quietTo   = 8
+)
+
+// Deliverable moves t out of the night: a time from 21:00 to 08:00 Tokyo
+// becomes the next 08:00.
+func Deliverable(t time.Time) time.Time {
+	t = t.In(Tokyo)
+	switch {
+	case t.Hour() >= quietFrom:
+		return time.Date(t.Year(), t.Month(), t.Day()+1, quietTo, 0, 0, 0, Tokyo)
+	case t.Hour() < quietTo:
+		return time.Date(t.Year(), t.Month(), t.Day(), quietTo, 0, 0, 0, Tokyo)
+	}
+	return t
+}
+
+// Due returns when a reminder accepted at now is pushed: Days later at At,
+// out of the night, and for a bank visit on the next weekday morning.
+func (g *Graph) Due(def *ReminderDef, now time.Time) time.Time {
+	now = now.In(Tokyo)
+	day := time.Date(now.Year(), now.Month(), now.Day()+def.Days, 0, 0, 0, 0, Tokyo)
+	t := atClock(day, def.At)
+	if !t.After(now) {
+		t = t.AddDate(0, 0, 1)
+	}
+	return g.settle(def, t)
+}
+
+// At returns when a reminder the user picked a time for is pushed.
+func (g *Graph) At(def *ReminderDef, picked time.Time) time.Time {
+	return g.settle(def, picked.In(Tokyo))
+}
+
+// settle applies the night rule and, for a bank visit, moves a weekend or
+// holiday to the next weekday at the reminder's usual time.
+func (g *Graph) settle(def *ReminderDef, t time.Time) time.Time {
+	t = Deliverable(t)
+	if !def.Weekday {
+		return t
+	}
+	moved := false
+	for g.Weekend(t) {
+		t = time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, Tokyo)
+		moved = true
+	}
+	if moved {
+		t = Deliverable(atClock(t, def.At))
+	}
+	return t
+}

@@ -1,0 +1,410 @@
+package flows
+
+import (
+	"fmt"
+	"net/url"
+	"reflect"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// LINE's limits (line-platform.md) and ours.
+const (
+	maxMessages     = 5    // per reply
+	maxStepMessages = 4    // one is kept for the engine's own note (a warning, an ack)
+	maxQuickReplies = 13   // per message
+	maxLabel        = 20   // action label, characters
+	maxText         = 5000 // text message, UTF-16 code units
+	maxButtons      = 4    // buttons in one message: beyond that a phone screen is a wall
+	maxClipboard    = 1000 // clipboard action text
+	maxURI          = 1000 // URI action
+	maxStepID       = 200  // keeps the postback data under LINE's 300
+)
+
+// officialDomains are the only sites the bot links to. Adding one is a code
+// change on purpose: a content edit must not be able to send a victim to
+// an arbitrary page.
+var officialDomains = []string{
+	"npa.go.jp",
+	"gov-online.go.jp",
+	"kokusen.go.jp",
+	"caa.go.jp",
+	"antiphishing.jp",
+	"ipa.go.jp",
+	"j-credit.or.jp",
+	"amazon.co.jp",
+}
+
+// OfficialURL reports whether u is an https URL on an official domain.
+func OfficialURL(u string) bool {
+	p, err := url.Parse(u)
+	if err != nil || p.Scheme != "https" || p.User != nil {
+		return false
+	}
+	host := strings.ToLower(p.Hostname())
+	for _, d := range officialDomains {
+		if host == d || strings.HasSuffix(host, "."+d) {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	// Phone numbers and URLs written into a text, which must all come from the contacts file.
+	phoneInText = regexp.MustCompile(`[#＃][0-9０-９]{3,4}|[0-9０-９]{2,4}[-－‐ー][0-9０-９]{2,4}[-－‐ー][0-9０-９]{3,4}|0[0-9０-９]{9,10}`)
+	urlInText   = regexp.MustCompile(`(?i)https?://[^\s」）)]+|www\.[a-z0-9.-]+|[a-z0-9-]+\.(?:go\.jp|co\.jp|or\.jp|jp|com|net)\b|[a-z0-9._-]+@[a-z0-9.-]+`)
+	clockTime   = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)
+)
+
+func validate(l *loader) {
+	g := l.g
+	validateContacts(l)
+	validateTexts(l)
+	for _, f := range g.Flows {
+		validateFlow(l, f)
+	}
+	if g.Start != "" && g.Steps[g.Start] == nil {
+		l.problem(textsFile, "$.start", "start step %q does not exist", g.Start)
+	}
+	if g.Start == "" {
+		l.problem(textsFile, "$.start", "no start step")
+	}
+	validateReachable(l)
+}
+
+func validateContacts(l *loader) {
+	for i, id := range l.g.contactOrder {
+		c := l.g.Contacts[id]
+		at := func(field string) string { return fmt.Sprintf("$.contacts[%d].%s", i, field) }
+		if c.ID == "" {
+			l.problem(contactsFile, at("id"), "contact without an id")
+		}
+		if c.Name == "" {
+			l.problem(contactsFile, at("name"), "contact %q has no name", c.ID)
+		}
+		switch c.Kind {
+		case "phone", "email", "route":
+		case "url":
+			if !OfficialURL(c.Value) {
+				l.problem(contactsFile, at("value"), "contact %q: %q is not an https URL on an official domain", c.ID, c.Value)
+			}
+		default:
+			l.problem(contactsFile, at("kind"), "contact %q: kind %q is not phone, email, url or route", c.ID, c.Kind)
+		}
+		if c.Value == "" {
+			l.problem(contactsFile, at("value"), "contact %q has no value", c.ID)
+		}
+		if u, err := url.Parse(c.Source); err != nil || u.Scheme != "https" || u.Host == "" {
+			l.problem(contactsFile, at("source"), "contact %q: source must be an https URL, got %q", c.ID, c.Source)
+		}
+		if _, err := parseDate(c.Checked); err != nil {
+			l.problem(contactsFile, at("checked"), "contact %q: checked must be a YYYY-MM-DD date, got %q", c.ID, c.Checked)
+		}
+		switch c.Status {
+		case "active":
+		case "discontinued":
+			if c.Instead == "" {
+				l.problem(contactsFile, at("instead"), "discontinued contact %q must say what to do instead", c.ID)
+			}
+		default:
+			l.problem(contactsFile, at("status"), "contact %q: status %q is not active or discontinued", c.ID, c.Status)
+		}
+		for j, p := range c.Hours.Weekdays {
+			validatePeriod(l, at(fmt.Sprintf("hours.weekdays[%d]", j)), c.ID, p)
+		}
+		for j, p := range c.Hours.Weekends {
+			validatePeriod(l, at(fmt.Sprintf("hours.weekends[%d]", j)), c.ID, p)
+		}
+		for j, d := range c.Hours.Closed {
+			if _, err := time.Parse("01-02", d); err != nil {
+				l.problem(contactsFile, at(fmt.Sprintf("hours.closed[%d]", j)), "contact %q: closed day %q is not MM-DD", c.ID, d)
+			}
+		}
+		if c.Human && c.Status == "active" && c.Hours.Text == "" {
+			l.problem(contactsFile, at("hours"), "contact %q is listed as a human line but has no hours text", c.ID)
+		}
+	}
+}
+
+func validatePeriod(l *loader, at, id string, p Period) {
+	if !clockTime.MatchString(p.From) || !(clockTime.MatchString(p.To) || p.To == "24:00") || p.From >= p.To {
+		l.problem(contactsFile, at, "contact %q: opening period %q–%q is not HH:MM–HH:MM", id, p.From, p.To)
+	}
+}
+
+func validateTexts(l *loader) {
+	v := reflect.ValueOf(l.g.Texts)
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		key := t.Field(i).Tag.Get("yaml")
+		s := v.Field(i).String()
+		if s == "" {
+			l.problem(textsFile, "$.texts", "text %q is missing", key)
+			continue
+		}
+		l.checkText(textsFile, "$.texts."+key, s)
+		if strings.HasSuffix(key, "_label") || key == "reminder_accept" || key == "reminder_pick" || key == "delete_yes" || key == "delete_no" {
+			l.checkLabel(textsFile, "$.texts."+key, s)
+		}
+	}
+	have := map[string]bool{}
+	for i, c := range l.g.Commands {
+		at := fmt.Sprintf("$.commands[%d]", i)
+		if have[c.ID] {
+			l.problem(textsFile, at+".id", "command %q is defined twice", c.ID)
+		}
+		have[c.ID] = true
+		l.checkLabel(textsFile, at+".label", c.Label)
+	}
+	for _, id := range []string{CmdMenu, CmdBack, CmdProgress, CmdContacts, CmdHelp, CmdReminders, CmdStopReminders, CmdDelete} {
+		if !have[id] {
+			l.problem(textsFile, "$.commands", "global command %q is missing", id)
+		}
+	}
+}
+
+func validateFlow(l *loader, f *Flow) {
+	file := f.File
+	if f.ID == "" {
+		l.problem(file, "$.id", "flow without an id")
+	}
+	if f.Title == "" {
+		l.problem(file, "$.title", "flow %q has no title", f.ID)
+	}
+	if st := l.g.Steps[f.Start]; st == nil || l.g.flowOf[f.Start] != f {
+		l.problem(file, "$.start", "start step %q is not a step of this file", f.Start)
+	}
+	items := map[string]bool{}
+	for i, it := range f.Checklist {
+		at := fmt.Sprintf("$.checklist[%d]", i)
+		if it.ID == "" || items[it.ID] {
+			l.problem(file, at+".id", "checklist item %q is empty or defined twice", it.ID)
+		}
+		items[it.ID] = true
+		if it.Label == "" {
+			l.problem(file, at+".label", "checklist item %q has no label", it.ID)
+		}
+	}
+	for i := range f.Reminders {
+		r := &f.Reminders[i]
+		at := fmt.Sprintf("$.reminders[%d]", i)
+		if r.Title == "" || utf8.RuneCountInString(r.Title) > 40 {
+			l.problem(file, at+".title", "reminder %q: title must be 1–40 characters", r.ID)
+		}
+		l.checkText(file, at+".text", r.Text)
+		if r.Days < 0 || r.Days > 60 {
+			l.problem(file, at+".days", "reminder %q: days must be 0–60, got %d", r.ID, r.Days)
+		}
+		if !clockTime.MatchString(r.At) {
+			l.problem(file, at+".at", "reminder %q: at must be HH:MM, got %q", r.ID, r.At)
+		}
+		if l.g.Steps[r.Step] == nil {
+			l.problem(file, at+".step", "reminder %q continues at step %q, which does not exist", r.ID, r.Step)
+		}
+		for j, d := range r.Done {
+			if !items[d] {
+				l.problem(file, fmt.Sprintf("%s.done[%d]", at, j), "reminder %q: checklist item %q is not in this file", r.ID, d)
+			}
+		}
+	}
+	hasSummary := false
+	for i := range f.Steps {
+		st := &f.Steps[i]
+		at := fmt.Sprintf("$.steps[%d]", i)
+		hasSummary = hasSummary || st.Summary
+		if st.ID == "" || len(st.ID) > maxStepID || strings.ContainsAny(st.ID, "&= ") {
+			l.problem(file, at+".id", "step id %q must be 1–%d characters without '&', '=' or spaces", st.ID, maxStepID)
+		}
+		if len(st.Text) == 0 {
+			l.problem(file, at+".text", "step %q has no text", st.ID)
+		}
+		msgs := len(st.Text)
+		if st.Summary {
+			msgs++ // the checklist and the human lines
+		}
+		if st.Offer != "" {
+			msgs++ // the offer
+		}
+		if msgs > maxStepMessages {
+			l.problem(file, at+".text", "step %q sends %d messages; at most %d fit in one reply with the engine's note", st.ID, msgs, maxStepMessages)
+		}
+		for j, s := range st.Text {
+			l.checkText(file, fmt.Sprintf("%s.text[%d]", at, j), s)
+		}
+		validateChoices(l, f, st, at)
+		validateActions(l, f, st, at)
+		for j, c := range st.Completes {
+			if !items[c] {
+				l.problem(file, fmt.Sprintf("%s.completes[%d]", at, j), "step %q completes %q, which is not in this file's checklist", st.ID, c)
+			}
+		}
+		if st.Offer != "" && l.g.Reminders[st.Offer] == nil {
+			l.problem(file, at+".offer_reminder", "step %q offers reminder %q, which does not exist", st.ID, st.Offer)
+		}
+		for j, r := range st.Cancel {
+			if l.g.Reminders[r] == nil {
+				l.problem(file, fmt.Sprintf("%s.cancel_reminders[%d]", at, j), "step %q cancels reminder %q, which does not exist", st.ID, r)
+			}
+		}
+	}
+	if !hasSummary && f.Start != l.g.Start {
+		l.problem(file, "$.steps", "flow %q has no summary step: every flow ends at one", f.ID)
+	}
+}
+
+func validateChoices(l *loader, f *Flow, st *Step, at string) {
+	n := len(st.Choices)
+	if n == 0 {
+		l.problem(f.File, at+".choices", "step %q is a dead end: it has no choices", st.ID)
+	}
+	limit := maxQuickReplies
+	if st.Offer != "" {
+		limit -= 2 // accept and pick a time
+	}
+	if n > limit {
+		l.problem(f.File, at+".choices", "step %q has %d choices; at most %d fit (LINE shows 13 quick replies)", st.ID, n, limit)
+	}
+	for j, c := range st.Choices {
+		cat := fmt.Sprintf("%s.choices[%d]", at, j)
+		l.checkLabel(f.File, cat+".label", c.Label)
+		if l.g.Steps[c.Next] == nil {
+			l.problem(f.File, cat+".next", "choice %q of step %q goes to %q, which does not exist", c.Label, st.ID, c.Next)
+		}
+		for k, m := range c.Match {
+			if Normalize(m) == "" {
+				l.problem(f.File, fmt.Sprintf("%s.match[%d]", cat, k), "match %q is empty after normalisation", m)
+			}
+		}
+		for k, v := range c.Set {
+			if k == "" || v == "" {
+				l.problem(f.File, cat+".set", "choice %q sets an empty answer", c.Label)
+			}
+		}
+	}
+}
+
+func validateActions(l *loader, f *Flow, st *Step, at string) {
+	if len(st.Actions) > maxButtons {
+		l.problem(f.File, at+".actions", "step %q has %d buttons; at most %d", st.ID, len(st.Actions), maxButtons)
+	}
+	for j, a := range st.Actions {
+		aat := fmt.Sprintf("%s.actions[%d]", at, j)
+		set := 0
+		for _, b := range []bool{a.Call != "", a.Link != "", a.Copy != nil} {
+			if b {
+				set++
+			}
+		}
+		if set != 1 {
+			l.problem(f.File, aat, "an action needs exactly one of call, link or copy")
+			continue
+		}
+		switch {
+		case a.Call != "":
+			l.checkContact(f.File, aat+".call", a.Call, "phone")
+		case a.Link != "":
+			if c := l.checkContact(f.File, aat+".link", a.Link, "url"); c != nil && len(c.Value) > maxURI {
+				l.problem(f.File, aat+".link", "link %q is longer than %d characters", a.Link, maxURI)
+			}
+		case a.Copy != nil:
+			l.checkLabel(f.File, aat+".copy.label", a.Copy.Label)
+			if a.Copy.Text == "" || utf8.RuneCountInString(a.Copy.Text) > maxClipboard {
+				l.problem(f.File, aat+".copy.text", "copy text must be 1–%d characters", maxClipboard)
+			}
+			l.checkNumbers(f.File, aat+".copy.text", a.Copy.Text)
+		}
+	}
+}
+
+// checkContact reports a reference to a contact that is missing, not active,
+// unsourced or of the wrong kind for the button.
+func (l *loader) checkContact(file, at, id, kind string) *Contact {
+	c := l.g.Contacts[id]
+	switch {
+	case c == nil:
+		l.problem(file, at, "contact %q does not exist in %s", id, contactsFile)
+	case c.Status != "active":
+		l.problem(file, at, "contact %q is %s: it must never be offered as a button", id, c.Status)
+	case c.Source == "":
+		l.problem(file, at, "contact %q has no source", id)
+	case c.Kind != kind:
+		l.problem(file, at, "contact %q is a %s, not a %s", id, c.Kind, kind)
+	default:
+		return c
+	}
+	return nil
+}
+
+func (l *loader) checkLabel(file, at, s string) {
+	if n := utf8.RuneCountInString(s); n < 1 || n > maxLabel {
+		l.problem(file, at, "label %q has %d characters; LINE allows 1–%d", s, n, maxLabel)
+	}
+}
+
+func (l *loader) checkText(file, at, s string) {
+	if strings.TrimSpace(s) == "" {
+		l.problem(file, at, "empty text")
+		return
+	}
+	if n := len(utf16.Encode([]rune(s))); n > maxText {
+		l.problem(file, at, "text has %d UTF-16 units; LINE allows %d", n, maxText)
+	}
+	l.checkNumbers(file, at, s)
+}
+
+// checkNumbers finds phone numbers, addresses and URLs written into a text:
+// each must be the value of an active contact, so none is shown unsourced.
+func (l *loader) checkNumbers(file, at, s string) {
+	for _, re := range []*regexp.Regexp{phoneInText, urlInText} {
+		for _, m := range re.FindAllString(s, -1) {
+			if c := l.g.contactByValue(m); c == nil || c.Status != "active" {
+				l.problem(file, at, "%q is not an active contact's value: numbers and URLs come from %s", m, contactsFile)
+			}
+		}
+	}
+}
+
+// contactByValue finds the contact whose number, address or URL is v.
+func (g *Graph) contactByValue(v string) *Contact {
+	nv := Normalize(v)
+	for _, id := range g.contactOrder {
+		c := g.Contacts[id]
+		cv := Normalize(c.Value)
+		if cv == nv || (c.Kind == "url" && strings.Contains(cv, nv)) {
+			return c
+		}
+	}
+	return nil
+}
+
+func validateReachable(l *loader) {
+	g := l.g
+	if g.Steps[g.Start] == nil {
+		return
+	}
+	seen := map[string]bool{g.Start: true}
+	queue := []string{g.Start}
+	for len(queue) > 0 {
+		st := g.Steps[queue[0]]
+		queue = queue[1:]
+		for _, c := range st.Choices {
+			if g.Steps[c.Next] != nil && !seen[c.Next] {
+				seen[c.Next] = true
+				queue = append(queue, c.Next)
+			}
+		}
+	}
+	for _, f := range g.Flows {
+		for i, st := range f.Steps {
+			if !seen[st.ID] {
+				l.problem(f.File, fmt.Sprintf("$.steps[%d].id", i), "step %q cannot be reached from %q", st.ID, g.Start)
+			}
+		}
+	}
+}
+
+func parseDate(s string) (time.Time, error) { return time.Parse(time.DateOnly, s) }

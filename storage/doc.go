@@ -1,0 +1,64 @@
+// Package storage keeps fraudnavi's per-user conversation state in Redis and
+// applies every LINE webhook event to it exactly once.
+//
+// The bot handles one event in at most three round trips:
+//
+//	rec, seen, err := store.Load(ctx, userID, eventID)          // 1: read state, was the event applied?
+//	// run the pure engine on rec.State
+//	rec, err = store.Apply(ctx, userID, eventID, rec.Version,   // 2: one Lua script: dedupe,
+//		newState, outbox)                                      //    compare-and-set, write outbox
+//	// perform the outbox: reply, schedule or cancel reminders
+//	err = store.ClearOutbox(ctx, userID, rec.Version)           // 3: drop the performed outbox
+//
+// Apply is the only place where an event is marked as applied, and it marks it
+// in the same script that writes the new state and the outbox of side effects
+// still to perform. A crash before Apply leaves the event unapplied, so LINE's
+// redelivery runs it again; a crash after Apply leaves the outbox in Redis, so
+// the redelivery (which gets ErrAlreadyApplied together with the stored record)
+// performs it again; once ClearOutbox ran, a redelivery does nothing. A
+// concurrent writer shows up as ErrVersionConflict: load again and retry.
+// Errors wrapping ErrUnavailable mean that Redis could not be reached; the
+// webhook answers 503 so that LINE redelivers the event.
+//
+// State and outbox are opaque bytes here; the bot package serialises them.
+//
+// # Keys
+//
+// All data of one user lives under one Redis Cluster hash tag, so a script
+// touching it runs on a single slot:
+//
+//	fraudnavi:{u:<h>}:state   hash: state, version, outbox, outbox_event
+//	fraudnavi:{u:<h>}:seen    sorted set: applied webhook event ids scored by time (ms)
+//
+// where <h> is UserKey(userID), a SHA-256 prefix, so that LINE user ids never
+// appear in key names. Both keys expire after a period without events (90 days
+// by default) and Delete removes them at once.
+//
+// # Connection URLs
+//
+// Open accepts these forms of REDIS_URL (query parameters are go-redis
+// options in snake case, e.g. dial_timeout=3s, pool_size=20; a password
+// containing reserved characters such as '@', '/', ':' or '?' must be
+// percent-encoded):
+//
+//	redis://[[user]:password@]host[:port][/db][?options]        one server
+//	rediss://[[user]:password@]host[:port][/db][?options]       one server over TLS
+//	unix://[[user]:password@]/path/to/redis.sock[?db=N]         one server over a Unix socket
+//
+//	redis+sentinel://[[user]:password@]host[:port][,host[:port]...]/master[/db][?options]
+//	rediss+sentinel://...                                       the same over TLS
+//
+// The Sentinel form lists the Sentinels (default port 26379) and names the
+// monitored master in the path. The user and password authenticate to the Redis
+// servers; Sentinels that require a password of their own take it from the
+// sentinel_username and sentinel_password parameters.
+//
+//	redis+cluster://[[user]:password@]host[:port][,host[:port]...][?options]
+//	rediss+cluster://...                                        the same over TLS
+//
+// The Cluster form lists seed nodes (default port 6379); the client discovers
+// the rest. A Cluster has no databases other than 0, so the path stays empty.
+//
+// Without a REDIS_URL the service runs on an Embedded in-process Redis, whose
+// data is lost when the process exits.
+package storage

@@ -1,0 +1,259 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+)
+
+// Reminder scheduling on asynq. A reminder is one asynq task:
+//
+//	queue    "reminders" (DefaultReminderQueue)
+//	type     "reminder:push" (ReminderTaskType)
+//	id       TaskID(userID, reminderID, due): "<UserKey>:<reminder id>:<due unix>"
+//	payload  {"u": LINE user id, "r": reminder id, "d": due in Unix seconds}
+//
+// The deterministic id makes scheduling idempotent: enqueueing a reminder
+// that is already waiting, running or recently completed conflicts with the
+// existing task and counts as success. The payload carries the raw LINE user
+// id, because the push needs it; it is the one place outside the state where
+// Redis holds it in the clear.
+const (
+	DefaultReminderQueue = "reminders"
+	ReminderTaskType     = "reminder:push"
+
+	// ReminderMaxRetry bounds the attempts of one push (5xx, time-outs, a
+	// used-up monthly quota). Waiting for 08:00 does not count.
+	ReminderMaxRetry = 20
+
+	// ReminderRetention is how long a completed task is kept, so that a
+	// late re-enqueue of the same reminder (an outbox performed again after
+	// the push) conflicts instead of pushing twice. It matches the 24 h for
+	// which LINE remembers a retry key.
+	ReminderRetention = 24 * time.Hour
+
+	// reminderTimeout bounds one attempt; a push is one HTTP call.
+	reminderTimeout = time.Minute
+)
+
+// ReminderTask is what a reminder task carries.
+type ReminderTask struct {
+	UserID     string    // the LINE user id to push to
+	ReminderID string    // the reminder's id in the flow files
+	Due        time.Time // when it is due, to the second
+}
+
+// taskPayload is the JSON form of ReminderTask; short keys, as there may be
+// many of them.
+type taskPayload struct {
+	UserID     string `json:"u"`
+	ReminderID string `json:"r"`
+	Due        int64  `json:"d"`
+}
+
+// ParseReminderTask decodes a reminder task's payload.
+func ParseReminderTask(payload []byte) (ReminderTask, error) {
+	var p taskPayload
+	if err := json.Unmarshal(payload, &p); err != nil {
+		return ReminderTask{}, fmt.Errorf("storage: reminder payload: %w", err)
+	}
+	if p.UserID == "" || p.ReminderID == "" || p.Due <= 0 {
+		return ReminderTask{}, errors.New("storage: reminder payload: missing user, reminder or due time")
+	}
+	return ReminderTask{UserID: p.UserID, ReminderID: p.ReminderID, Due: time.Unix(p.Due, 0)}, nil
+}
+
+// TaskID returns the asynq task id of a reminder. It names the user by
+// UserKey, so asynq's own logs and keys never show a LINE user id, and the
+// due time in whole seconds, so a reminder moved to another time is another
+// task.
+func TaskID(userID, reminderID string, due time.Time) string {
+	return UserKey(userID) + ":" + reminderID + ":" + strconv.FormatInt(due.Unix(), 10)
+}
+
+// Reminders schedules and cancels reminders as asynq tasks, on the same
+// Redis client as the state. It is safe for concurrent use.
+type Reminders struct {
+	rdb    redis.UniversalClient
+	client *asynq.Client
+	insp   *asynq.Inspector
+	queue  string
+	now    func() time.Time
+}
+
+// A ReminderOption configures Reminders.
+type ReminderOption func(*Reminders)
+
+// WithReminderQueue puts the tasks on another asynq queue than "reminders",
+// for example to keep tests sharing one Redis apart. The worker must serve
+// the same queue.
+func WithReminderQueue(name string) ReminderOption {
+	return func(r *Reminders) {
+		if name != "" {
+			r.queue = name
+		}
+	}
+}
+
+// WithReminderClock sets the clock due times are measured against. A task is
+// handed to asynq as due in due−now of real time, so tests can run a
+// conversation at 10:00 on a Wednesday whatever the real time is.
+func WithReminderClock(now func() time.Time) ReminderOption {
+	return func(r *Reminders) {
+		if now != nil {
+			r.now = now
+		}
+	}
+}
+
+// NewReminders returns Reminders on rdb. Close releases what asynq holds;
+// rdb stays open.
+func NewReminders(rdb redis.UniversalClient, opts ...ReminderOption) *Reminders {
+	r := &Reminders{
+		rdb:    rdb,
+		client: asynq.NewClientFromRedisClient(rdb),
+		insp:   asynq.NewInspectorFromRedisClient(rdb),
+		queue:  DefaultReminderQueue,
+	}
+	for _, opt := range opts {
+		opt(r)
+	}
+	return r
+}
+
+// Queue is the asynq queue the tasks go to.
+func (r *Reminders) Queue() string { return r.queue }
+
+// Schedule enqueues a reminder for userID, due at due. Scheduling a reminder
+// that is already scheduled, running or was pushed within ReminderRetention
+// does nothing and returns nil, so an outbox can be performed again safely.
+// A due time further back than ReminderRetention is dropped: its task may
+// be gone, so it could not be told from one never pushed, and a follow-up
+// that late helps nobody.
+func (r *Reminders) Schedule(ctx context.Context, userID, reminderID string, due time.Time) error {
+	if err := checkReminder(userID, reminderID, due); err != nil {
+		return fmt.Errorf("storage: schedule reminder: %w", err)
+	}
+	now := r.clock()
+	if due.Before(now.Add(-ReminderRetention)) {
+		return nil
+	}
+	payload, err := json.Marshal(taskPayload{UserID: userID, ReminderID: reminderID, Due: due.Unix()})
+	if err != nil {
+		return fmt.Errorf("storage: schedule reminder: %w", err)
+	}
+	task := asynq.NewTask(ReminderTaskType, payload,
+		asynq.TaskID(TaskID(userID, reminderID, due)),
+		asynq.Queue(r.queue),
+		asynq.ProcessAt(r.processAt(due, now)),
+		asynq.MaxRetry(ReminderMaxRetry),
+		asynq.Timeout(reminderTimeout),
+		asynq.Retention(ReminderRetention),
+	)
+	_, err = r.client.EnqueueContext(ctx, task)
+	if err == nil || errors.Is(err, asynq.ErrTaskIDConflict) || errors.Is(err, asynq.ErrDuplicateTask) {
+		return nil
+	}
+	return r.wrap(ctx, "schedule reminder", err)
+}
+
+// processAt maps due on the configured clock to real time, rounded up to the
+// second: asynq keeps due times in whole seconds and must not fire early.
+func (r *Reminders) processAt(due, now time.Time) time.Time {
+	at := due
+	if r.now != nil {
+		at = time.Now().Add(due.Sub(now))
+	}
+	if t := at.Truncate(time.Second); t.Before(at) {
+		at = t.Add(time.Second)
+	}
+	return at
+}
+
+// Cancel removes a scheduled reminder. A reminder that is not scheduled
+// (never was, already cancelled, or pushed and forgotten) is not an error.
+// One being pushed right now cannot be removed and is left alone: the push
+// re-reads the user's state, which no longer holds the reminder.
+//
+// asynq's Inspector takes no context: ctx only bounds the Redis check made
+// when it fails, and go-redis's time-outs bound the rest.
+func (r *Reminders) Cancel(ctx context.Context, userID, reminderID string, due time.Time) error {
+	if err := checkReminder(userID, reminderID, due); err != nil {
+		return fmt.Errorf("storage: cancel reminder: %w", err)
+	}
+	err := r.insp.DeleteTask(r.queue, TaskID(userID, reminderID, due))
+	switch {
+	case err == nil,
+		errors.Is(err, asynq.ErrTaskNotFound),
+		errors.Is(err, asynq.ErrQueueNotFound): // nothing was ever scheduled
+		return nil
+	case strings.Contains(err.Error(), "active state"):
+		// asynq reports this as an unexported code; its message is stable
+		// ("cannot delete task in active state").
+		return nil
+	}
+	return r.wrap(ctx, "cancel reminder", err)
+}
+
+// Backlog returns how many reminders wait to be pushed: scheduled for later,
+// due now, or waiting to be retried. It costs one SMEMBERS and one script.
+func (r *Reminders) Backlog(ctx context.Context) (int, error) {
+	queues, err := r.insp.Queues()
+	if err != nil {
+		return 0, r.wrap(ctx, "reminder backlog", err)
+	}
+	if !slices.Contains(queues, r.queue) {
+		return 0, nil // nothing was ever scheduled
+	}
+	info, err := r.insp.GetQueueInfo(r.queue)
+	if err != nil {
+		return 0, r.wrap(ctx, "reminder backlog", err)
+	}
+	return info.Pending + info.Scheduled + info.Retry, nil
+}
+
+// Close releases the asynq client and inspector. The Redis client passed to
+// NewReminders stays open: it is shared.
+func (r *Reminders) Close() error {
+	return errors.Join(r.client.Close(), r.insp.Close())
+}
+
+func (r *Reminders) clock() time.Time {
+	if r.now != nil {
+		return r.now()
+	}
+	return time.Now()
+}
+
+// wrap adds context to an asynq error and marks it ErrUnavailable when Redis
+// is down. asynq turns most Redis errors into strings, so whether Redis
+// answers is asked again with a PING.
+func (r *Reminders) wrap(ctx context.Context, op string, err error) error {
+	if unavailable(err) {
+		return wrapErr(op, err)
+	}
+	if perr := r.rdb.Ping(ctx).Err(); unavailable(perr) {
+		return fmt.Errorf("storage: %s: %w: %w", op, ErrUnavailable, err)
+	}
+	return wrapErr(op, err)
+}
+
+func checkReminder(userID, reminderID string, due time.Time) error {
+	switch {
+	case userID == "":
+		return errors.New("empty user id")
+	case reminderID == "":
+		return errors.New("empty reminder id")
+	case due.Unix() <= 0:
+		return errors.New("no due time")
+	}
+	return nil
+}

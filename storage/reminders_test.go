@@ -1,0 +1,393 @@
+package storage_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/fraudnavi/fraudnavi/storage"
+	"github.com/fraudnavi/fraudnavi/storage/storagetest"
+)
+
+// testQueue returns an asynq queue name no other test uses and removes its
+// keys when the test ends, so tests can share a real Redis.
+func testQueue(t *testing.T, rdb redis.UniversalClient) string {
+	t.Helper()
+	b := make([]byte, 6)
+	rand.Read(b)
+	q := "test_reminders_" + hex.EncodeToString(b)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := dropQueue(ctx, rdb, q); err != nil {
+			t.Errorf("drop asynq queue %s: %v", q, err)
+		}
+	})
+	return q
+}
+
+// dropQueue deletes every key of an asynq queue. The queue's keys share the
+// hash tag {q}, so on a Cluster they all live on one node.
+func dropQueue(ctx context.Context, rdb redis.UniversalClient, q string) error {
+	del := func(ctx context.Context, c *redis.Client) error {
+		iter := c.Scan(ctx, 0, "asynq:{"+q+"}:*", 1000).Iterator()
+		for iter.Next(ctx) {
+			if err := c.Del(ctx, iter.Val()).Err(); err != nil {
+				return err
+			}
+		}
+		return iter.Err()
+	}
+	var err error
+	switch c := rdb.(type) {
+	case *redis.ClusterClient:
+		err = c.ForEachMaster(ctx, del)
+	case *redis.Client:
+		err = del(ctx, c)
+	}
+	return errors.Join(err, rdb.SRem(ctx, "asynq:queues", q).Err())
+}
+
+func newReminders(t *testing.T, rdb redis.UniversalClient, opts ...storage.ReminderOption) (*storage.Reminders, *asynq.Inspector) {
+	t.Helper()
+	opts = append([]storage.ReminderOption{storage.WithReminderQueue(testQueue(t, rdb))}, opts...)
+	r := storage.NewReminders(rdb, opts...)
+	insp := asynq.NewInspectorFromRedisClient(rdb)
+	t.Cleanup(func() { r.Close(); insp.Close() })
+	return r, insp
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestTaskID(t *testing.T) {
+	due := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	id := storage.TaskID("Uabc", "check_mail", due)
+	if want := storage.UserKey("Uabc") + ":check_mail:" + "1795597200"; id != want {
+		t.Errorf("TaskID = %q, want %q", id, want)
+	}
+	if strings.Contains(id, "Uabc") {
+		t.Errorf("TaskID %q contains the LINE user id", id)
+	}
+	others := []string{
+		storage.TaskID("Uabd", "check_mail", due),
+		storage.TaskID("Uabc", "bank_visit", due),
+		storage.TaskID("Uabc", "check_mail", due.Add(time.Minute)),
+	}
+	for _, o := range others {
+		if o == id {
+			t.Errorf("TaskID %q does not tell reminders apart", o)
+		}
+	}
+	// Sub-second parts do not make another task.
+	if got := storage.TaskID("Uabc", "check_mail", due.Add(300*time.Millisecond)); got != id {
+		t.Errorf("TaskID with milliseconds = %q, want %q", got, id)
+	}
+}
+
+func TestParseReminderTask(t *testing.T) {
+	tests := []struct {
+		payload string
+		want    storage.ReminderTask
+		ok      bool
+	}{
+		{`{"u":"U1","r":"check_mail","d":1795597200}`, storage.ReminderTask{UserID: "U1", ReminderID: "check_mail", Due: time.Unix(1795597200, 0)}, true},
+		{`{"u":"","r":"check_mail","d":1795597200}`, storage.ReminderTask{}, false},
+		{`{"u":"U1","r":"","d":1795597200}`, storage.ReminderTask{}, false},
+		{`{"u":"U1","r":"check_mail"}`, storage.ReminderTask{}, false},
+		{`not json`, storage.ReminderTask{}, false},
+	}
+	for _, tt := range tests {
+		got, err := storage.ParseReminderTask([]byte(tt.payload))
+		if (err == nil) != tt.ok {
+			t.Errorf("ParseReminderTask(%s) error = %v, want ok %v", tt.payload, err, tt.ok)
+			continue
+		}
+		if tt.ok && (got.UserID != tt.want.UserID || got.ReminderID != tt.want.ReminderID || !got.Due.Equal(tt.want.Due)) {
+			t.Errorf("ParseReminderTask(%s) = %+v, want %+v", tt.payload, got, tt.want)
+		}
+	}
+}
+
+func TestScheduleEnqueuesOneTask(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
+		ctx := ctxT(t)
+		r, insp := newReminders(t, b.Client)
+		user := storagetest.UserID()
+		due := time.Now().Add(time.Hour).Truncate(time.Second)
+
+		// Performing an outbox again schedules the same reminder again.
+		for range 3 {
+			if err := r.Schedule(ctx, user, "check_mail", due); err != nil {
+				t.Fatalf("Schedule: %v", err)
+			}
+		}
+		tasks, err := insp.ListScheduledTasks(r.Queue())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(tasks) != 1 {
+			t.Fatalf("%d scheduled tasks, want 1", len(tasks))
+		}
+		task := tasks[0]
+		if task.ID != storage.TaskID(user, "check_mail", due) || task.Type != storage.ReminderTaskType {
+			t.Errorf("task %s of type %s, want %s of type %s", task.ID, task.Type, storage.TaskID(user, "check_mail", due), storage.ReminderTaskType)
+		}
+		if !task.NextProcessAt.Equal(due) {
+			t.Errorf("task due at %v, want %v", task.NextProcessAt, due)
+		}
+		if task.MaxRetry != storage.ReminderMaxRetry || task.Retention != storage.ReminderRetention {
+			t.Errorf("MaxRetry %d, Retention %v; want %d, %v", task.MaxRetry, task.Retention, storage.ReminderMaxRetry, storage.ReminderRetention)
+		}
+		got, err := storage.ParseReminderTask(task.Payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.UserID != user || got.ReminderID != "check_mail" || !got.Due.Equal(due) {
+			t.Errorf("payload %+v, want user %s, check_mail, %v", got, user, due)
+		}
+		if n, err := r.Backlog(ctx); err != nil || n != 1 {
+			t.Errorf("Backlog = %d, %v; want 1", n, err)
+		}
+
+		// Another due time is another reminder.
+		if err := r.Schedule(ctx, user, "check_mail", due.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := r.Backlog(ctx); err != nil || n != 2 {
+			t.Errorf("Backlog = %d, %v; want 2", n, err)
+		}
+	})
+}
+
+func TestScheduleRoundsUpToTheSecond(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
+		ctx := ctxT(t)
+		r, insp := newReminders(t, b.Client)
+		user := storagetest.UserID()
+		due := time.Now().Add(time.Hour).Truncate(time.Second).Add(300 * time.Millisecond)
+		if err := r.Schedule(ctx, user, "check_mail", due); err != nil {
+			t.Fatal(err)
+		}
+		info, err := insp.GetTaskInfo(r.Queue(), storage.TaskID(user, "check_mail", due))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// asynq keeps whole seconds; rounding down would fire early.
+		if want := due.Truncate(time.Second).Add(time.Second); !info.NextProcessAt.Equal(want) {
+			t.Errorf("task due at %v, want %v", info.NextProcessAt, want)
+		}
+	})
+}
+
+func TestScheduleWithClock(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
+		ctx := ctxT(t)
+		// A Wednesday morning in Tokyo, whatever the real time.
+		fake := time.Date(2026, 11, 25, 1, 0, 0, 0, time.UTC)
+		offset := time.Until(fake)
+		clock := func() time.Time { return time.Now().Add(offset) }
+		r, insp := newReminders(t, b.Client, storage.WithReminderClock(clock))
+		user := storagetest.UserID()
+		due := fake.Add(time.Hour)
+
+		before := time.Now()
+		if err := r.Schedule(ctx, user, "check_mail", due); err != nil {
+			t.Fatal(err)
+		}
+		after := time.Now()
+		info, err := insp.GetTaskInfo(r.Queue(), storage.TaskID(user, "check_mail", due))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Due in an hour of the fake clock is due in an hour of real time.
+		lo, hi := before.Add(time.Hour-time.Second), after.Add(time.Hour+time.Second)
+		if info.NextProcessAt.Before(lo) || info.NextProcessAt.After(hi) {
+			t.Errorf("task due at %v, want between %v and %v", info.NextProcessAt, lo, hi)
+		}
+		// The payload keeps the due time of the fake clock: it is what the
+		// user's state holds.
+		got, _ := storage.ParseReminderTask(info.Payload)
+		if !got.Due.Equal(due) {
+			t.Errorf("payload due %v, want %v", got.Due, due)
+		}
+	})
+}
+
+func TestScheduleDropsLongPastReminders(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
+		ctx := ctxT(t)
+		r, _ := newReminders(t, b.Client)
+		due := time.Now().Add(-storage.ReminderRetention - time.Hour)
+		if err := r.Schedule(ctx, storagetest.UserID(), "check_mail", due); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := r.Backlog(ctx); err != nil || n != 0 {
+			t.Errorf("Backlog = %d, %v; want 0", n, err)
+		}
+	})
+}
+
+func TestCancel(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
+		ctx := ctxT(t)
+		r, _ := newReminders(t, b.Client)
+		user := storagetest.UserID()
+		due := time.Now().Add(time.Hour)
+
+		// Nothing scheduled yet, not even the queue exists.
+		if err := r.Cancel(ctx, user, "check_mail", due); err != nil {
+			t.Fatalf("Cancel before any Schedule: %v", err)
+		}
+		for _, id := range []string{"check_mail", "bank_visit"} {
+			if err := r.Schedule(ctx, user, id, due); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range 2 { // a performed-again outbox cancels again
+			if err := r.Cancel(ctx, user, "check_mail", due); err != nil {
+				t.Fatalf("Cancel: %v", err)
+			}
+		}
+		if n, err := r.Backlog(ctx); err != nil || n != 1 {
+			t.Errorf("Backlog = %d, %v; want 1 (bank_visit)", n, err)
+		}
+		// Cancelling another due time leaves the reminder alone.
+		if err := r.Cancel(ctx, user, "bank_visit", due.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := r.Backlog(ctx); err != nil || n != 1 {
+			t.Errorf("Backlog = %d, %v; want 1 (bank_visit)", n, err)
+		}
+	})
+}
+
+func TestReminderArgumentErrors(t *testing.T) {
+	emb, err := storage.StartEmbedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer emb.Close()
+	r := storage.NewReminders(emb.Client())
+	defer r.Close()
+	ctx := ctxT(t)
+	due := time.Now().Add(time.Hour)
+	tests := []struct {
+		user, id string
+		due      time.Time
+	}{
+		{"", "check_mail", due},
+		{"U1", "", due},
+		{"U1", "check_mail", time.Time{}},
+	}
+	for _, tt := range tests {
+		if err := r.Schedule(ctx, tt.user, tt.id, tt.due); err == nil {
+			t.Errorf("Schedule(%q, %q, %v) = nil, want an error", tt.user, tt.id, tt.due)
+		}
+		if err := r.Cancel(ctx, tt.user, tt.id, tt.due); err == nil {
+			t.Errorf("Cancel(%q, %q, %v) = nil, want an error", tt.user, tt.id, tt.due)
+		}
+	}
+}
+
+// A completed reminder blocks enqueueing it again for ReminderRetention, so
+// an outbox performed after the push cannot push twice.
+func TestScheduleAfterPushIsANoOp(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
+		ctx := ctxT(t)
+		r, insp := newReminders(t, b.Client)
+		user := storagetest.UserID()
+		due := time.Now().Truncate(time.Second)
+		if err := r.Schedule(ctx, user, "check_mail", due); err != nil {
+			t.Fatal(err)
+		}
+
+		ran := make(chan struct{}, 10)
+		srv := asynq.NewServerFromRedisClient(b.Client, asynq.Config{
+			Queues:                   map[string]int{r.Queue(): 1},
+			TaskCheckInterval:        50 * time.Millisecond,
+			DelayedTaskCheckInterval: 50 * time.Millisecond,
+			LogLevel:                 asynq.ErrorLevel,
+		})
+		mux := asynq.NewServeMux()
+		mux.HandleFunc(storage.ReminderTaskType, func(context.Context, *asynq.Task) error {
+			ran <- struct{}{}
+			return nil
+		})
+		if err := srv.Start(mux); err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Shutdown()
+		select {
+		case <-ran:
+		case <-ctx.Done():
+			t.Fatal("the reminder never ran")
+		}
+		waitFor(t, ctx, "the task to complete", func() bool {
+			info, err := insp.GetTaskInfo(r.Queue(), storage.TaskID(user, "check_mail", due))
+			return err == nil && info.State == asynq.TaskStateCompleted
+		})
+
+		if err := r.Schedule(ctx, user, "check_mail", due); err != nil {
+			t.Fatalf("Schedule after the push: %v", err)
+		}
+		if n, err := r.Backlog(ctx); err != nil || n != 0 {
+			t.Errorf("Backlog = %d, %v; want 0", n, err)
+		}
+		if len(ran) != 0 {
+			t.Errorf("the reminder ran again")
+		}
+	})
+}
+
+// waitFor polls cond until it holds or ctx ends. Polling here checks a state
+// and asserts nothing about how long it takes.
+func waitFor(t *testing.T, ctx context.Context, what string, cond func() bool) {
+	t.Helper()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("waiting for %s: %v", what, ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+func TestRemindersUnavailable(t *testing.T) {
+	r := storage.NewReminders(storagetest.Unreachable(t))
+	defer r.Close()
+	ctx := ctxT(t)
+	due := time.Now().Add(time.Hour)
+	if err := r.Schedule(ctx, "U1", "check_mail", due); !errors.Is(err, storage.ErrUnavailable) {
+		t.Errorf("Schedule = %v, want ErrUnavailable", err)
+	}
+	if err := r.Cancel(ctx, "U1", "check_mail", due); !errors.Is(err, storage.ErrUnavailable) {
+		t.Errorf("Cancel = %v, want ErrUnavailable", err)
+	}
+	if _, err := r.Backlog(ctx); !errors.Is(err, storage.ErrUnavailable) {
+		t.Errorf("Backlog = %v, want ErrUnavailable", err)
+	}
+}
+
+// Errors name the user by pseudonym only.
+func TestReminderErrorsHideUserID(t *testing.T) {
+	r := storage.NewReminders(storagetest.Unreachable(t))
+	defer r.Close()
+	user := storagetest.UserID()
+	err := r.Schedule(ctxT(t), user, "check_mail", time.Now().Add(time.Hour))
+	if err == nil || strings.Contains(err.Error(), user) {
+		t.Errorf("Schedule error %v: want an error without the user id", err)
+	}
+}

@@ -1,0 +1,355 @@
+package storage
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Defaults for NewStateStore.
+const (
+	// DefaultTTL is how long a user's data is kept after their last event.
+	DefaultTTL = 90 * 24 * time.Hour
+	// DefaultSeenWindow is how long an applied event id is remembered. LINE
+	// redelivers a failed webhook for a limited time only, well within a day.
+	DefaultSeenWindow = 24 * time.Hour
+	// DefaultSeenMax caps the remembered event ids per user, so a flood of
+	// events cannot grow the set without bound.
+	DefaultSeenMax = 500
+)
+
+var (
+	// ErrAlreadyApplied reports that the event was applied to the user's state
+	// before. Apply returns it together with the stored record, whose outbox
+	// the caller performs again if it is still pending (see Record.OutboxFor).
+	ErrAlreadyApplied = errors.New("event already applied")
+
+	// ErrVersionConflict reports that the user's state changed since it was
+	// loaded. Nothing was written; load again and retry.
+	ErrVersionConflict = errors.New("state version conflict")
+)
+
+// Record is what is stored about one user.
+type Record struct {
+	// State is the serialised conversation state, nil when none is stored.
+	State []byte
+	// Version counts the events applied to State; 0 when none is stored.
+	Version int64
+	// Outbox holds the side effects of the last applied event that have not
+	// been confirmed by ClearOutbox yet; nil when there are none.
+	Outbox []byte
+	// OutboxEvent is the webhook event id that produced Outbox.
+	OutboxEvent string
+}
+
+// OutboxFor returns the pending outbox if eventID produced it, and nil
+// otherwise: a redelivered event performs its own side effects again, never
+// those of a later event.
+func (r Record) OutboxFor(eventID string) []byte {
+	if r.Outbox == nil || r.OutboxEvent != eventID {
+		return nil
+	}
+	return r.Outbox
+}
+
+// A StateStore stores per-user conversation state in Redis and applies each
+// webhook event to it at most once. It is safe for concurrent use, also from
+// several processes sharing one Redis.
+type StateStore struct {
+	rdb        redis.UniversalClient
+	ttl        time.Duration
+	seenWindow time.Duration
+	seenMax    int
+	now        func() time.Time // replaced in tests
+}
+
+// An Option configures a StateStore.
+type Option func(*StateStore)
+
+// WithTTL sets how long a user's data is kept after their last applied event.
+func WithTTL(d time.Duration) Option {
+	return func(s *StateStore) {
+		if d > 0 {
+			s.ttl = d
+		}
+	}
+}
+
+// WithSeenWindow sets how long applied event ids are remembered, and at most
+// how many (n) per user. A redelivery arriving after its id was forgotten is
+// applied again.
+func WithSeenWindow(d time.Duration, n int) Option {
+	return func(s *StateStore) {
+		if d > 0 {
+			s.seenWindow = d
+		}
+		if n > 0 {
+			s.seenMax = n
+		}
+	}
+}
+
+// NewStateStore returns a StateStore on rdb, which may be a single server,
+// a Sentinel-managed failover client or a Cluster client.
+func NewStateStore(rdb redis.UniversalClient, opts ...Option) *StateStore {
+	s := &StateStore{
+		rdb:        rdb,
+		ttl:        DefaultTTL,
+		seenWindow: DefaultSeenWindow,
+		seenMax:    DefaultSeenMax,
+		now:        time.Now,
+	}
+	for _, opt := range opts {
+		opt(s)
+	}
+	return s
+}
+
+// UserKey returns the pseudonym under which userID's data is stored: the
+// first 128 bits of its SHA-256, in hex. Use it wherever a user has to be
+// named outside LINE (task ids, logs), so the LINE user id is not.
+func UserKey(userID string) string {
+	sum := sha256.Sum256([]byte(userID))
+	return hex.EncodeToString(sum[:16])
+}
+
+// keys returns the state and seen keys of userID. The {u:...} hash tag puts
+// both in the same Cluster slot, which a script touching both requires.
+func keys(userID string) []string {
+	tag := "fraudnavi:{u:" + UserKey(userID) + "}"
+	return []string{tag + ":state", tag + ":seen"}
+}
+
+// loadScript reads a user's record and whether an event was applied.
+//
+// KEYS[1] -> fraudnavi:{u:<h>}:state
+// KEYS[2] -> fraudnavi:{u:<h>}:seen
+// ARGV[1] -> webhook event id, or "" to only read the record
+//
+// Returns {seen (0|1), version, state, outbox, outbox_event}; missing fields
+// are nil.
+var loadScript = redis.NewScript(`
+local r = redis.call("HMGET", KEYS[1], "version", "state", "outbox", "outbox_event")
+local seen = 0
+if ARGV[1] ~= "" and redis.call("ZSCORE", KEYS[2], ARGV[1]) then
+	seen = 1
+end
+return {seen, r[1], r[2], r[3], r[4]}
+`)
+
+// applyScript applies an event: it skips one already applied, compares and
+// sets the version, stores state and outbox, and marks the event as applied.
+// All of it or nothing happens, and the dedupe mark is only ever written
+// together with the state it stands for.
+//
+// KEYS[1] -> fraudnavi:{u:<h>}:state
+// KEYS[2] -> fraudnavi:{u:<h>}:seen
+// ARGV[1] -> webhook event id
+// ARGV[2] -> expected version (0 when no state is stored)
+// ARGV[3] -> new state
+// ARGV[4] -> outbox, "" for none
+// ARGV[5] -> now in Unix milliseconds, the score of the seen entry
+// ARGV[6] -> Unix milliseconds before which seen entries are dropped
+// ARGV[7] -> -(max seen entries + 1), so ranks 0..ARGV[7] are the excess
+// ARGV[8] -> TTL of both keys in milliseconds
+//
+// Returns {1, new version} when applied,
+// {0, version, state, outbox, outbox_event} when the event was applied before,
+// {-1, stored version} on a version conflict.
+var applyScript = redis.NewScript(`
+if redis.call("ZSCORE", KEYS[2], ARGV[1]) then
+	local r = redis.call("HMGET", KEYS[1], "version", "state", "outbox", "outbox_event")
+	return {0, r[1], r[2], r[3], r[4]}
+end
+local v = tonumber(redis.call("HGET", KEYS[1], "version")) or 0
+if v ~= tonumber(ARGV[2]) then
+	return {-1, v}
+end
+v = v + 1
+redis.call("HSET", KEYS[1], "state", ARGV[3], "version", v)
+if ARGV[4] == "" then
+	redis.call("HDEL", KEYS[1], "outbox", "outbox_event")
+else
+	redis.call("HSET", KEYS[1], "outbox", ARGV[4], "outbox_event", ARGV[1])
+end
+redis.call("ZADD", KEYS[2], ARGV[5], ARGV[1])
+redis.call("ZREMRANGEBYSCORE", KEYS[2], "-inf", "(" .. ARGV[6])
+redis.call("ZREMRANGEBYRANK", KEYS[2], 0, ARGV[7])
+redis.call("PEXPIRE", KEYS[1], ARGV[8])
+redis.call("PEXPIRE", KEYS[2], ARGV[8])
+return {1, v}
+`)
+
+// clearOutboxScript takes the outbox away if the state is still at a version.
+//
+// KEYS[1] -> fraudnavi:{u:<h>}:state
+// ARGV[1] -> version whose outbox was performed
+//
+// Returns 1 when this call removed the outbox, 0 when there was none (another
+// call took it) or the version moved on.
+var clearOutboxScript = redis.NewScript(`
+if redis.call("HGET", KEYS[1], "version") == ARGV[1] then
+	local took = redis.call("HDEL", KEYS[1], "outbox")
+	redis.call("HDEL", KEYS[1], "outbox_event")
+	return took
+end
+return 0
+`)
+
+// Load returns the record stored for userID and whether eventID was already
+// applied to it. An empty eventID only reads the record (seen is false).
+// A user without state gets a zero Record.
+func (s *StateStore) Load(ctx context.Context, userID, eventID string) (rec Record, seen bool, err error) {
+	if userID == "" {
+		return Record{}, false, errors.New("storage: load: empty user id")
+	}
+	res, err := loadScript.Run(ctx, s.rdb, keys(userID), eventID).Slice()
+	if err != nil {
+		return Record{}, false, wrapErr("load", err)
+	}
+	if len(res) != 5 {
+		return Record{}, false, fmt.Errorf("storage: load: unexpected reply %v", res)
+	}
+	rec, err = parseRecord(res[1:])
+	if err != nil {
+		return Record{}, false, fmt.Errorf("storage: load: %w", err)
+	}
+	return rec, toInt(res[0]) == 1, nil
+}
+
+// Apply stores state as the result of applying eventID to the record at
+// version expect, together with the outbox of side effects still to perform
+// (nil or empty for none), and marks eventID as applied. It returns the new
+// record, whose Version is expect+1.
+//
+// If eventID was applied before, Apply writes nothing and returns the stored
+// record with ErrAlreadyApplied. If the stored version is not expect, it writes
+// nothing and returns ErrVersionConflict.
+func (s *StateStore) Apply(ctx context.Context, userID, eventID string, expect int64, state, outbox []byte) (Record, error) {
+	switch {
+	case userID == "":
+		return Record{}, errors.New("storage: apply: empty user id")
+	case eventID == "":
+		return Record{}, errors.New("storage: apply: empty event id")
+	case expect < 0:
+		return Record{}, fmt.Errorf("storage: apply: negative version %d", expect)
+	}
+	now := s.now()
+	args := []any{
+		eventID,
+		expect,
+		state,
+		outbox,
+		now.UnixMilli(),
+		now.Add(-s.seenWindow).UnixMilli(),
+		-(s.seenMax + 1),
+		s.ttl.Milliseconds(),
+	}
+	res, err := applyScript.Run(ctx, s.rdb, keys(userID), args...).Slice()
+	if err != nil {
+		return Record{}, wrapErr("apply", err)
+	}
+	if len(res) < 2 {
+		return Record{}, fmt.Errorf("storage: apply: unexpected reply %v", res)
+	}
+	switch toInt(res[0]) {
+	case 1:
+		rec := Record{State: state, Version: toInt(res[1])}
+		if len(outbox) > 0 {
+			rec.Outbox, rec.OutboxEvent = outbox, eventID
+		}
+		return rec, nil
+	case 0:
+		rec, err := parseRecord(res[1:])
+		if err != nil {
+			return Record{}, fmt.Errorf("storage: apply: %w", err)
+		}
+		return rec, fmt.Errorf("storage: apply: %w", ErrAlreadyApplied)
+	default:
+		return Record{}, fmt.Errorf("storage: apply: %w: stored version %d, expected %d",
+			ErrVersionConflict, toInt(res[1]), expect)
+	}
+}
+
+// ClearOutbox takes the outbox of version away and reports whether this call
+// took it. Of two deliveries of one event performing its outbox at once,
+// exactly one takes it, and only that one sends the reply. It does nothing
+// if the state moved past version meanwhile, so the outbox of a later event
+// is never lost.
+func (s *StateStore) ClearOutbox(ctx context.Context, userID string, version int64) (bool, error) {
+	if userID == "" {
+		return false, errors.New("storage: clear outbox: empty user id")
+	}
+	n, err := clearOutboxScript.Run(ctx, s.rdb, keys(userID)[:1], version).Int()
+	if err != nil {
+		return false, wrapErr("clear outbox", err)
+	}
+	return n > 0, nil
+}
+
+// Delete removes everything stored about userID: state, outbox and the
+// applied event ids. It is used on unfollow and when the user asks for their
+// data to be deleted.
+func (s *StateStore) Delete(ctx context.Context, userID string) error {
+	if userID == "" {
+		return errors.New("storage: delete: empty user id")
+	}
+	// One DEL for both keys: they share a slot, so this works on a Cluster too.
+	if err := s.rdb.Del(ctx, keys(userID)...).Err(); err != nil {
+		return wrapErr("delete", err)
+	}
+	return nil
+}
+
+// parseRecord decodes {version, state, outbox, outbox_event} as returned by
+// the scripts.
+func parseRecord(f []any) (Record, error) {
+	if len(f) != 4 {
+		return Record{}, fmt.Errorf("unexpected record reply %v", f)
+	}
+	var rec Record
+	if v := toBytes(f[0]); v != nil {
+		n, err := strconv.ParseInt(string(v), 10, 64)
+		if err != nil {
+			return Record{}, fmt.Errorf("bad stored version %q", v)
+		}
+		rec.Version = n
+	}
+	rec.State = toBytes(f[1])
+	rec.Outbox = toBytes(f[2])
+	rec.OutboxEvent = string(toBytes(f[3]))
+	return rec, nil
+}
+
+// toBytes converts a bulk string reply element to bytes. A missing hash
+// field comes back as nil (RESP2) or as false (Lua false under RESP3).
+func toBytes(v any) []byte {
+	switch v := v.(type) {
+	case string:
+		return []byte(v)
+	case []byte:
+		return v
+	default:
+		return nil
+	}
+}
+
+// toInt converts an integer reply element; Redis may deliver a Lua number as
+// an integer or, from a hash field, as a string.
+func toInt(v any) int64 {
+	switch v := v.(type) {
+	case int64:
+		return v
+	case string:
+		n, _ := strconv.ParseInt(v, 10, 64)
+		return n
+	default:
+		return 0
+	}
+}
