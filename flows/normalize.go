@@ -9,8 +9,9 @@ import (
 
 // Normalize folds the ways Japanese text varies without changing its
 // meaning, so that typed text can be compared with labels: NFKC (half-width
-// katakana and full-width ASCII become standard), katakana to hiragana, lower
-// case, and no spaces, punctuation or long-vowel marks.
+// katakana and full-width ASCII become standard), katakana to hiragana, small
+// kana to full size (people type つ for っ), lower case, and no spaces,
+// punctuation or long-vowel marks.
 func Normalize(s string) string {
 	s = norm.NFKC.String(s)
 	var b strings.Builder
@@ -18,8 +19,9 @@ func Normalize(s string) string {
 	for _, r := range s {
 		switch {
 		case r >= 'ァ' && r <= 'ヶ':
-			// ヵ and ヶ have no hiragana of the same shape; ゕゖ exist since Unicode 3.2.
-			b.WriteRune(r - 0x60)
+			b.WriteRune(fullSize(r - 0x60))
+		case r >= 'ぁ' && r <= 'ゖ':
+			b.WriteRune(fullSize(r))
 		case r == 'ー' || r == '〜' || r == '~' || r == '・':
 			// Long-vowel marks and middle dots are spelled inconsistently.
 		case unicode.IsSpace(r) || unicode.IsPunct(r) || unicode.IsSymbol(r):
@@ -41,4 +43,17 @@ func digitsOnly(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// fullSize maps a small hiragana to its full-size form.
+func fullSize(r rune) rune {
+	switch r {
+	case 'ぁ', 'ぃ', 'ぅ', 'ぇ', 'ぉ', 'っ', 'ゃ', 'ゅ', 'ょ', 'ゎ':
+		return r + 1
+	case 'ゕ':
+		return 'か'
+	case 'ゖ':
+		return 'け'
+	}
+	return r
 }

@@ -1,0 +1,414 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/fraudnavi/fraudnavi/bot/line"
+	"github.com/fraudnavi/fraudnavi/flows"
+	"github.com/fraudnavi/fraudnavi/storage"
+)
+
+// ReminderScheduler is the Scheduler of the webhook: it turns the engine's
+// reminder changes into asynq tasks. Both methods are idempotent.
+type ReminderScheduler struct {
+	Reminders *storage.Reminders
+	// Metrics, if set, counts scheduled and cancelled reminders. An outbox
+	// performed again after a crash counts again.
+	Metrics *Metrics
+}
+
+// Schedule adds the reminder c.ID due at c.Due.
+func (s ReminderScheduler) Schedule(ctx context.Context, userID string, c flows.ReminderChange) error {
+	if err := s.Reminders.Schedule(ctx, userID, c.ID, c.Due); err != nil {
+		return err
+	}
+	s.Metrics.reminder("scheduled")
+	return nil
+}
+
+// Cancel removes the reminder c.ID due at c.Due.
+func (s ReminderScheduler) Cancel(ctx context.Context, userID string, c flows.ReminderChange) error {
+	if err := s.Reminders.Cancel(ctx, userID, c.ID, c.Due); err != nil {
+		return err
+	}
+	s.Metrics.reminder("cancelled")
+	return nil
+}
+
+// Pusher sends push messages. *line.Client is one; its Push returns
+// line.ErrAlreadyAccepted on a 409 and *line.APIError on other non-2xx
+// answers.
+type Pusher interface {
+	Push(to, retryKey string, r flows.Reply) error
+}
+
+// Defaults of ReminderWorker.
+const (
+	DefaultReminderConcurrency = 10
+	defaultPollInterval        = time.Second
+	defaultShutdownTimeout     = 8 * time.Second
+
+	// Transient failures (5xx, 429, time-outs) back off from 10 s, doubling
+	// up to 30 min; ReminderMaxRetry attempts span about six hours.
+	minBackoff = 10 * time.Second
+	maxBackoff = 30 * time.Minute
+
+	// quotaRetry is the wait after LINE said the month's pushes are used
+	// up: the quota does not come back within minutes, so do not hammer it.
+	quotaRetry = time.Hour
+	// quotaLogEvery bounds how often a used-up quota is logged.
+	quotaLogEvery = time.Hour
+)
+
+// ReminderWorker pushes reminders when they come due. It runs an asynq
+// server on the reminders queue; any number of workers, in any number of
+// processes, may share one Redis, and each reminder is pushed once.
+//
+// When a task fires, the worker re-reads the user's state and pushes nothing
+// if the reminder no longer applies (cancelled, rescheduled, its checklist
+// items done, the conversation reset or deleted). Every attempt of one task
+// sends the same X-Line-Retry-Key, so a push LINE accepted before a crash or
+// a lost answer is answered 409 and not delivered twice. Between 21:00 and
+// 08:00 Tokyo nothing is pushed: a task that comes up then waits for 08:00.
+type ReminderWorker struct {
+	Engine  *flows.Engine
+	Store   *storage.StateStore
+	LINE    Pusher
+	Log     *slog.Logger
+	Metrics *Metrics // nil: nothing is counted
+
+	// Now is the clock of the quiet hours; nil means time.Now. Tests set it
+	// to run a morning whatever the real time is.
+	Now func() time.Time
+	// Concurrency is how many pushes run at once; 0 means
+	// DefaultReminderConcurrency.
+	Concurrency int
+	// Queue is the asynq queue served; "" means storage.DefaultReminderQueue.
+	// It must match the queue of the storage.Reminders that schedules.
+	Queue string
+	// Backoff is the wait before retry number retried+1 after a transient
+	// failure; nil means 10 s doubling up to 30 min, ±20 %.
+	Backoff func(retried int) time.Duration
+	// PollInterval is how often due and retried tasks are looked for; 0
+	// means one second.
+	PollInterval time.Duration
+	// ShutdownTimeout is how long Shutdown waits for running pushes before
+	// putting them back in the queue; 0 means 8 s.
+	ShutdownTimeout time.Duration
+
+	mu  sync.Mutex
+	srv *asynq.Server
+
+	quotaMu     sync.Mutex
+	quotaLogged time.Time // when a used-up quota was last logged
+}
+
+// Start starts processing reminders on rdb, the client the state uses.
+func (w *ReminderWorker) Start(rdb redis.UniversalClient) error {
+	if w.Engine == nil || w.Store == nil || w.LINE == nil {
+		return errors.New("bot: reminder worker needs an Engine, a Store and LINE")
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.srv != nil {
+		return errors.New("bot: reminder worker already started")
+	}
+	queue := w.Queue
+	if queue == "" {
+		queue = storage.DefaultReminderQueue
+	}
+	concurrency := w.Concurrency
+	if concurrency <= 0 {
+		concurrency = DefaultReminderConcurrency
+	}
+	poll := w.PollInterval
+	if poll <= 0 {
+		poll = defaultPollInterval
+	}
+	shutdown := w.ShutdownTimeout
+	if shutdown <= 0 {
+		shutdown = defaultShutdownTimeout
+	}
+	log := w.log()
+	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
+		Concurrency:              concurrency,
+		Queues:                   map[string]int{queue: 1},
+		RetryDelayFunc:           w.retryDelay,
+		IsFailure:                isFailure,
+		ErrorHandler:             asynq.ErrorHandlerFunc(w.handleError),
+		Logger:                   asynqLogger{log},
+		LogLevel:                 asynq.WarnLevel,
+		ShutdownTimeout:          shutdown,
+		TaskCheckInterval:        poll,
+		DelayedTaskCheckInterval: poll,
+		HealthCheckFunc: func(err error) {
+			if err != nil {
+				log.Warn("reminder worker cannot reach redis", "err", err)
+			}
+		},
+	})
+	if err := srv.Start(asynq.HandlerFunc(w.process)); err != nil {
+		return fmt.Errorf("bot: start reminder worker: %w", err)
+	}
+	w.srv = srv
+	w.registerBacklog(storage.NewReminders(rdb, storage.WithReminderQueue(queue)))
+	return nil
+}
+
+// Shutdown stops taking reminders, waits up to ShutdownTimeout for the
+// pushes in flight and puts back those still running, for another worker or
+// the next start to push (with the same retry key). It does not close rdb.
+func (w *ReminderWorker) Shutdown() {
+	w.mu.Lock()
+	srv := w.srv
+	w.mu.Unlock()
+	if srv != nil {
+		srv.Shutdown()
+	}
+}
+
+// errMonthlyLimit marks a push refused because the month's quota is used up.
+var errMonthlyLimit = errors.New("LINE monthly push quota used up")
+
+// quietHoursError puts a reminder off until the morning. It is not a
+// failure: it uses up none of the task's retries.
+type quietHoursError struct{ until time.Time }
+
+func (e *quietHoursError) Error() string {
+	return "quiet hours: waiting until " + e.until.Format(time.RFC3339)
+}
+
+func isFailure(err error) bool {
+	var quiet *quietHoursError
+	return !errors.As(err, &quiet)
+}
+
+// process handles one reminder task. nil means done (pushed, or no longer
+// applying); an error wrapping asynq.SkipRetry gives up; any other error
+// retries after retryDelay.
+func (w *ReminderWorker) process(ctx context.Context, t *asynq.Task) error {
+	if t.Type() != storage.ReminderTaskType {
+		return fmt.Errorf("unknown task type %q: %w", t.Type(), asynq.SkipRetry)
+	}
+	task, err := storage.ParseReminderTask(t.Payload())
+	if err != nil {
+		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+	}
+	// A reminder is never due at night, but a retry or a backlog can be.
+	if now := w.now(); flows.Deliverable(now).After(now) {
+		return &quietHoursError{until: flows.Deliverable(now)}
+	}
+	rec, _, err := w.Store.Load(ctx, task.UserID, "")
+	if err != nil {
+		return fmt.Errorf("load state: %w", err)
+	}
+	user := storage.UserKey(task.UserID)
+	reply, ok := w.remind(rec.State, task, user)
+	if !ok {
+		w.Metrics.reminder("stale")
+		w.log().Debug("reminder no longer applies", "user", user, "reminder", task.ReminderID)
+		return nil
+	}
+
+	key := ReminderRetryKey(storage.TaskID(task.UserID, task.ReminderID, task.Due))
+	err = w.LINE.Push(task.UserID, key, reply)
+	if err == nil || errors.Is(err, line.ErrAlreadyAccepted) {
+		// 409: an earlier attempt was delivered and its answer lost.
+		w.Metrics.reminder("sent")
+		w.log().Debug("reminder sent", "user", user, "reminder", task.ReminderID, "again", err != nil)
+		return nil
+	}
+	if ae, ok := errors.AsType[*line.APIError](err); ok {
+		switch {
+		case ae.MonthlyLimit():
+			w.quotaExhausted(ae)
+			return fmt.Errorf("push: %w: %w", errMonthlyLimit, err)
+		case ae.Permanent():
+			// A user who blocked the bot, or a message LINE refuses:
+			// retrying cannot help.
+			return fmt.Errorf("push: %w: %w", err, asynq.SkipRetry)
+		}
+	}
+	return fmt.Errorf("push: %w", err) // 429, 5xx, network: retry
+}
+
+// remind asks the engine what to push, or false if the reminder no longer
+// applies. The task knows the due time to the second; the state's own value
+// is handed to the engine in case it is finer.
+func (w *ReminderWorker) remind(raw []byte, task storage.ReminderTask, user string) (flows.Reply, bool) {
+	if raw == nil {
+		return flows.Reply{}, false // reset, deleted or expired
+	}
+	var st flows.State
+	if err := json.Unmarshal(raw, &st); err != nil {
+		// The webhook starts such a user over, which drops their reminders.
+		w.log().Warn("unreadable state: reminder dropped", "user", user, "reminder", task.ReminderID, "err", err)
+		return flows.Reply{}, false
+	}
+	due := task.Due
+	for _, r := range st.Reminders {
+		if r.ID == task.ReminderID && r.Due.Unix() == due.Unix() {
+			due = r.Due
+			break
+		}
+	}
+	return w.Engine.Remind(st, task.ReminderID, due)
+}
+
+// quotaExhausted counts a push refused for the monthly quota and logs it,
+// at most once an hour per worker: every waiting reminder hits it.
+func (w *ReminderWorker) quotaExhausted(ae *line.APIError) {
+	if w.Metrics != nil {
+		w.Metrics.QuotaHits.Inc()
+	}
+	now := w.now()
+	w.quotaMu.Lock()
+	log := w.quotaLogged.IsZero() || now.Sub(w.quotaLogged) >= quotaLogEvery
+	if log {
+		w.quotaLogged = now
+	}
+	w.quotaMu.Unlock()
+	if log {
+		w.log().Error("LINE monthly push quota used up: reminders wait and retry hourly",
+			"status", ae.Status, "line_request_id", ae.RequestID)
+	}
+}
+
+// handleError logs a failed attempt and counts a reminder given up.
+func (w *ReminderWorker) handleError(ctx context.Context, t *asynq.Task, err error) {
+	retried, _ := asynq.GetRetryCount(ctx)
+	maxRetry, _ := asynq.GetMaxRetry(ctx)
+	final := errors.Is(err, asynq.SkipRetry) || retried >= maxRetry
+	taskID, _ := asynq.GetTaskID(ctx)
+	attrs := []any{"task", taskID, "retried", retried, "err", err}
+	if task, perr := storage.ParseReminderTask(t.Payload()); perr == nil {
+		attrs = append(attrs, "user", storage.UserKey(task.UserID), "reminder", task.ReminderID)
+	}
+	if ae, ok := errors.AsType[*line.APIError](err); ok {
+		attrs = append(attrs, "status", ae.Status, "line_request_id", ae.RequestID)
+	}
+	var quiet *quietHoursError
+	switch {
+	case final:
+		w.Metrics.reminder("failed")
+		w.log().Error("reminder not delivered", attrs...)
+	case errors.As(err, &quiet):
+		w.log().Debug("reminder waits for the morning", attrs...)
+	case errors.Is(err, errMonthlyLimit):
+		// quotaExhausted logged it, at most hourly.
+	default:
+		w.log().Warn("reminder push failed, will retry", attrs...)
+	}
+}
+
+// retryDelay is asynq's RetryDelayFunc: until 08:00 after a push put off at
+// night, an hour after a used-up quota, a backoff after anything else, and
+// never into the night.
+func (w *ReminderWorker) retryDelay(retried int, err error, _ *asynq.Task) time.Duration {
+	now := w.now()
+	var d time.Duration
+	var quiet *quietHoursError
+	switch {
+	case errors.As(err, &quiet):
+		return max(quiet.until.Sub(now), time.Second)
+	case errors.Is(err, errMonthlyLimit):
+		d = quotaRetry + rand.N(quotaRetry/6) // spread the waiting reminders out
+	case w.Backoff != nil:
+		d = w.Backoff(retried)
+	default:
+		d = backoff(retried)
+	}
+	return flows.Deliverable(now.Add(d)).Sub(now)
+}
+
+// backoff is the default wait before retry number retried+1: 10 s doubling
+// up to 30 min, ±20 % so that reminders failing together do not come back
+// together.
+func backoff(retried int) time.Duration {
+	d := maxBackoff
+	if retried < 8 {
+		d = min(minBackoff<<retried, maxBackoff)
+	}
+	return d*4/5 + rand.N(d*2/5+1)
+}
+
+// retryKeySpace is the UUID namespace of reminder retry keys. Never change
+// it: a task retried across a deploy must keep its key.
+var retryKeySpace = uuid.MustParse("4de044d5-4c22-4b3e-a7b1-508e7895ad32")
+
+// ReminderRetryKey is the X-Line-Retry-Key of every attempt to push the
+// reminder task taskID (storage.TaskID): a name-based UUID, so no attempt,
+// in any process, can make LINE deliver the reminder twice.
+func ReminderRetryKey(taskID string) string {
+	return uuid.NewSHA1(retryKeySpace, []byte(taskID)).String()
+}
+
+// registerBacklog exports the size of the reminder queue. Registering twice
+// (a second worker on the same Metrics) keeps the first gauge: both would
+// measure the same queue.
+func (w *ReminderWorker) registerBacklog(r *storage.Reminders) {
+	if w.Metrics == nil || w.Metrics.Registry == nil {
+		return
+	}
+	g := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "fraudnavi_reminder_queue_size",
+		Help: "Reminders waiting in the queue: scheduled, due, or to be retried.",
+	}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		n, err := r.Backlog(ctx)
+		if err != nil {
+			w.log().Warn("reminder queue size unknown", "err", err)
+			return math.NaN()
+		}
+		return float64(n)
+	})
+	if err := w.Metrics.Registry.Register(g); err != nil {
+		if _, dup := errors.AsType[prometheus.AlreadyRegisteredError](err); !dup {
+			w.log().Error("register reminder queue metric", "err", err)
+		}
+	}
+}
+
+func (w *ReminderWorker) now() time.Time {
+	if w.Now != nil {
+		return w.Now()
+	}
+	return time.Now()
+}
+
+func (w *ReminderWorker) log() *slog.Logger {
+	if w.Log != nil {
+		return w.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// asynqLogger passes asynq's own messages to slog. asynq names tasks by id,
+// which holds storage.UserKey, never a LINE user id.
+type asynqLogger struct{ log *slog.Logger }
+
+func (l asynqLogger) Debug(args ...any) { l.log.Debug(fmt.Sprint(args...), "component", "asynq") }
+func (l asynqLogger) Info(args ...any)  { l.log.Info(fmt.Sprint(args...), "component", "asynq") }
+func (l asynqLogger) Warn(args ...any)  { l.log.Warn(fmt.Sprint(args...), "component", "asynq") }
+func (l asynqLogger) Error(args ...any) { l.log.Error(fmt.Sprint(args...), "component", "asynq") }
+
+// Fatal keeps asynq's contract (log, then exit); asynq v0.26 never calls it.
+func (l asynqLogger) Fatal(args ...any) {
+	l.log.Error(fmt.Sprint(args...), "component", "asynq")
+	os.Exit(1)
+}

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fraudnavi/fraudnavi/flows"
+)
+
+func runCmd(t *testing.T, stdin string, env map[string]string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	getenv := func(k string) string { return env[k] }
+	err = run(context.Background(), args, getenv, strings.NewReader(stdin), &out, &errb)
+	return out.String(), errb.String(), err
+}
+
+// cardWords is the copy button of the Amazon flow's card-company step: the
+// exact words a victim reads out.
+func cardWords(t *testing.T) string {
+	t.Helper()
+	g, err := flows.Load(flows.Content())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range g.Steps["amazon_card_words"].Actions {
+		if a.Copy != nil {
+			return a.Copy.Text
+		}
+	}
+	t.Fatal("amazon_card_words has no copy button")
+	return ""
+}
+
+func TestChatReachesTheCardCompanyWords(t *testing.T) {
+	// Amazon → 先にカードを止めたい → 番号がわかった: three inputs, one typed.
+	input := "1\n先にカードを止めたい\n1\n/quit\n"
+	out, _, err := runCmd(t, input, nil, "chat", "--now", "2026-11-24T23:30")
+	if err != nil {
+		t.Fatalf("chat: %v", err)
+	}
+	words := cardWords(t)
+	for _, line := range strings.Split(words, "\n") {
+		if !strings.Contains(out, "[copy") || !strings.Contains(out, line) {
+			t.Fatalf("the words to say are not shown verbatim (%q missing):\n%s", line, out)
+		}
+	}
+}
+
+func TestChatEndsAtEOFAndNumbersChoices(t *testing.T) {
+	out, _, err := runCmd(t, "", nil, "chat")
+	if err != nil {
+		t.Fatalf("chat at EOF: %v", err)
+	}
+	if !strings.Contains(out, "[1] ") || !strings.Contains(out, "[4] ") {
+		t.Fatalf("the menu's choices are not numbered:\n%s", out)
+	}
+}
+
+func TestChatShowsCallButtonsAndOpenLines(t *testing.T) {
+	out, _, err := runCmd(t, "相談窓口\n", nil, "chat", "--now", "2026-11-25T10:00")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "dials 188") {
+		t.Fatalf("at 10:00 on a weekday 188 is open, but no call button:\n%s", out)
+	}
+	out, _, _ = runCmd(t, "相談窓口\n", nil, "chat", "--now", "2026-11-24T23:30")
+	if strings.Contains(out, "dials 188") {
+		t.Fatalf("at 23:30 188 is closed, but offered as a call:\n%s", out)
+	}
+}
+
+func TestFlowsCheck(t *testing.T) {
+	out, _, err := runCmd(t, "", nil, "flows", "check")
+	if err != nil || !strings.HasPrefix(out, "ok:") {
+		t.Fatalf("flows check on the built-in flows: %v %q", err, out)
+	}
+	dir := t.TempDir()
+	data, err := os.ReadFile("../../flows/content/menu.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"contacts.yaml", "texts.yaml"} {
+		b, err := os.ReadFile(filepath.Join("../../flows/content", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, name), b, 0o644)
+	}
+	broken := strings.Replace(string(data), "next: amazon_start", "next: amazon_gone", 1)
+	os.WriteFile(filepath.Join(dir, "menu.yaml"), []byte(broken), 0o644)
+	_, stderr, err := runCmd(t, "", nil, "flows", "check", dir)
+	if err == nil {
+		t.Fatal("flows check passed a broken flow")
+	}
+	if !strings.Contains(stderr, "menu.yaml:") || !strings.Contains(stderr, "amazon_gone") {
+		t.Fatalf("the problem is not named with file and line:\n%s", stderr)
+	}
+}
+
+func TestFlowsGraphIsMermaid(t *testing.T) {
+	out, _, err := runCmd(t, "", nil, "flows", "graph")
+	if err != nil || !strings.HasPrefix(out, "flowchart TD") || !strings.Contains(out, "amazon_start") {
+		t.Fatalf("flows graph: %v\n%.300s", err, out)
+	}
+}
+
+func TestServeRefusesWithoutSecretsAndRedacts(t *testing.T) {
+	env := map[string]string{"REDIS_URL": "redis://:hunter2@127.0.0.1:1/0", "LOG_LEVEL": "loud", "ADDR": "nope"}
+	_, _, err := runCmd(t, "", env, "serve")
+	if err == nil {
+		t.Fatal("serve started without LINE secrets")
+	}
+	msg := err.Error()
+	for _, want := range []string{"LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN", "LOG_LEVEL", "ADDR"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("the error does not name %s:\n%s", want, msg)
+		}
+	}
+	if strings.Contains(msg, "hunter2") {
+		t.Errorf("the error shows a password:\n%s", msg)
+	}
+}

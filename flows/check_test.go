@@ -1,0 +1,108 @@
+package flows
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// brokenCopy copies the built-in flows to a directory and breaks them the
+// ways a content editor might.
+func brokenCopy(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	entries, err := os.ReadDir("content")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join("content", e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Name() == "amazon.yaml" {
+			s := string(data)
+			s = replaceOnce(t, s, "        next: amazon_password\n", "        next: amazon_nowhere\n")
+			s = replaceOnce(t, s, "  - id: amazon_mail\n", "  - id: amazon_mail\n    colour: red\n")
+			s = replaceOnce(t, s, "label: ログインできる\n", "label: ログインはできるけれどメールがとても心配だ\n")
+			data = []byte(s)
+		}
+		if err := os.WriteFile(filepath.Join(dir, e.Name()), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var b strings.Builder
+	b.WriteString("id: extra\ntitle: 壊れた例\nstart: extra_start\nsteps:\n  - id: extra_start\n    summary: true\n    text: [選んでください]\n    actions:\n      - call: amazon_old_freedial\n    choices:\n")
+	for i := range 14 {
+		b.WriteString("      - {label: 選択肢" + string(rune('A'+i)) + ", next: menu}\n")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "extra.yaml"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func replaceOnce(t *testing.T, s, old, new string) string {
+	t.Helper()
+	if !strings.Contains(s, old) {
+		t.Fatalf("the built-in flows changed: %q not found; update this test", old)
+	}
+	return strings.Replace(s, old, new, 1)
+}
+
+func TestCheckReportsEveryProblemWithFileAndLine(t *testing.T) {
+	_, err := Load(os.DirFS(brokenCopy(t)))
+	var verr *ValidationError
+	if !errors.As(err, &verr) {
+		t.Fatalf("broken flows loaded: err = %v", err)
+	}
+	want := []struct {
+		file, reason string
+	}{
+		{"amazon.yaml", `goes to "amazon_nowhere", which does not exist`},
+		{"amazon.yaml", `unknown field "colour"`},
+		{"amazon.yaml", "has 21 characters; LINE allows 1–20"},
+		{"extra.yaml", "has 14 choices"},
+		{"extra.yaml", `contact "amazon_old_freedial" is discontinued`},
+	}
+	for _, w := range want {
+		found := false
+		for _, p := range verr.Problems {
+			if p.File == w.file && strings.Contains(p.Reason, w.reason) && p.Line > 0 {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no problem in %s with a line saying %q; got:\n%v", w.file, w.reason, verr)
+		}
+	}
+	// Each problem points at the line of the broken thing.
+	for _, p := range verr.Problems {
+		if p.File == "extra.yaml" && strings.Contains(p.Reason, "discontinued") && p.Line != 9 {
+			t.Errorf("discontinued call reported at line %d, want 9", p.Line)
+		}
+	}
+}
+
+func TestContentLoads(t *testing.T) {
+	g, err := Load(Content())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Steps[g.Start].Choices) < 4 {
+		t.Fatalf("the menu offers %d situations, want at least 4", len(g.Steps[g.Start].Choices))
+	}
+	for _, id := range []string{"188", "#9110"} {
+		c := g.contactByValue(id)
+		if c == nil || c.Status != "active" || c.Kind != "phone" {
+			t.Errorf("%s is not an active phone contact", id)
+		}
+	}
+	for _, old := range []string{"0120-999-373", "011-330-3000"} {
+		if c := g.contactByValue(old); c == nil || c.Status != "discontinued" {
+			t.Errorf("the seed's number %s is not kept as discontinued", old)
+		}
+	}
+}

@@ -1,0 +1,116 @@
+package flows
+
+import (
+	"testing"
+)
+
+func TestNormalize(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"ｶｰﾄﾞ会社の電話", "かど会社の電話"},
+		{"カード会社の電話", "かど会社の電話"},
+		{"ログイン　できない！", "ろぐいんできない"},
+		{"ＡＭＡＺＯＮ", "amazon"},
+		{"#9110", "9110"},
+		{"ちょっと", "ちよつと"},
+	}
+	for _, tt := range tests {
+		if got := Normalize(tt.in); got != tt.want {
+			t.Errorf("Normalize(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// utterances are things people type instead of tapping, at the step where
+// they type them, with the button or command they mean. The free-text rules
+// must reach at least 90% of them; the figure is logged.
+var utterances = []struct {
+	step, say, want string // want: a choice label, or "cmd:<id>"
+}{
+	{"menu", "Amazonのアカウントが乗っ取られた", "Amazonの乗っ取り・注文"},
+	{"menu", "アマゾンで勝手に注文された", "Amazonの乗っ取り・注文"},
+	{"menu", "ａｍａｚｏｎ乗っ取り", "Amazonの乗っ取り・注文"},
+	{"menu", "身に覚えのない請求がある", "カードに知らない請求"},
+	{"menu", "知らない請求", "カードに知らない請求"},
+	{"menu", "カードとめたい", "カードを今すぐ止めたい"},
+	{"menu", "カード止めたい", "カードを今すぐ止めたい"},
+	{"menu", "ｶｰﾄﾞを止めたいです", "カードを今すぐ止めたい"},
+	{"menu", "カードを停止したい", "カードを今すぐ止めたい"},
+	{"menu", "怪しいリンクを開いてしまった", "怪しいリンクを開いた"},
+	{"menu", "SMSのリンクを押しちゃった", "怪しいリンクを開いた"},
+	{"menu", "フィッシングかも", "怪しいリンクを開いた"},
+	{"menu", "不正利用されてると電話がきた", "「不正利用」と連絡が来た"},
+	{"menu", "よくわからない", "その他・わからない"},
+	{"amazon_start", "ログインできない", "ログインできない"},
+	{"amazon_start", "ログイン出来ません", "ログインできない"},
+	{"amazon_start", "ろぐいんできない", "ログインできない"},
+	{"amazon_start", "入れない", "ログインできない"},
+	{"amazon_start", "パスワードが違うと言われる", "ログインできない"},
+	{"amazon_start", "ログインできる", "ログインできる"},
+	{"amazon_start", "ログインできます", "ログインできる"},
+	{"amazon_start", "はいれる", "ログインできる"},
+	{"amazon_start", "先にカードをとめたい", "先にカードを止めたい"},
+	{"amazon_start", "カード会社の電話", "先にカードを止めたい"},
+	{"amazon_start", "ｶｰﾄﾞ会社の電話", "先にカードを止めたい"},
+	{"amazon_contact", "アマゾンの電話番号は？", "Amazonの電話番号は？"},
+	{"amazon_contact", "連絡しました", "連絡した・次へ"},
+	{"amazon_card", "カードで払ってた", "カードで払われていた"},
+	{"amazon_card", "わかりません", "わからない"},
+	{"amazon_card_number", "見つからない", "番号が見つからない"},
+	{"amazon_card_number", "番号わかった", "番号がわかった・次へ"},
+	{"amazon_card_words", "電話かけました", "かけた・次へ"},
+	{"amazon_card_words", "つながらない", "つながらない"},
+	{"amazon_card_words", "繋がらない", "つながらない"},
+	{"amazon_card_after", "警察に届けが必要と言われた", "必要と言われた"},
+	{"amazon_card_after", "いらないって", "必要ないと言われた"},
+	{"amazon_reissue", "銀行のカード", "キャッシュカード一体型"},
+	{"amazon_reissue", "キャッシュカードと一緒のやつ", "キャッシュカード一体型"},
+	{"amazon_reissue", "普通のクレジットカード", "ふつうのクレジットカード"},
+	{"phishing_start", "カード番号を入れてしまった", "カード情報を入力した"},
+	{"phishing_start", "パスワード入れちゃった", "パスワードを入力した"},
+	{"phishing_start", "何も入力してない", "何も入力していない"},
+	{"phishing_start", "アプリをインストールした", "アプリを入れてしまった"},
+	{"scamcall_start", "今電話中", "いま電話がつながっている"},
+	{"scamcall_start", "お金を振り込んでしまった", "教えた・払ってしまった"},
+	{"scamcall_paid", "ギフトカードの番号を教えた", "ギフトカードの番号を教えた"},
+	{"card_start", "心当たりはありません", "心当たりはない"},
+	{"card_start", "家族が使ってたかも", "心当たりがあった"},
+	{"amazon_card_words", "もどる", "cmd:back"},
+	{"amazon_card_words", "最初から", "cmd:menu"},
+	{"amazon_card_words", "めにゅー", "cmd:menu"},
+	{"amazon_card_words", "進捗", "cmd:progress"},
+	{"amazon_card_words", "やることリスト", "cmd:progress"},
+	{"amazon_card_words", "人と話したい", "cmd:contacts"},
+	{"amazon_card_words", "相談窓口", "cmd:contacts"},
+	{"amazon_card_words", "使い方がわからない", "cmd:help"},
+	{"amazon_card_words", "リマインド停止", "cmd:stop_reminders"},
+	{"amazon_card_words", "データを削除して", "cmd:delete"},
+}
+
+func TestFreeTextReachesTheIntendedChoice(t *testing.T) {
+	e := contentEngine(t)
+	hits := 0
+	for _, u := range utterances {
+		st := e.g.Steps[u.step]
+		if st == nil {
+			t.Fatalf("no step %q", u.step)
+		}
+		cmd, choice := e.match(Normalize(u.say), u.step)
+		got := "(unmatched)"
+		switch {
+		case choice >= 0:
+			got = st.Choices[choice].Label
+		case cmd != "":
+			got = "cmd:" + cmd
+		}
+		if got == u.want {
+			hits++
+		} else {
+			t.Logf("miss at %s: %q → %s, want %s", u.step, u.say, got, u.want)
+		}
+	}
+	rate := float64(hits) / float64(len(utterances))
+	t.Logf("free text: %d of %d utterances (%.0f%%) reach the intended choice", hits, len(utterances), rate*100)
+	if len(utterances) < 40 || rate < 0.9 {
+		t.Fatalf("free text reached %d of %d (%.0f%%); want at least 40 utterances and 90%%", hits, len(utterances), rate*100)
+	}
+}
