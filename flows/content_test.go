@@ -190,4 +190,3 @@ func TestPostbackDataFitsLINE(t *testing.T) {
 		}
 	}
 }
-

@@ -114,8 +114,9 @@ func WithReminderClock(now func() time.Time) ReminderOption {
 	}
 }
 
-// NewReminders returns Reminders on rdb. Close releases what asynq holds;
-// rdb stays open.
+// NewReminders returns Reminders on rdb, which may be a single server, a
+// Sentinel-managed failover client or a Cluster client (a queue's keys share
+// one hash tag). rdb stays the caller's to close.
 func NewReminders(rdb redis.UniversalClient, opts ...ReminderOption) *Reminders {
 	r := &Reminders{
 		rdb:    rdb,
@@ -220,11 +221,10 @@ func (r *Reminders) Backlog(ctx context.Context) (int, error) {
 	return info.Pending + info.Scheduled + info.Retry, nil
 }
 
-// Close releases the asynq client and inspector. The Redis client passed to
-// NewReminders stays open: it is shared.
-func (r *Reminders) Close() error {
-	return errors.Join(r.client.Close(), r.insp.Close())
-}
+// Close is the end of r's use. The asynq client and inspector hold nothing
+// but the Redis client passed to NewReminders, which stays open because it is
+// shared (asynq's own Close refuses to close a shared client).
+func (r *Reminders) Close() error { return nil }
 
 func (r *Reminders) clock() time.Time {
 	if r.now != nil {

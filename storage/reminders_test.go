@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -73,7 +74,7 @@ func ctxT(t *testing.T) context.Context {
 func TestTaskID(t *testing.T) {
 	due := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
 	id := storage.TaskID("Uabc", "check_mail", due)
-	if want := storage.UserKey("Uabc") + ":check_mail:" + "1795597200"; id != want {
+	if want := storage.UserKey("Uabc") + ":check_mail:" + strconv.FormatInt(due.Unix(), 10); id != want {
 		t.Errorf("TaskID = %q, want %q", id, want)
 	}
 	if strings.Contains(id, "Uabc") {
