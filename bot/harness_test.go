@@ -265,3 +265,27 @@ func (h *harness) postSigned(body []byte, sig string) int {
 	h.handler.ServeHTTP(rec, req)
 	return rec.Code
 }
+
+// actions lists the button actions of a reply's flex messages.
+func actions(r linefake.Reply) []*linefake.Action {
+	var as []*linefake.Action
+	var walk func(c *linefake.FlexComponent)
+	walk = func(c *linefake.FlexComponent) {
+		if c == nil {
+			return
+		}
+		if c.Action != nil {
+			as = append(as, c.Action)
+		}
+		for i := range c.Contents {
+			walk(&c.Contents[i])
+		}
+	}
+	for _, m := range r.Messages {
+		if m.Contents != nil {
+			walk(m.Contents.Body)
+			walk(m.Contents.Footer)
+		}
+	}
+	return as
+}

@@ -56,7 +56,8 @@ func OfficialURL(u string) bool {
 var (
 	// Phone numbers and URLs written into a text, which must all come from the contacts file.
 	phoneInText = regexp.MustCompile(`[#＃][0-9０-９]{3,4}|[0-9０-９]{2,4}[-－‐ー][0-9０-９]{2,4}[-－‐ー][0-9０-９]{3,4}|0[0-9０-９]{9,10}`)
-	urlInText   = regexp.MustCompile(`(?i)https?://[^\s」）)]+|www\.[a-z0-9.-]+|[a-z0-9-]+\.(?:go\.jp|co\.jp|or\.jp|jp|com|net)\b|[a-z0-9._-]+@[a-z0-9.-]+`)
+	emailInText = regexp.MustCompile(`(?i)[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+`)
+	urlInText   = regexp.MustCompile(`(?i)https?://[^\s」）)]+|www\.[a-z0-9.-]+|[a-z0-9-]+\.(?:go\.jp|co\.jp|or\.jp|jp|com|net)\b`)
 	clockTime   = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)
 )
 
@@ -124,8 +125,13 @@ func validateContacts(l *loader) {
 				l.problem(contactsFile, at(fmt.Sprintf("hours.closed[%d]", j)), "contact %q: closed day %q is not MM-DD", c.ID, d)
 			}
 		}
-		if c.Human && c.Status == "active" && c.Hours.Text == "" {
-			l.problem(contactsFile, at("hours"), "contact %q is listed as a human line but has no hours text", c.ID)
+		if c.Human && c.Status == "active" {
+			if c.Hours.Text == "" {
+				l.problem(contactsFile, at("hours"), "contact %q is listed as a human line but has no hours text", c.ID)
+			}
+			if !c.Hours.Always && len(c.Hours.Weekdays)+len(c.Hours.Weekends) == 0 {
+				l.problem(contactsFile, at("hours"), "contact %q is listed as a human line but its hours say neither always nor when: 相談窓口 could not tell whether it is open", c.ID)
+			}
 		}
 	}
 }
@@ -333,6 +339,8 @@ func (l *loader) checkContact(file, at, id, kind string) *Contact {
 		l.problem(file, at, "contact %q has no source", id)
 	case c.Kind != kind:
 		l.problem(file, at, "contact %q is a %s, not a %s", id, c.Kind, kind)
+	case utf8.RuneCountInString(c.Name) > maxLabel:
+		l.problem(file, at, "contact %q: its name %q labels the button and has more than %d characters", id, c.Name, maxLabel)
 	default:
 		return c
 	}
@@ -359,13 +367,19 @@ func (l *loader) checkText(file, at, s string) {
 // checkNumbers finds phone numbers, addresses and URLs written into a text:
 // each must be the value of an active contact, so none is shown unsourced.
 func (l *loader) checkNumbers(file, at, s string) {
-	for _, re := range []*regexp.Regexp{phoneInText, urlInText} {
-		for _, m := range re.FindAllString(s, -1) {
+	emails := emailInText.FindAllString(s, -1)
+	// An address is checked whole; its domain alone is not a link.
+	rest := emailInText.ReplaceAllString(s, " ")
+	check := func(found []string) {
+		for _, m := range found {
 			if c := l.g.contactByValue(m); c == nil || c.Status != "active" {
 				l.problem(file, at, "%q is not an active contact's value: numbers and URLs come from %s", m, contactsFile)
 			}
 		}
 	}
+	check(emails)
+	check(phoneInText.FindAllString(rest, -1))
+	check(urlInText.FindAllString(rest, -1))
 }
 
 // contactByValue finds the contact whose number, address or URL is v.

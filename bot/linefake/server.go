@@ -176,17 +176,21 @@ func (r Rejection) Reason() string {
 	return strings.Join(parts, "; ")
 }
 
-// Texts returns the texts of the reply's text messages.
+// Texts returns the texts of the reply: text messages, and the alt text of
+// flex and template messages (what a notification shows).
 func (r Reply) Texts() []string { return texts(r.Messages) }
 
-// Texts returns the texts of the push's text messages.
+// Texts returns the texts of the push, as Reply.Texts does.
 func (p Push) Texts() []string { return texts(p.Messages) }
 
 func texts(msgs []Message) []string {
 	var out []string
 	for _, m := range msgs {
-		if m.Type == "text" {
+		switch m.Type {
+		case "text":
 			out = append(out, m.Text)
+		case "flex", "template":
+			out = append(out, m.AltText)
 		}
 	}
 	return out

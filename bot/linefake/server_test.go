@@ -159,7 +159,7 @@ func TestDecodedMessages(t *testing.T) {
 		t.Fatalf("ReplyMessage: %v", err)
 	}
 	r := srv.Replies()[0]
-	if got := r.Texts(); len(got) != 1 || got[0] != "どちらですか?" {
+	if got := r.Texts(); len(got) != 2 || got[0] != "どちらですか?" || got[1] != "カードを止める手順" {
 		t.Errorf("Texts() = %q", got)
 	}
 	items := r.Messages[0].QuickReply.Items

@@ -1,0 +1,53 @@
+package bot
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/fraudnavi/fraudnavi/storage/storagetest"
+)
+
+// TestFollowToTheCardCompanyWords walks the real flows through the webhook:
+// a victim who adds the bot reaches the words to say to the card company,
+// with a copy button holding them verbatim and nothing rejected by LINE.
+func TestFollowToTheCardCompanyWords(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
+		eng := loadFlows(t, "")
+		h := newHarness(t, b, eng)
+		user := storagetest.UserID()
+		var want string
+		for _, a := range eng.Graph().Steps["amazon_card_words"].Actions {
+			if a.Copy != nil {
+				want = a.Copy.Text
+			}
+		}
+		h.post(h.follow(user))
+		h.post(h.tap(user, "Amazonの乗っ取り・注文"))
+		h.post(h.text(user, "ｶｰﾄﾞ会社の電話"))
+		last := h.tap(user, "番号がわかった・次へ")
+		if code := h.post(last); code != http.StatusOK {
+			t.Fatalf("status %d", code)
+		}
+		rs := h.replyTo(last)
+		if len(rs) != 1 {
+			t.Fatalf("%d replies", len(rs))
+		}
+		if !strings.Contains(strings.Join(rs[0].Texts(), "\n"), "【カード会社に伝えること】") {
+			t.Fatalf("the words are not shown: %q", rs[0].Texts())
+		}
+		copied := ""
+		for _, a := range actions(rs[0]) {
+			if a.Type == "clipboard" {
+				copied = a.ClipboardText
+			}
+		}
+		if copied != want {
+			t.Fatalf("copy button copies %q, want %q", copied, want)
+		}
+		if st := h.state(user); st.Step != "amazon_card_words" || st.Version != 4 {
+			t.Fatalf("state %q v%d", st.Step, st.Version)
+		}
+		h.noRejections()
+	})
+}

@@ -1,0 +1,100 @@
+package line
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fraudnavi/fraudnavi/bot/linefake"
+	"github.com/fraudnavi/fraudnavi/flows"
+	"github.com/line/line-bot-sdk-go/v8/linebot/messaging_api"
+)
+
+func TestTelURI(t *testing.T) {
+	tests := map[string]string{
+		"188":          "tel:188",
+		"#9110":        "tel:%239110",
+		"0120-000-000": "tel:0120000000",
+	}
+	for in, want := range tests {
+		if got := TelURI(in); got != want {
+			t.Errorf("TelURI(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestRenderLimits(t *testing.T) {
+	long := strings.Repeat("あいうえお\n", 1500) // 9,000 UTF-16 units
+	var qs []flows.QuickReply
+	for range 15 {
+		qs = append(qs, flows.QuickReply{Label: "とても長いラベルなので二十文字を超えてしまいます", Data: "s=x&v=1&c=0", DisplayText: "x"})
+	}
+	r := flows.Reply{
+		Messages: []flows.Message{
+			{Text: long},
+			{Text: "a"}, {Text: "b"}, {Text: "c"},
+			{Text: "電話", Buttons: []flows.Button{{Kind: flows.ButtonCall, Label: "警察相談専用電話", Value: "#9110"}}},
+		},
+		QuickReplies: qs,
+	}
+	msgs := Render(r)
+	if len(msgs) != 5 {
+		t.Fatalf("%d messages, want 5 (LINE's limit)", len(msgs))
+	}
+	first := msgs[0].(*messaging_api.TextMessage)
+	if n := len([]rune(first.Text)); n > 5000 || !strings.HasSuffix(first.Text, "\n") {
+		t.Fatalf("the long text was not split at a line break within the limit (%d runes)", n)
+	}
+	last, ok := msgs[4].(*messaging_api.TextMessage)
+	if !ok || last.QuickReply == nil {
+		t.Fatalf("quick replies are not on the last message: %T", msgs[4])
+	}
+	if n := len(last.QuickReply.Items); n != 13 {
+		t.Fatalf("%d quick replies, want 13", n)
+	}
+	for _, it := range last.QuickReply.Items {
+		if it.Type != "action" {
+			t.Fatalf("quick reply item without type action: %+v", it)
+		}
+		if l := it.Action.(*messaging_api.PostbackAction).Label; len([]rune(l)) > 20 {
+			t.Fatalf("label %q over 20 characters", l)
+		}
+	}
+}
+
+// TestEveryStepPassesTheStrictFake renders every step of the real flows, as
+// a tap on an old button shows it (with the engine's note before it), and
+// sends it to the strict fake LINE API: LINE would accept all of it.
+func TestEveryStepPassesTheStrictFake(t *testing.T) {
+	g, err := flows.Load(flows.Content())
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := flows.NewEngine(g)
+	fake := linefake.New()
+	defer fake.Close()
+	c, err := NewClient(fake.Token(), fake.URL(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id := range g.Steps {
+		st := flows.State{Step: id, Version: 3, History: []string{g.Start}}
+		res := eng.Next(st, flows.Input{Kind: flows.InputPostback, Data: "s=elsewhere&v=1&c=0"}, nightTime)
+		if err := c.Reply(fake.IssueReplyToken(), res.Reply); err != nil {
+			raw, _ := json.Marshal(Render(res.Reply))
+			t.Errorf("step %s rejected: %v\n%s", id, err, raw)
+		}
+	}
+	for _, cmd := range []string{"進捗", "相談窓口", "ヘルプ", "リマインド一覧", "データ削除"} {
+		res := eng.Next(flows.State{Step: g.Start}, flows.Input{Kind: flows.InputText, Text: cmd}, nightTime)
+		if err := c.Reply(fake.IssueReplyToken(), res.Reply); err != nil {
+			t.Errorf("%s rejected: %v", cmd, err)
+		}
+	}
+	if r := fake.Rejected(); len(r) > 0 {
+		t.Fatalf("rejections: %v", r)
+	}
+}
+
+var nightTime = time.Date(2026, 11, 24, 23, 30, 0, 0, flows.Tokyo)
