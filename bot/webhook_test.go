@@ -329,3 +329,28 @@ func (s schedFunc) Schedule(_ context.Context, _ string, c flowsChange) error {
 func (s schedFunc) Cancel(_ context.Context, _ string, c flowsChange) error {
 	return s.f.call("cancel", c.ID)
 }
+
+func TestFailedReplyIsLoggedOnceAndNotRetried(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
+		h := newHarness(t, b, loadFlows(t, miniFlows))
+		user := storagetest.UserID()
+		h.fake.FailNext(linefake.PathReply, http.StatusInternalServerError, `{"message":"boom"}`, 1)
+		ev := h.follow(user)
+		if code := h.post(ev); code != http.StatusOK {
+			t.Fatalf("status %d: a failed reply must not make LINE redeliver an applied event", code)
+		}
+		if n := h.fake.Attempts(linefake.PathReply); n != 1 {
+			t.Fatalf("%d reply attempts, want 1 (never retried blindly)", n)
+		}
+		logs := h.logs.String()
+		if !strings.Contains(logs, `"msg":"reply failed"`) || !strings.Contains(logs, `"line_request_id":"`) || !strings.Contains(logs, `"status":500`) {
+			t.Fatalf("the failure is not logged with LINE's request id:\n%s", logs)
+		}
+		if strings.Contains(logs, user) {
+			t.Fatalf("the log holds the raw user id:\n%s", logs)
+		}
+		if st := h.state(user); st.Version != 1 {
+			t.Fatalf("version %d, want 1", st.Version)
+		}
+	})
+}

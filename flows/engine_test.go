@@ -312,3 +312,21 @@ func TestRemindIsStaleOnceDoneOrCancelled(t *testing.T) {
 		t.Fatal("a reminder never accepted fires")
 	}
 }
+
+func TestFollowAgainOffersToResume(t *testing.T) {
+	c := newConvo(t, miniEngine(t))
+	c.tap("カードの請求")
+	c.do(Input{Kind: InputFollow})
+	if !strings.Contains(allText(c.res), "前回の続き") || c.st.Step != "card_start" {
+		t.Fatalf("refollow: %q at %s", allText(c.res), c.st.Step)
+	}
+	c.tap("続きから")
+	if !strings.Contains(allText(c.res), "カード裏面の番号") {
+		t.Fatalf("resume shows %q", allText(c.res))
+	}
+	c.do(Input{Kind: InputFollow})
+	c.tap("最初から")
+	if c.st.Step != "menu" {
+		t.Fatalf("restart: step %q", c.st.Step)
+	}
+}
