@@ -5,6 +5,7 @@
 //	fraudnavi serve                            run the LINE webhook and the reminder worker
 //	fraudnavi flows check [DIR]                validate the flow files
 //	fraudnavi flows graph [DIR]                print the flow graph as Mermaid
+//	fraudnavi healthcheck                      ask a running server's /healthz (for the container)
 package main
 
 import (
@@ -41,6 +42,7 @@ const usage = `usage:
   fraudnavi serve
   fraudnavi flows check [DIR]
   fraudnavi flows graph [DIR]
+  fraudnavi healthcheck
 `
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
