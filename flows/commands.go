@@ -49,8 +49,8 @@ func (t *turn) command(cmd string) {
 		t.st.Confirm = CmdDelete
 		t.note(g.Texts.DeleteConfirm)
 		t.res.Reply.QuickReplies = []QuickReply{
-			t.quick(g.Texts.DeleteYes, url.Values{keyCommand: {cmdDeleteYes}}),
-			t.quick(g.Texts.DeleteNo, url.Values{keyCommand: {cmdDeleteNo}}),
+			t.quick(g.Texts.DeleteYes, cmdData(cmdDeleteYes)),
+			t.quick(g.Texts.DeleteNo, cmdData(cmdDeleteNo)),
 		}
 	case cmdDeleteYes:
 		if t.st.Confirm != CmdDelete {
@@ -63,7 +63,7 @@ func (t *turn) command(cmd string) {
 		t.res.Delete = true
 		t.st = State{Version: t.st.Version}
 		t.note(g.Texts.Deleted)
-		t.res.Reply.QuickReplies = []QuickReply{t.quick(g.commandLabel(CmdMenu), url.Values{keyCommand: {CmdMenu}})}
+		t.res.Reply.QuickReplies = []QuickReply{t.quick(g.commandLabel(CmdMenu), cmdData(CmdMenu))}
 	case cmdDeleteNo:
 		t.present(t.st.Step)
 	default:
@@ -100,7 +100,7 @@ func (t *turn) progressText() string {
 	} else if len(done) > 0 {
 		b.WriteString("\n\n" + g.Texts.ProgressAllDone)
 	}
-	for _, r := range t.st.Reminders {
+	for _, r := range t.upcoming() {
 		if def := g.Reminders[r.ID]; def != nil {
 			b.WriteString("\n" + fill(g.Texts.ProgressReminder, "title", def.Title, "when", g.FormatWhen(r.Due)))
 		}
@@ -174,7 +174,7 @@ func (t *turn) openLineButtons() []Button {
 }
 
 func (t *turn) hasReminder(id string) bool {
-	for _, r := range t.st.Reminders {
+	for _, r := range t.upcoming() {
 		if r.ID == id {
 			return true
 		}
@@ -182,9 +182,25 @@ func (t *turn) hasReminder(id string) bool {
 	return false
 }
 
-// pruneReminders forgets reminders already pushed.
+// reminderGrace is how long a reminder is kept after it was due: a push
+// waiting for the morning, a retry or a new month's quota must still find it
+// in the state, or it would be dropped as stale.
+const reminderGrace = 24 * time.Hour
+
+// pruneReminders forgets reminders long past their time.
 func (t *turn) pruneReminders() {
-	t.st.Reminders = slices.DeleteFunc(t.st.Reminders, func(r Reminder) bool { return !r.Due.After(t.now) })
+	t.st.Reminders = slices.DeleteFunc(t.st.Reminders, func(r Reminder) bool { return !r.Due.Add(reminderGrace).After(t.now) })
+}
+
+// upcoming are the accepted reminders still to come, the ones a user sees.
+func (t *turn) upcoming() []Reminder {
+	var rs []Reminder
+	for _, r := range t.st.Reminders {
+		if r.Due.After(t.now) {
+			rs = append(rs, r)
+		}
+	}
+	return rs
 }
 
 // acceptReminder schedules the current step's offer, at its usual time or at
@@ -226,14 +242,14 @@ func (t *turn) dropReminder(id string) bool {
 
 func (t *turn) listReminders() {
 	g := t.e.g
-	if len(t.st.Reminders) == 0 {
+	if len(t.upcoming()) == 0 {
 		t.note(g.Texts.RemindersNone)
 		t.quickOnly()
 		return
 	}
 	lines := []string{g.Texts.RemindersTitle}
 	var qs []QuickReply
-	for _, r := range t.st.Reminders {
+	for _, r := range t.upcoming() {
 		def := g.Reminders[r.ID]
 		if def == nil {
 			continue
@@ -243,9 +259,9 @@ func (t *turn) listReminders() {
 		if len(label) > maxLabel {
 			label = label[:maxLabel]
 		}
-		qs = append(qs, t.quick(string(label), url.Values{keyCancel: {r.ID}}))
+		qs = append(qs, t.quick(string(label), url.Values{keyCancel: {r.ID}}.Encode()))
 	}
-	qs = append(qs, t.quick(g.Texts.StopAllLabel, url.Values{keyCancel: {"*"}}))
+	qs = append(qs, t.quick(g.Texts.StopAllLabel, url.Values{keyCancel: {"*"}}.Encode()))
 	t.note(strings.Join(lines, "\n"))
 	t.res.Reply.QuickReplies = append(qs, t.stepQuickReplies()...)
 	if len(t.res.Reply.QuickReplies) > maxQuickReplies {

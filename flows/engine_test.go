@@ -330,3 +330,26 @@ func TestFollowAgainOffersToResume(t *testing.T) {
 		t.Fatalf("restart: step %q", c.st.Step)
 	}
 }
+
+func TestReminderWaitingForTheMorningIsNotDropped(t *testing.T) {
+	c := newConvo(t, miniEngine(t))
+	c.tap("カードの請求")
+	c.tap("電話した")
+	c.tap("通知を受け取る")
+	due := c.res.Reminders[0].Due
+	// The push slid past its time (night, retry, quota); the user writes meanwhile.
+	c.now = due.Add(2 * time.Hour)
+	c.say("ヘルプ")
+	if _, ok := c.e.Remind(c.st, "check_mail", due); !ok {
+		t.Fatal("a reminder still being retried was dropped when the user wrote")
+	}
+	c.say("リマインド一覧")
+	if strings.Contains(allText(c.res), "返金メールを確認") {
+		t.Fatalf("a reminder already due is listed as to come: %q", allText(c.res))
+	}
+	c.now = due.Add(25 * time.Hour)
+	c.say("ヘルプ")
+	if len(c.st.Reminders) != 0 {
+		t.Fatalf("a day-old reminder is kept: %+v", c.st.Reminders)
+	}
+}

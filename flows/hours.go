@@ -111,7 +111,13 @@ func Deliverable(t time.Time) time.Time {
 // out of the night, and for a bank visit on the next weekday morning.
 func (g *Graph) Due(def *ReminderDef, now time.Time) time.Time {
 	now = now.In(Tokyo)
-	day := time.Date(now.Year(), now.Month(), now.Day()+def.Days, 0, 0, 0, 0, Tokyo)
+	days := def.Days
+	if now.Hour() < dayStartsAt && days > 0 {
+		// At 00:30 a victim who has not slept yet means the coming morning
+		// by 「明日」, not the one after.
+		days--
+	}
+	day := time.Date(now.Year(), now.Month(), now.Day()+days, 0, 0, 0, 0, Tokyo)
 	t := atClock(day, def.At)
 	if !t.After(now) {
 		t = t.AddDate(0, 0, 1)
@@ -124,20 +130,27 @@ func (g *Graph) At(def *ReminderDef, picked time.Time) time.Time {
 	return g.settle(def, picked.In(Tokyo))
 }
 
-// settle applies the night rule and, for a bank visit, moves a weekend or
-// holiday to the next weekday at the reminder's usual time.
+// dayStartsAt is the hour before which "tomorrow" still means the coming day.
+const dayStartsAt = 5
+
+// bankClosed are the year-end days banks close on besides weekends and
+// national holidays (銀行法施行令 第5条: 12月31日から1月3日まで).
+var bankClosed = map[string]bool{"12-31": true, "01-01": true, "01-02": true, "01-03": true}
+
+// settle applies the night rule and, for a bank visit, moves a night,
+// weekend or bank holiday to the next open day at the reminder's usual time.
 func (g *Graph) settle(def *ReminderDef, t time.Time) time.Time {
-	t = Deliverable(t)
+	d := Deliverable(t)
 	if !def.Weekday {
-		return t
+		return d
 	}
-	moved := false
-	for g.Weekend(t) {
-		t = time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, Tokyo)
+	moved := !d.Equal(t.In(Tokyo))
+	for g.Weekend(d) || bankClosed[d.Format("01-02")] {
+		d = time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, Tokyo)
 		moved = true
 	}
 	if moved {
-		t = Deliverable(atClock(t, def.At))
+		d = atClock(d, def.At)
 	}
-	return t
+	return d
 }

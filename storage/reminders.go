@@ -23,9 +23,12 @@ import (
 //
 // The deterministic id makes scheduling idempotent: enqueueing a reminder
 // that is already waiting, running or recently completed conflicts with the
-// existing task and counts as success. The payload carries the raw LINE user
-// id, because the push needs it; it is the one place outside the state where
-// Redis holds it in the clear.
+// existing task and counts as success.
+//
+// The payload carries the raw LINE user id, because the push needs it. It is
+// the only place where Redis holds a LINE user id in the clear (state keys
+// use UserKey): in waiting tasks, in completed ones for ReminderRetention,
+// and in failed ones for as long as asynq archives them (90 days).
 const (
 	DefaultReminderQueue = "reminders"
 	ReminderTaskType     = "reminder:push"
@@ -205,7 +208,9 @@ func (r *Reminders) Cancel(ctx context.Context, userID, reminderID string, due t
 }
 
 // Backlog returns how many reminders wait to be pushed: scheduled for later,
-// due now, or waiting to be retried. It costs one SMEMBERS and one script.
+// due now, or waiting to be retried. Its cost does not grow with the queue:
+// an SMEMBERS and two scripts (asynq's queue statistics, which also sample
+// the size of up to 20 tasks per state with MEMORY USAGE).
 func (r *Reminders) Backlog(ctx context.Context) (int, error) {
 	queues, err := r.insp.Queues()
 	if err != nil {

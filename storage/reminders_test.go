@@ -392,3 +392,42 @@ func TestReminderErrorsHideUserID(t *testing.T) {
 		t.Errorf("Schedule error %v: want an error without the user id", err)
 	}
 }
+
+// A reminder being pushed cannot be removed; Cancel leaves it be, since the
+// push re-reads the state.
+func TestCancelWhileRunning(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
+		ctx := ctxT(t)
+		r, insp := newReminders(t, b.Client)
+		user := storagetest.UserID()
+		due := time.Now().Truncate(time.Second)
+		if err := r.Schedule(ctx, user, "check_mail", due); err != nil {
+			t.Fatal(err)
+		}
+		release := make(chan struct{})
+		srv := asynq.NewServerFromRedisClient(b.Client, asynq.Config{
+			Queues:                   map[string]int{r.Queue(): 1},
+			TaskCheckInterval:        50 * time.Millisecond,
+			DelayedTaskCheckInterval: 50 * time.Millisecond,
+			LogLevel:                 asynq.ErrorLevel,
+		})
+		mux := asynq.NewServeMux()
+		mux.HandleFunc(storage.ReminderTaskType, func(context.Context, *asynq.Task) error {
+			<-release
+			return nil
+		})
+		if err := srv.Start(mux); err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Shutdown()
+		defer close(release)
+		id := storage.TaskID(user, "check_mail", due)
+		waitFor(t, ctx, "the task to run", func() bool {
+			info, err := insp.GetTaskInfo(r.Queue(), id)
+			return err == nil && info.State == asynq.TaskStateActive
+		})
+		if err := r.Cancel(ctx, user, "check_mail", due); err != nil {
+			t.Errorf("Cancel of a running reminder = %v, want nil", err)
+		}
+	})
+}

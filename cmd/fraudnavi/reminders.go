@@ -1,13 +1,27 @@
 package main
 
 import (
+	"log/slog"
+
 	"github.com/fraudnavi/fraudnavi/bot"
 	"github.com/fraudnavi/fraudnavi/bot/line"
+	"github.com/fraudnavi/fraudnavi/storage"
 	"github.com/redis/go-redis/v9"
 )
 
-// startReminders wires the reminder scheduler into the processor and, for
-// the worker role, starts the worker. The returned func stops it.
-func startReminders(cfg config, rdb redis.UniversalClient, proc *bot.Processor, lc *line.Client) (func(), error) {
-	return func() {}, nil
+// startReminders wires the reminder scheduler into the processor (every
+// role schedules: the webhook accepts reminders) and, for the worker role,
+// starts the worker that pushes them. The returned func stops it.
+func startReminders(cfg config, rdb redis.UniversalClient, proc *bot.Processor, lc *line.Client, log *slog.Logger) (func(), error) {
+	reminders := storage.NewReminders(rdb)
+	proc.Scheduler = bot.ReminderScheduler{Reminders: reminders, Metrics: proc.Metrics}
+	if !cfg.Worker {
+		return func() {}, nil
+	}
+	w := &bot.ReminderWorker{Engine: proc.Engine, Store: proc.Store, LINE: lc, Log: log, Metrics: proc.Metrics}
+	if err := w.Start(rdb); err != nil {
+		return nil, err
+	}
+	log.Info("reminder worker started")
+	return w.Shutdown, nil
 }

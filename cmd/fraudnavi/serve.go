@@ -64,7 +64,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Log:     log,
 		Metrics: metrics,
 	}
-	stopReminders, err := startReminders(cfg, rdb, proc, lc)
+	stopReminders, err := startReminders(cfg, rdb, proc, lc, log)
 	if err != nil {
 		return err
 	}
