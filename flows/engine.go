@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -96,8 +97,8 @@ func (t *turn) follow(returning bool) {
 	if returning && t.st.Step != g.Start {
 		t.note(g.Texts.Resume)
 		t.res.Reply.QuickReplies = []QuickReply{
-			t.quick(g.Texts.ResumeLabel, url.Values{keyCommand: {cmdResume}}),
-			t.quick(g.Texts.RestartLabel, url.Values{keyCommand: {CmdMenu}}),
+			t.quick(g.Texts.ResumeLabel, cmdData(cmdResume)),
+			t.quick(g.Texts.RestartLabel, cmdData(CmdMenu)),
 		}
 		return
 	}
@@ -169,7 +170,7 @@ func (t *turn) text(s string) {
 		t.quickOnly()
 		return
 	}
-	n := Normalize(s)
+	n := newInput(Normalize(s))
 	if t.st.Confirm == CmdDelete {
 		switch t.e.matchConfirm(n) {
 		case cmdDeleteYes:
@@ -184,7 +185,7 @@ func (t *turn) text(s string) {
 		t.acceptReminder(time.Time{})
 		return
 	}
-	cmd, choice := t.e.match(n, t.st.Step)
+	cmd, choice := t.e.matchInput(n, t.st.Step)
 	switch {
 	case choice >= 0:
 		t.choose(choice)
@@ -199,11 +200,12 @@ func (t *turn) text(s string) {
 // choose follows choice i of the current step.
 func (t *turn) choose(i int) {
 	c := t.step().Choices[i]
-	for k, v := range c.Set {
-		if t.st.Answers == nil {
-			t.st.Answers = map[string]string{}
-		}
-		t.st.Answers[k] = v
+	if len(c.Set) > 0 {
+		// Copy on write: the input state's map is shared until here.
+		answers := make(map[string]string, len(t.st.Answers)+len(c.Set))
+		maps.Copy(answers, t.st.Answers)
+		maps.Copy(answers, c.Set)
+		t.st.Answers = answers
 	}
 	t.st.Confirm = ""
 	t.enter(c.Next, true)
@@ -256,8 +258,8 @@ func (t *turn) present(id string) {
 			Text: fill(g.Texts.ReminderOffer, "title", def.Title, "when", g.FormatWhen(due)),
 		})
 		offer = append(offer,
-			t.quick(g.Texts.ReminderAccept, t.stepData(url.Values{keyReminder: {"a"}})),
-			t.timePicker(g.Texts.ReminderPick, t.stepData(url.Values{keyReminder: {"p"}}), due),
+			t.quick(g.Texts.ReminderAccept, t.stepData(keyReminder, "a")),
+			t.timePicker(g.Texts.ReminderPick, t.stepData(keyReminder, "p"), due),
 		)
 	}
 	t.res.Reply.QuickReplies = append(offer, t.stepQuickReplies()...)
@@ -269,8 +271,8 @@ func (t *turn) quickOnly() {
 	var offer []QuickReply
 	if def := t.e.g.Reminders[st.Offer]; def != nil && !t.hasReminder(def.ID) {
 		offer = append(offer,
-			t.quick(t.e.g.Texts.ReminderAccept, t.stepData(url.Values{keyReminder: {"a"}})),
-			t.timePicker(t.e.g.Texts.ReminderPick, t.stepData(url.Values{keyReminder: {"p"}}), t.e.g.Due(def, t.now)),
+			t.quick(t.e.g.Texts.ReminderAccept, t.stepData(keyReminder, "a")),
+			t.timePicker(t.e.g.Texts.ReminderPick, t.stepData(keyReminder, "p"), t.e.g.Due(def, t.now)),
 		)
 	}
 	t.res.Reply.QuickReplies = append(offer, t.stepQuickReplies()...)
@@ -281,15 +283,15 @@ func (t *turn) quickOnly() {
 func (t *turn) stepQuickReplies() []QuickReply {
 	g := t.e.g
 	st := t.step()
-	var qs []QuickReply
+	qs := make([]QuickReply, 0, min(len(st.Choices)+2, maxQuickReplies))
 	for i, c := range st.Choices {
-		qs = append(qs, t.quick(c.Label, t.stepData(url.Values{keyChoice: {strconv.Itoa(i)}})))
+		qs = append(qs, t.quick(c.Label, t.stepData(keyChoice, strconv.Itoa(i))))
 	}
 	if len(t.st.History) > 0 && len(qs) < maxQuickReplies-2 {
-		qs = append(qs, t.quick(g.commandLabel(CmdBack), url.Values{keyCommand: {CmdBack}}))
+		qs = append(qs, t.quick(g.commandLabel(CmdBack), cmdData(CmdBack)))
 	}
 	if t.st.Step != g.Start && len(qs) < maxQuickReplies-2 && !st.leadsTo(g.Start) {
-		qs = append(qs, t.quick(g.commandLabel(CmdMenu), url.Values{keyCommand: {CmdMenu}}))
+		qs = append(qs, t.quick(g.commandLabel(CmdMenu), cmdData(CmdMenu)))
 	}
 	return qs
 }
@@ -305,24 +307,29 @@ func (s *Step) leadsTo(id string) bool {
 
 func (t *turn) step() *Step { return t.e.g.Steps[t.st.Step] }
 
-// stepData is postback data bound to the current step and version.
-func (t *turn) stepData(v url.Values) url.Values {
-	v.Set(keyStep, t.st.Step)
-	v.Set(keyVersion, strconv.FormatInt(t.st.Version, 10))
-	return v
+// stepData is postback data bound to the current step and version:
+// key=val&s=<step>&v=<version>, byte for byte what url.Values.Encode gives
+// (keys sorted; key is c or r, both before s), built with one allocation.
+func (t *turn) stepData(key, val string) string {
+	return key + "=" + url.QueryEscape(val) +
+		"&" + keyStep + "=" + url.QueryEscape(t.st.Step) +
+		"&" + keyVersion + "=" + strconv.FormatInt(t.st.Version, 10)
 }
 
-func (t *turn) quick(label string, data url.Values) QuickReply {
-	return QuickReply{Kind: QuickPostback, Label: label, Data: data.Encode(), DisplayText: label}
+// cmdData is the postback data of a global or internal command.
+func cmdData(cmd string) string { return keyCommand + "=" + url.QueryEscape(cmd) }
+
+func (t *turn) quick(label, data string) QuickReply {
+	return QuickReply{Kind: QuickPostback, Label: label, Data: data, DisplayText: label}
 }
 
-func (t *turn) timePicker(label string, data url.Values, initial time.Time) QuickReply {
+func (t *turn) timePicker(label, data string, initial time.Time) QuickReply {
 	const layout = "2006-01-02T15:04"
 	now := t.now.In(Tokyo)
 	return QuickReply{
 		Kind:    QuickTimePicker,
 		Label:   label,
-		Data:    data.Encode(),
+		Data:    data,
 		Initial: initial.In(Tokyo).Format(layout),
 		Min:     now.Format(layout),
 		Max:     now.AddDate(0, 0, 60).Format(layout),
@@ -361,17 +368,13 @@ func (t *turn) finish() Result {
 	return t.res
 }
 
+// clone copies the slices a turn changes in place. Answers stay shared:
+// the engine never writes to the map, it replaces it (see choose).
 func (s State) clone() State {
 	c := s
 	c.History = slices.Clone(s.History)
 	c.Done = slices.Clone(s.Done)
 	c.Reminders = slices.Clone(s.Reminders)
-	if s.Answers != nil {
-		c.Answers = make(map[string]string, len(s.Answers))
-		for k, v := range s.Answers {
-			c.Answers[k] = v
-		}
-	}
 	return c
 }
 

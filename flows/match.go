@@ -1,38 +1,49 @@
 package flows
 
-import (
-	"strings"
-	"unicode/utf8"
-)
+import "strings"
 
 // matchTarget is a choice or a command with its phrases normalised.
 type matchTarget struct {
 	command string // a global command id, or ""
 	choice  int    // a choice index, or -1
-	phrases []string
+	phrases []phrase
+}
+
+// phrase is a normalised phrase, with its runes for the typo tolerance.
+type phrase struct {
+	s     string
+	runes []rune
 }
 
 func newTarget(label string, match []string, command string, choice int) matchTarget {
 	t := matchTarget{command: command, choice: choice}
 	for _, p := range append([]string{label}, match...) {
 		if n := Normalize(p); n != "" {
-			t.phrases = append(t.phrases, n)
+			t.phrases = append(t.phrases, phrase{s: n, runes: []rune(n)})
 		}
 	}
 	return t
 }
 
+// input is normalised text with its runes, converted once per event.
+type input struct {
+	s     string
+	runes []rune
+}
+
+func newInput(n string) input { return input{s: n, runes: []rune(n)} }
+
 // score says how well normalised input n matches a phrase: an exact match
 // beats containment, a longer contained phrase beats a shorter one, and a
 // one-character slip in a long phrase still counts, a little.
-func score(n, p string) int {
-	pl := utf8.RuneCountInString(p)
+func score(n input, p phrase) int {
+	pl := len(p.runes)
 	switch {
-	case n == p:
+	case n.s == p.s:
 		return 1000 + pl
-	case strings.Contains(n, p):
+	case strings.Contains(n.s, p.s):
 		return 100 + pl*2
-	case pl >= 5 && nearlyContains(n, p):
+	case pl >= 5 && nearlyContains(n.runes, p.runes):
 		return fuzzy + pl
 	}
 	return 0
@@ -43,16 +54,14 @@ const fuzzy = 50
 
 // nearlyContains reports whether some part of n is within one edit of p: the
 // typo tolerance. One edit only: two would turn 「できる」 into 「できない」.
-func nearlyContains(n, p string) bool {
-	const max = 1
-	nr, pr := []rune(n), []rune(p)
-	pl := len(pr)
-	for w := pl - max; w <= pl+max; w++ {
-		if w <= 0 || w > len(nr) {
+func nearlyContains(n, p []rune) bool {
+	pl := len(p)
+	for w := pl - 1; w <= pl+1; w++ {
+		if w <= 0 || w > len(n) {
 			continue
 		}
-		for i := 0; i+w <= len(nr); i++ {
-			if editDistance(nr[i:i+w], pr, max) <= max {
+		for i := 0; i+w <= len(n); i++ {
+			if withinOneEdit(n[i:i+w], p) {
 				return true
 			}
 		}
@@ -60,7 +69,42 @@ func nearlyContains(n, p string) bool {
 	return false
 }
 
-// editDistance is Levenshtein's, giving up past max.
+// withinOneEdit reports whether a Levenshtein distance of at most one
+// separates a and b: one substitution for equal lengths, one insertion or
+// deletion for lengths one apart. It allocates nothing.
+func withinOneEdit(a, b []rune) bool {
+	if len(a) < len(b) {
+		a, b = b, a
+	}
+	switch len(a) - len(b) {
+	case 0:
+		diff := 0
+		for i := range a {
+			if a[i] != b[i] {
+				if diff++; diff > 1 {
+					return false
+				}
+			}
+		}
+		return true
+	case 1:
+		// Skip the first mismatch in the longer one; the rest must match.
+		i := 0
+		for i < len(b) && a[i] == b[i] {
+			i++
+		}
+		for ; i < len(b); i++ {
+			if a[i+1] != b[i] {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// editDistance is Levenshtein's, giving up past max. The matcher uses
+// withinOneEdit; this is its reference in the tests.
 func editDistance(a, b []rune, max int) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
@@ -91,8 +135,13 @@ func editDistance(a, b []rune, max int) int {
 // tie with a command; two choices tied leave the input unmatched, because
 // guessing between them could send a victim down the wrong path.
 func (e *Engine) match(n, step string) (cmd string, choice int) {
+	return e.matchInput(newInput(n), step)
+}
+
+// matchInput is match on text already converted to runes.
+func (e *Engine) matchInput(n input, step string) (cmd string, choice int) {
 	choice = -1
-	if n == "" {
+	if n.s == "" {
 		return "", -1
 	}
 	best, tied, fuzzyHits := 0, false, 0
@@ -127,7 +176,7 @@ func (e *Engine) match(n, step string) (cmd string, choice int) {
 	return "", -1
 }
 
-func (t matchTarget) best(n string) int {
+func (t matchTarget) best(n input) int {
 	b := 0
 	for _, p := range t.phrases {
 		b = max(b, score(n, p))
@@ -136,7 +185,7 @@ func (t matchTarget) best(n string) int {
 }
 
 // matchConfirm reads a typed yes or no to the delete question.
-func (e *Engine) matchConfirm(n string) string {
+func (e *Engine) matchConfirm(n input) string {
 	yes := newTarget(e.g.Texts.DeleteYes, nil, cmdDeleteYes, -1)
 	no := newTarget(e.g.Texts.DeleteNo, nil, cmdDeleteNo, -1)
 	switch ys, ns := yes.best(n), no.best(n); {
