@@ -90,6 +90,9 @@ type ReminderWorker struct {
 	LINE    Pusher
 	Log     *slog.Logger
 	Metrics *Metrics // nil: nothing is counted
+	// PayloadKey opens the user ids sealed by storage.WithPayloadKey; it
+	// must be the same secret (the channel secret).
+	PayloadKey []byte
 
 	// Now is the clock of the quiet hours; nil means time.Now. Tests set it
 	// to run a morning whatever the real time is.
@@ -204,7 +207,7 @@ func (w *ReminderWorker) process(ctx context.Context, t *asynq.Task) error {
 	if t.Type() != storage.ReminderTaskType {
 		return fmt.Errorf("unknown task type %q: %w", t.Type(), asynq.SkipRetry)
 	}
-	task, err := storage.ParseReminderTask(t.Payload())
+	task, err := storage.ParseReminderTask(t.Payload(), w.PayloadKey)
 	if err != nil {
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}
@@ -295,7 +298,7 @@ func (w *ReminderWorker) handleError(ctx context.Context, t *asynq.Task, err err
 	final := errors.Is(err, asynq.SkipRetry) || retried >= maxRetry
 	taskID, _ := asynq.GetTaskID(ctx)
 	attrs := []any{"task", taskID, "retried", retried, "err", err}
-	if task, perr := storage.ParseReminderTask(t.Payload()); perr == nil {
+	if task, perr := storage.ParseReminderTask(t.Payload(), w.PayloadKey); perr == nil {
 		attrs = append(attrs, "user", storage.UserKey(task.UserID), "reminder", task.ReminderID)
 	}
 	if ae, ok := errors.AsType[*line.APIError](err); ok {

@@ -19,16 +19,16 @@ import (
 //	queue    "reminders" (DefaultReminderQueue)
 //	type     "reminder:push" (ReminderTaskType)
 //	id       TaskID(userID, reminderID, due): "<UserKey>:<reminder id>:<due unix>"
-//	payload  {"u": LINE user id, "r": reminder id, "d": due in Unix seconds}
+//	payload  {"u": LINE user id, sealed, "r": reminder id, "d": due in Unix seconds}
 //
 // The deterministic id makes scheduling idempotent: enqueueing a reminder
 // that is already waiting, running or recently completed conflicts with the
 // existing task and counts as success.
 //
-// The payload carries the raw LINE user id, because the push needs it. It is
-// the only place where Redis holds a LINE user id in the clear (state keys
-// use UserKey): in waiting tasks, in completed ones for ReminderRetention,
-// and in failed ones for as long as asynq archives them (90 days).
+// The payload carries the LINE user id, because the push needs it, sealed
+// with AES-GCM under a key derived from the channel secret (WithPayloadKey),
+// so Redis never holds a LINE user id in the clear: not in waiting tasks, nor
+// in completed ones (ReminderRetention), nor in failed ones asynq archives.
 const (
 	DefaultReminderQueue = "reminders"
 	ReminderTaskType     = "reminder:push"
@@ -62,8 +62,9 @@ type taskPayload struct {
 	Due        int64  `json:"d"`
 }
 
-// ParseReminderTask decodes a reminder task's payload.
-func ParseReminderTask(payload []byte) (ReminderTask, error) {
+// ParseReminderTask decodes a reminder task's payload, opening the user id
+// with the key the task was scheduled with (nil when none was set).
+func ParseReminderTask(payload, key []byte) (ReminderTask, error) {
 	var p taskPayload
 	if err := json.Unmarshal(payload, &p); err != nil {
 		return ReminderTask{}, fmt.Errorf("storage: reminder payload: %w", err)
@@ -71,7 +72,15 @@ func ParseReminderTask(payload []byte) (ReminderTask, error) {
 	if p.UserID == "" || p.ReminderID == "" || p.Due <= 0 {
 		return ReminderTask{}, errors.New("storage: reminder payload: missing user, reminder or due time")
 	}
-	return ReminderTask{UserID: p.UserID, ReminderID: p.ReminderID, Due: time.Unix(p.Due, 0)}, nil
+	s, err := newSealer(key)
+	if err != nil {
+		return ReminderTask{}, err
+	}
+	user, err := s.open(p.UserID)
+	if err != nil {
+		return ReminderTask{}, err
+	}
+	return ReminderTask{UserID: user, ReminderID: p.ReminderID, Due: time.Unix(p.Due, 0)}, nil
 }
 
 // TaskID returns the asynq task id of a reminder. It names the user by
@@ -90,6 +99,8 @@ type Reminders struct {
 	insp   *asynq.Inspector
 	queue  string
 	now    func() time.Time
+	seal   *sealer
+	err    error // a bad option, reported by Schedule
 }
 
 // A ReminderOption configures Reminders.
@@ -115,6 +126,12 @@ func WithReminderClock(now func() time.Time) ReminderOption {
 			r.now = now
 		}
 	}
+}
+
+// WithPayloadKey seals the user id in every task with a key derived from
+// secret (the channel secret). The worker must open them with the same.
+func WithPayloadKey(secret []byte) ReminderOption {
+	return func(r *Reminders) { r.seal, r.err = newSealer(secret) }
 }
 
 // NewReminders returns Reminders on rdb, which may be a single server, a
@@ -150,7 +167,14 @@ func (r *Reminders) Schedule(ctx context.Context, userID, reminderID string, due
 	if due.Before(now.Add(-ReminderRetention)) {
 		return nil
 	}
-	payload, err := json.Marshal(taskPayload{UserID: userID, ReminderID: reminderID, Due: due.Unix()})
+	if r.err != nil {
+		return r.err
+	}
+	sealed, err := r.seal.seal(userID)
+	if err != nil {
+		return err
+	}
+	payload, err := json.Marshal(taskPayload{UserID: sealed, ReminderID: reminderID, Due: due.Unix()})
 	if err != nil {
 		return fmt.Errorf("storage: schedule reminder: %w", err)
 	}

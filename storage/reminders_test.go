@@ -109,7 +109,7 @@ func TestParseReminderTask(t *testing.T) {
 		{`not json`, storage.ReminderTask{}, false},
 	}
 	for _, tt := range tests {
-		got, err := storage.ParseReminderTask([]byte(tt.payload))
+		got, err := storage.ParseReminderTask([]byte(tt.payload), nil)
 		if (err == nil) != tt.ok {
 			t.Errorf("ParseReminderTask(%s) error = %v, want ok %v", tt.payload, err, tt.ok)
 			continue
@@ -150,7 +150,7 @@ func TestScheduleEnqueuesOneTask(t *testing.T) {
 		if task.MaxRetry != storage.ReminderMaxRetry || task.Retention != storage.ReminderRetention {
 			t.Errorf("MaxRetry %d, Retention %v; want %d, %v", task.MaxRetry, task.Retention, storage.ReminderMaxRetry, storage.ReminderRetention)
 		}
-		got, err := storage.ParseReminderTask(task.Payload)
+		got, err := storage.ParseReminderTask(task.Payload, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -218,7 +218,7 @@ func TestScheduleWithClock(t *testing.T) {
 		}
 		// The payload keeps the due time of the fake clock: it is what the
 		// user's state holds.
-		got, _ := storage.ParseReminderTask(info.Payload)
+		got, _ := storage.ParseReminderTask(info.Payload, nil)
 		if !got.Due.Equal(due) {
 			t.Errorf("payload due %v, want %v", got.Due, due)
 		}
@@ -428,6 +428,35 @@ func TestCancelWhileRunning(t *testing.T) {
 		})
 		if err := r.Cancel(ctx, user, "check_mail", due); err != nil {
 			t.Errorf("Cancel of a running reminder = %v, want nil", err)
+		}
+	})
+}
+
+// TestPayloadKeySealsTheUserID: with a key, no reminder task in Redis holds
+// the LINE user id in the clear, and only the same key opens it.
+func TestPayloadKeySealsTheUserID(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
+		ctx := ctxT(t)
+		secret := []byte("channel-secret")
+		r, insp := newReminders(t, b.Client, storage.WithPayloadKey(secret))
+		user := storagetest.UserID()
+		due := time.Now().Add(time.Hour).Truncate(time.Second)
+		if err := r.Schedule(ctx, user, "check_mail", due); err != nil {
+			t.Fatal(err)
+		}
+		tasks, err := insp.ListScheduledTasks(r.Queue())
+		if err != nil || len(tasks) != 1 {
+			t.Fatalf("tasks %v, err %v", tasks, err)
+		}
+		if strings.Contains(string(tasks[0].Payload), user) {
+			t.Fatalf("the payload holds the user id in the clear: %s", tasks[0].Payload)
+		}
+		got, err := storage.ParseReminderTask(tasks[0].Payload, secret)
+		if err != nil || got.UserID != user {
+			t.Fatalf("opened %+v, %v; want user %s", got, err, user)
+		}
+		if _, err := storage.ParseReminderTask(tasks[0].Payload, []byte("another secret")); err == nil {
+			t.Fatal("another key opened the payload")
 		}
 	})
 }

@@ -13,12 +13,15 @@ import (
 // role schedules: the webhook accepts reminders) and, for the worker role,
 // starts the worker that pushes them. The returned func stops it.
 func startReminders(cfg config, rdb redis.UniversalClient, proc *bot.Processor, lc *line.Client, log *slog.Logger) (func(), error) {
-	reminders := storage.NewReminders(rdb)
+	// The channel secret seals the user id in reminder tasks: Redis then
+	// holds no LINE user id in the clear.
+	key := []byte(cfg.ChannelSecret)
+	reminders := storage.NewReminders(rdb, storage.WithPayloadKey(key))
 	proc.Scheduler = bot.ReminderScheduler{Reminders: reminders, Metrics: proc.Metrics}
 	if !cfg.Worker {
 		return func() {}, nil
 	}
-	w := &bot.ReminderWorker{Engine: proc.Engine, Store: proc.Store, LINE: lc, Log: log, Metrics: proc.Metrics}
+	w := &bot.ReminderWorker{Engine: proc.Engine, Store: proc.Store, LINE: lc, Log: log, Metrics: proc.Metrics, PayloadKey: key}
 	if err := w.Start(rdb); err != nil {
 		return nil, err
 	}
