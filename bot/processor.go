@@ -128,7 +128,7 @@ func (p *Processor) Handle(ctx context.Context, ev Event) error {
 // repeat), then it takes the outbox and sends the reply. Taking before
 // sending means two deliveries of one event never both reply; a crash right
 // between loses that one reply, which LINE's single-use token would have
-// refused to send twice anyway.
+// refused to send twice anyway. A deletion deletes instead of taking.
 func (p *Processor) perform(ctx context.Context, userID string, version int64, raw []byte) error {
 	if raw == nil {
 		return nil
@@ -144,21 +144,27 @@ func (p *Processor) perform(ctx context.Context, userID string, version int64, r
 			return err
 		}
 	}
-	took, err := p.Store.ClearOutbox(ctx, userID, version)
-	if err != nil {
-		return fmt.Errorf("clear outbox: %w", err)
-	}
-	if !took {
-		return nil
+	if ob.Delete {
+		// データ削除: delete first, outbox included, and only then say so.
+		// If the delete fails the outbox stays, and LINE's redelivery
+		// deletes again; the user is never told 削除しました while the data
+		// is still there. Two deliveries racing here may both reply; LINE's
+		// single-use reply token lets only one through.
+		if err := p.Store.Delete(ctx, userID); err != nil {
+			return fmt.Errorf("delete user data: %w", err)
+		}
+	} else {
+		took, err := p.Store.ClearOutbox(ctx, userID, version)
+		if err != nil {
+			return fmt.Errorf("clear outbox: %w", err)
+		}
+		if !took {
+			return nil
+		}
 	}
 	if ob.ReplyToken != "" && len(ob.Reply.Messages) > 0 {
 		if err := p.LINE.Reply(ob.ReplyToken, ob.Reply); err != nil {
 			p.logLINE("reply failed", userID, err)
-		}
-	}
-	if ob.Delete {
-		if err := p.Store.Delete(ctx, userID); err != nil {
-			return fmt.Errorf("delete user data: %w", err)
 		}
 	}
 	return nil

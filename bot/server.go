@@ -26,13 +26,25 @@ type Server struct {
 }
 
 // Server timeouts: LINE waits 2 s for an answer, and a slow client must not
-// hold a connection open.
+// hold a connection open. readTimeout covers a 1 MiB body on a slow link;
+// writeTimeout is counted from the end of the headers, so it also bounds the
+// handler and must stay above webhookTimeout; idleTimeout lets LINE reuse
+// its keep-alive connections.
 const (
 	readHeaderTimeout = 5 * time.Second
 	readTimeout       = 10 * time.Second
 	writeTimeout      = 15 * time.Second
 	idleTimeout       = 60 * time.Second
+	maxHeaderBytes    = 64 << 10 // LINE sends a few hundred bytes
 )
+
+// webhookTimeout bounds the work of one webhook request. That work is not
+// cut short when the caller hangs up: LINE gives up after 2 s, and an event
+// stopped between its state write and its reply would then wait for a
+// redelivery that is off unless the operator turned it on. Finishing it is
+// always safe: a redelivery of a finished event is acknowledged and sends
+// nothing twice.
+const webhookTimeout = 10 * time.Second
 
 // Paths served.
 const (
@@ -56,7 +68,7 @@ func NewServer(addr string, wh http.Handler, ready func(context.Context) error, 
 		}
 		_ = c.NoContent(code)
 	}
-	e.POST(PathCallback, echo.WrapHandler(wh))
+	e.POST(PathCallback, echo.WrapHandler(detached(wh, webhookTimeout)))
 	e.GET(PathHealthz, func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
 	e.GET(PathReadyz, func(c echo.Context) error {
 		if s.draining.Load() {
@@ -81,9 +93,20 @@ func NewServer(addr string, wh http.Handler, ready func(context.Context) error, 
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	return s
+}
+
+// detached runs h with a context that is not cancelled when the client goes
+// away, only after d.
+func detached(h http.Handler, d time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), d)
+		defer cancel()
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
 // Handler is the routed HTTP handler, for tests that skip the network.

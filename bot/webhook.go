@@ -27,6 +27,15 @@ type Webhook struct {
 	Processor *Processor
 	Log       *slog.Logger
 	Metrics   *Metrics
+	// Limit is the per-user rate limit; nil for none. See ratelimit.go
+	// for what happens to an event over it.
+	Limit *RateLimiter
+}
+
+// delivery is an event as delivered: LINE marks the ones it sends again.
+type delivery struct {
+	Event
+	redelivered bool
 }
 
 func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -73,16 +82,16 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // parallel. It returns the first error, after every user has been tried.
 func (h *Webhook) handle(ctx context.Context, events []webhook.EventInterface) error {
 	var order []string
-	byUser := map[string][]Event{}
+	byUser := map[string][]delivery{}
 	for _, raw := range events {
-		ev, ok := h.convert(raw)
+		d, ok := h.convert(raw)
 		if !ok {
 			continue
 		}
-		if _, seen := byUser[ev.UserID]; !seen {
-			order = append(order, ev.UserID)
+		if _, seen := byUser[d.UserID]; !seen {
+			order = append(order, d.UserID)
 		}
-		byUser[ev.UserID] = append(byUser[ev.UserID], ev)
+		byUser[d.UserID] = append(byUser[d.UserID], d)
 	}
 	var (
 		wg       sync.WaitGroup
@@ -93,10 +102,13 @@ func (h *Webhook) handle(ctx context.Context, events []webhook.EventInterface) e
 	for _, u := range order {
 		wg.Add(1)
 		sem <- struct{}{}
-		go func(evs []Event) {
+		go func(ds []delivery) {
 			defer func() { <-sem; wg.Done() }()
-			for _, ev := range evs {
-				if err := h.Processor.Handle(ctx, ev); err != nil {
+			for _, d := range ds {
+				if h.limited(d) {
+					continue
+				}
+				if err := h.Processor.Handle(ctx, d.Event); err != nil {
 					mu.Lock()
 					if firstErr == nil || errors.Is(err, storage.ErrUnavailable) {
 						firstErr = err
@@ -114,28 +126,29 @@ func (h *Webhook) handle(ctx context.Context, events []webhook.EventInterface) e
 
 // convert turns a LINE event into ours. Events that need no state (standby
 // mode, groups, types we do not handle) are answered or ignored here.
-func (h *Webhook) convert(raw webhook.EventInterface) (Event, bool) {
+func (h *Webhook) convert(raw webhook.EventInterface) (delivery, bool) {
 	var (
 		ev   Event
 		typ  string
 		src  webhook.SourceInterface
 		mode webhook.EventMode
+		dc   *webhook.DeliveryContext
 	)
 	switch e := raw.(type) {
 	case webhook.MessageEvent:
-		typ, src, mode = "message", e.Source, e.Mode
+		typ, src, mode, dc = "message", e.Source, e.Mode, e.DeliveryContext
 		ev = Event{ID: e.WebhookEventId, ReplyToken: e.ReplyToken, Input: flows.Input{Kind: flows.InputOther}}
 		if t, ok := e.Message.(webhook.TextMessageContent); ok {
 			ev.Input = flows.Input{Kind: flows.InputText, Text: t.Text}
 		}
 	case webhook.PostbackEvent:
-		typ, src, mode = "postback", e.Source, e.Mode
+		typ, src, mode, dc = "postback", e.Source, e.Mode, e.DeliveryContext
 		ev = Event{ID: e.WebhookEventId, ReplyToken: e.ReplyToken, Input: postbackInput(e.Postback)}
 	case webhook.FollowEvent:
-		typ, src, mode = "follow", e.Source, e.Mode
+		typ, src, mode, dc = "follow", e.Source, e.Mode, e.DeliveryContext
 		ev = Event{ID: e.WebhookEventId, ReplyToken: e.ReplyToken, Input: flows.Input{Kind: flows.InputFollow}}
 	case webhook.UnfollowEvent:
-		typ, src, mode = "unfollow", e.Source, e.Mode
+		typ, src, mode, dc = "unfollow", e.Source, e.Mode, e.DeliveryContext
 		ev = Event{ID: e.WebhookEventId, Unfollow: true}
 	case webhook.JoinEvent:
 		// Added to a group or room: say once that the bot works 1:1.
@@ -143,15 +156,15 @@ func (h *Webhook) convert(raw webhook.EventInterface) (Event, bool) {
 			h.Processor.ReplyOnly(e.ReplyToken, h.Processor.Engine.Graph().Texts.Group)
 		}
 		h.Metrics.eventOf("join", "group")
-		return Event{}, false
+		return delivery{}, false
 	default:
 		h.Metrics.eventOf("other", "ignored")
-		return Event{}, false
+		return delivery{}, false
 	}
 	if mode == webhook.EventMode_STANDBY {
 		// Another channel owns the chat: LINE forbids replying.
 		h.Metrics.eventOf(typ, "standby")
-		return Event{}, false
+		return delivery{}, false
 	}
 	switch s := src.(type) {
 	case webhook.UserSource:
@@ -163,14 +176,39 @@ func (h *Webhook) convert(raw webhook.EventInterface) (Event, bool) {
 			h.Processor.ReplyOnly(ev.ReplyToken, h.Processor.Engine.Graph().Texts.Group)
 		}
 		h.Metrics.eventOf(typ, "group")
-		return Event{}, false
+		return delivery{}, false
 	}
 	if ev.UserID == "" || ev.ID == "" {
 		h.Metrics.eventOf(typ, "ignored")
-		return Event{}, false
+		return delivery{}, false
 	}
 	h.Metrics.eventOf(typ, "received")
-	return ev, true
+	return delivery{Event: ev, redelivered: dc != nil && dc.IsRedelivery}, true
+}
+
+// limited reports whether d is over its user's rate limit; if so it is not
+// applied, and it is answered as ratelimit.go explains: the warning about a
+// card number or secret it holds, or the notice for the first of a burst.
+func (h *Webhook) limited(d delivery) bool {
+	if h.Limit == nil || d.redelivered || d.Unfollow {
+		return false
+	}
+	ok, notify := h.Limit.Allow(d.UserID)
+	if ok {
+		return false
+	}
+	h.Metrics.event("rate_limited")
+	notice := ""
+	if notify {
+		notice = h.Processor.Engine.Graph().Texts.SlowDown
+		h.Log.Warn("user over the rate limit: events not applied until it refills", "user", storage.UserKey(d.UserID))
+	}
+	if r, ok := h.Processor.Engine.Held(d.Input, notice); ok && d.ReplyToken != "" {
+		if err := h.Processor.LINE.Reply(d.ReplyToken, r); err != nil {
+			h.Processor.logLINE("reply failed", d.UserID, err)
+		}
+	}
+	return true
 }
 
 // postbackInput reads a tap. A date-time picker's value carries no zone:
@@ -182,9 +220,18 @@ func postbackInput(p *webhook.PostbackContent) flows.Input {
 	}
 	in.Data = p.Data
 	if v, ok := p.Params["datetime"]; ok {
-		if t, err := time.ParseInLocation("2006-01-02T15:04", v, flows.Tokyo); err == nil {
-			in.Time = t
+		t, err := time.ParseInLocation("2006-01-02T15:04", v, flows.Tokyo)
+		if err != nil {
+			// LINE sends "2026-11-25T09:00"; anything else is forged or
+			// broken. Read it as a time long past, which the engine refuses
+			// with its too-late text, rather than as no time picked, which
+			// it would take as the offer's usual time.
+			t = unreadableTime
 		}
+		in.Time = t
 	}
 	return in
 }
+
+// unreadableTime stands for a picked time that cannot be read.
+var unreadableTime = time.Unix(0, 0)

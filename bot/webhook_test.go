@@ -18,11 +18,7 @@ const miniFlows = "../flows/testdata/mini"
 // userKeys lists what Redis holds for a user (tests may SCAN).
 func userKeys(t *testing.T, h *harness, user string) []string {
 	t.Helper()
-	keys, err := h.rdb.Keys(context.Background(), "fraudnavi:{u:"+storage.UserKey(user)+"}*").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return keys
+	return scanKeysMatching(t, h.rdb, "fraudnavi:{u:"+storage.UserKey(user)+"}*")
 }
 
 func TestConversationThroughTheWebhook(t *testing.T) {

@@ -196,6 +196,8 @@ type Texts struct {
 	ReminderStopped  string `yaml:"reminder_stopped"`
 	StopAllLabel     string `yaml:"stop_all_label"`
 	Group            string `yaml:"group"`
+	// SlowDown is told once to a user sending faster than the rate limit.
+	SlowDown string `yaml:"slow_down"`
 	// When formats a time: {month} {day} {weekday} {time}, e.g. "{month}/{day}({weekday}) {time}".
 	When string `yaml:"when"`
 	// Weekdays are the seven day names from Sunday, one character each: "日月火水木金土".

@@ -1,51 +1,334 @@
 package flows
 
 import (
+	"net/url"
 	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
 
-var (
-	// A card number: 13–19 digits, maybe grouped by spaces or hyphens.
-	cardLike = regexp.MustCompile(`[0-9](?:[ \-]?[0-9]){12,18}`)
-	// A code on its own: what a one-time code or 暗証番号 looks like when
-	// someone pastes it without being asked.
-	codeAlone = regexp.MustCompile(`^[0-9]{4,8}$`)
-	// A password or code given after its name ("パスワードは abc123").
-	// These words are detection patterns, not content shown to users.
-	secretGiven = regexp.MustCompile(`(?i)(パスワード|ぱすわーど|暗証番号|認証コード|確認コード|ワンタイム|セキュリティコード|pass(?:word)?|pin|otp)\s*(?:は|:|：|=)?\s*[a-z0-9!-/:-@\[-` + "`" + `{-~]{4,}`)
-)
+// What a victim must never send to anyone, and so never to this bot: card
+// numbers, one-time codes, passwords, 暗証番号, security codes and gift-card
+// codes. The bot asks for none of these, so any of them in a message was
+// sent without being asked; the engine answers with a warning and neither
+// matches, stores nor repeats the text.
+//
+// Detection runs on the text folded by NFKC (full-width digits and letters
+// become ASCII, U+3000 a space); digit groups may be separated by spaces or
+// any dash a person types (ー from a Japanese IME, －, ‐, –, −, …).
+//
+// It is tuned to stay quiet on what victims legitimately type: phone
+// numbers (even the user's own, 090-1234-5678), dates (11月24日, 2026/11/24),
+// amounts (3,980円, ¥3980), order numbers (250-1234567-1234567) and short
+// numbers like 188 or 110.
 
-// sensitive returns a warning text when s looks like a card number, a code or
-// a password. The text itself is then neither matched nor kept anywhere.
+// A secret named by its label, then its value: 「パスワードは abc123」,
+// 「PIN:1234」, 「セキュリティコード 123」. The value is ASCII (a password or
+// code), at least 3 characters (a security code has 3 digits).
+var secretGiven = regexp.MustCompile(`(?i)(?:パスワード|ぱすわーど|パスコード|暗証番号|暗証|認証コード|認証番号|確認コード|確認番号|ワンタイム|セキュリティコード|セキュリティ番号|ギフト券番号|ギフトカード番号|ギフトコード|コード|\b(?:pass(?:word|code)?|pw|pin|otp|cvv2?|cvc|security\s*code)(?:\b|[0-9]))` +
+	`\s*(?:は|が|を|も|に|:|=|→|->)?\s*[「『"']?\s*[!-~]{3,}`)
+
+// codeWords name a one-time code, password or PIN near a bare number:
+// 「確認コードが届きました 482913」, 「123456 is your Amazon OTP」.
+var codeWords = regexp.MustCompile(`(?i)パスワード|ぱすわーど|パスコード|暗証|認証|確認コード|確認番号|ワンタイム|セキュリティ|コード|\b(?:otp|one[ -]?time|passcode|password|pin|code|verification|cvv2?|cvc)\b`)
+
+// giftCode is an Amazon-style gift-card claim code: AQ12-345678-BCDE(F),
+// letters and digits mixed.
+var giftCode = regexp.MustCompile(`(?i)(?:^|[^0-9a-z])([0-9a-z]{4}-[0-9a-z]{6}-[0-9a-z]{4,5})(?:$|[^0-9a-z])`)
+
+// domainLike is a web address typed without its scheme: amaz0n-jp.com/login.
+var domainLike = regexp.MustCompile(`(?i)^[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?:[/?#:].*)?$`)
+
+// politeTail is what may follow a code sent on its own: 「123456です」.
+var politeTail = regexp.MustCompile(`^(?:です|でした|だよ|だった|になります|と出ました|と出た|ってきた)?[\s。.!！?？]*$`)
+
+// unitAfter are characters after a number that make it an amount, a date, a
+// count or a time rather than a code.
+const unitAfter = "円年月日時分秒件回人歳才桁万千百億%％号番台個枚通本歩km/:.,"
+
+// unitBefore are characters before a number with the same effect (¥3980,
+// #9110, +81, 第1234).
+const unitBefore = "¥￥$#＃+第/:.,"
+
+// sensitive returns the warning to send when s looks like a card number, a
+// code or a password, and "" otherwise. The text itself is then neither
+// matched nor kept anywhere.
 func (e *Engine) sensitive(s string) string {
-	n := norm.NFKC.String(s)
-	for _, m := range cardLike.FindAllString(n, -1) {
-		if luhn(digitsOnly(m)) {
-			return e.g.Texts.CardNumber
-		}
+	n := foldForDetection(s)
+	if hasCardNumber(n) {
+		return e.g.Texts.CardNumber
 	}
-	compact := strings.Join(strings.Fields(n), "")
-	if codeAlone.MatchString(compact) && e.g.contactByValue(compact) == nil {
-		return e.g.Texts.Secret
-	}
-	if secretGiven.MatchString(n) {
+	if e.hasCode(n) || secretGiven.MatchString(n) || hasGiftCode(n) || passwordAlone(n) {
 		return e.g.Texts.Secret
 	}
 	return ""
 }
 
-// ContainsCardNumber reports whether s holds something that passes the Luhn
-// check as a 13–19 digit card number. Logs and storage use it as a last guard.
-func ContainsCardNumber(s string) bool {
-	for _, m := range cardLike.FindAllString(norm.NFKC.String(s), -1) {
-		if luhn(digitsOnly(m)) {
+// Held is the reply to an input the bot does not run the conversation for
+// (its user is over the rate limit, see bot.RateLimiter): the warning when
+// typed text holds a card number or a secret, which must never wait, else
+// notice; with one button that picks up where the user was. ok is false
+// when there is nothing to say: notice is empty and the text is harmless.
+func (e *Engine) Held(in Input, notice string) (r Reply, ok bool) {
+	text := notice
+	if in.Kind == InputText {
+		if w := e.sensitive(in.Text); w != "" {
+			text = w
+		}
+	}
+	if text == "" {
+		return Reply{}, false
+	}
+	label := e.g.Texts.ResumeLabel
+	return Reply{
+		Messages: []Message{{Text: text}},
+		QuickReplies: []QuickReply{{
+			Kind:        QuickPostback,
+			Label:       label,
+			Data:        url.Values{keyCommand: {cmdResume}}.Encode(),
+			DisplayText: label,
+		}},
+	}, true
+}
+
+// ContainsCardNumber reports whether s holds a 13–19 digit number passing the
+// Luhn check, written as one run of digits or in groups separated by spaces
+// or dashes, in ASCII or full-width digits. Logs and storage use it as a
+// last guard.
+func ContainsCardNumber(s string) bool { return hasCardNumber(foldForDetection(s)) }
+
+// foldForDetection applies NFKC: full-width digits and letters become
+// ASCII, half-width katakana full-width, U+3000 a space.
+func foldForDetection(s string) string { return norm.NFKC.String(s) }
+
+// numberToken is a run of digit groups separated by at most a few spaces or
+// dashes: "4111 1111 1111 1111", "090-1234-5678", "123456".
+type numberToken struct {
+	groups     []string
+	start, end int // byte offsets in the folded text
+}
+
+func (t numberToken) digits() int {
+	n := 0
+	for _, g := range t.groups {
+		n += len(g)
+	}
+	return n
+}
+
+// maxSeparator bounds the spaces and dashes between two digit groups.
+const maxSeparator = 3
+
+// isSeparator: a space, or any dash a person may type between digit groups
+// (ー from a Japanese IME, －, ‐, –, −, …).
+func isSeparator(r rune) bool {
+	switch r {
+	case ' ', '\t', '-', 'ー', '‐', '‑', '‒', '–', '—', '―', '−', '⁃', '﹣':
+		return true
+	}
+	return false
+}
+
+// numberTokens splits folded text into its number tokens.
+func numberTokens(n string) []numberToken {
+	var toks []numberToken
+	i := 0
+	for i < len(n) {
+		if !isDigit(n[i]) {
+			_, w := utf8.DecodeRuneInString(n[i:])
+			i += w
+			continue
+		}
+		t := numberToken{start: i}
+		for {
+			j := i
+			for j < len(n) && isDigit(n[j]) {
+				j++
+			}
+			t.groups = append(t.groups, n[i:j])
+			t.end = j
+			// Another group follows after a short separator?
+			k, seps := j, 0
+			for k < len(n) && seps < maxSeparator {
+				r, w := utf8.DecodeRuneInString(n[k:])
+				if !isSeparator(r) {
+					break
+				}
+				k += w
+				seps++
+			}
+			if seps == 0 || k >= len(n) || !isDigit(n[k]) {
+				i = j
+				break
+			}
+			i = k
+		}
+		toks = append(toks, t)
+	}
+	return toks
+}
+
+func isDigit(b byte) bool { return b >= '0' && b <= '9' }
+
+// hasCardNumber looks for a card number among the tokens of folded text: a
+// single run of 13–19 digits, or consecutive groups starting with a group of
+// four (every card grouping does: 4-4-4-4, 4-6-5, 4-6-4) totalling 13–19
+// digits, whose first digit is not 0 (no card number starts with 0, every
+// Japanese phone number does) and which pass the Luhn check. A longer run
+// such as "4111 1111 1111 1111 1227" (number and expiry) is searched for a
+// card number starting at any group.
+func hasCardNumber(n string) bool {
+	for _, t := range numberTokens(n) {
+		if t.digits() < 13 {
+			continue
+		}
+		for i, g := range t.groups {
+			if g[0] == '0' {
+				continue
+			}
+			if len(g) >= 13 && len(g) <= 19 && luhn(g) {
+				return true
+			}
+			if len(g) != 4 {
+				continue
+			}
+			d := g
+			for _, next := range t.groups[i+1:] {
+				d += next
+				if len(d) > 19 {
+					break
+				}
+				if len(d) >= 13 && luhn(d) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// hasCode looks for a one-time code or PIN: a number of 4–8 digits (or
+// 123-456, as SMS sometimes show them) that is the whole message, or that
+// has a word like 確認コード, OTP or 暗証番号 close to it. Numbers that are
+// amounts, dates, times, phone numbers or contacts are not codes.
+func (e *Engine) hasCode(n string) bool {
+	for _, t := range numberTokens(n) {
+		if !codeShaped(t) || e.isContact(n[t.start:t.end]) {
+			continue
+		}
+		before, after := n[:t.start], n[t.end:]
+		if r, _ := utf8.DecodeLastRuneInString(strings.TrimRight(before, " ")); strings.ContainsRune(unitBefore, r) {
+			continue
+		}
+		if r, _ := utf8.DecodeRuneInString(strings.TrimLeft(after, " ")); strings.ContainsRune(unitAfter, r) {
+			continue
+		}
+		if strings.TrimSpace(before) == "" && politeTail.MatchString(after) {
+			return true
+		}
+		if codeWords.MatchString(lastRunes(before, 16)) || codeWords.MatchString(firstRunes(after, 30)) {
 			return true
 		}
 	}
 	return false
+}
+
+// codeShaped: 4–8 digits in one group, or two groups of three.
+func codeShaped(t numberToken) bool {
+	switch len(t.groups) {
+	case 1:
+		return len(t.groups[0]) >= 4 && len(t.groups[0]) <= 8
+	case 2:
+		return len(t.groups[0]) == 3 && len(t.groups[1]) == 3
+	}
+	return false
+}
+
+// isContact reports whether a number is one of the contacts the bot itself
+// shows (9110 for #9110): a user repeating it is not sending a secret.
+func (e *Engine) isContact(number string) bool {
+	d := digitsOnly(number)
+	for _, id := range e.g.contactOrder {
+		c := e.g.Contacts[id]
+		if c.Kind == "phone" && digitsOnly(c.Value) == d {
+			return true
+		}
+	}
+	return false
+}
+
+// hasGiftCode reports whether n holds a gift-card code: the shape of one,
+// with letters and digits (an all-digit 4-6-4 is some other number).
+func hasGiftCode(n string) bool {
+	for _, m := range giftCode.FindAllStringSubmatch(n, -1) {
+		if strings.ContainsAny(m[1], "0123456789") && strings.IndexFunc(m[1], unicode.IsLetter) >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// passwordAlone reports whether the whole message is one word that looks
+// like a password: 8–64 ASCII characters mixing at least three of lower
+// case, upper case, digits and symbols ("Tanaka2024!"), or a long code of
+// capitals and digits ("AQ12BC34DE56"), and not an e-mail address or URL.
+func passwordAlone(n string) bool {
+	w := strings.TrimSpace(n)
+	if len(w) < 8 || len(w) > 64 || strings.ContainsAny(w, " \t\n") {
+		return false
+	}
+	if strings.Contains(w, "://") || domainLike.MatchString(w) {
+		return false
+	}
+	if at := strings.IndexByte(w, '@'); at > 0 && strings.Contains(w[at:], ".") {
+		return false
+	}
+	var lower, upper, digit, symbol int
+	for _, r := range w {
+		switch {
+		case r > unicode.MaxASCII || !unicode.IsPrint(r):
+			return false
+		case r >= 'a' && r <= 'z':
+			lower++
+		case r >= 'A' && r <= 'Z':
+			upper++
+		case r >= '0' && r <= '9':
+			digit++
+		default:
+			symbol++
+		}
+	}
+	classes := 0
+	for _, c := range []int{lower, upper, digit, symbol} {
+		if c > 0 {
+			classes++
+		}
+	}
+	if classes >= 3 && lower+upper > 0 && digit > 0 {
+		return true
+	}
+	return lower == 0 && symbol == 0 && upper >= 2 && digit >= 2 && len(w) >= 10
+}
+
+func lastRunes(s string, n int) string {
+	i := len(s)
+	for k := 0; k < n && i > 0; k++ {
+		_, w := utf8.DecodeLastRuneInString(s[:i])
+		i -= w
+	}
+	return s[i:]
+}
+
+func firstRunes(s string, n int) string {
+	i := 0
+	for k := 0; k < n && i < len(s); k++ {
+		_, w := utf8.DecodeRuneInString(s[i:])
+		i += w
+	}
+	return s[:i]
 }
 
 func luhn(digits string) bool {

@@ -71,7 +71,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 	var srv *bot.Server
 	if cfg.Webhook {
-		wh := &bot.Webhook{Secret: cfg.ChannelSecret, Processor: proc, Log: log, Metrics: metrics}
+		wh := &bot.Webhook{
+			Secret: cfg.ChannelSecret, Processor: proc, Log: log, Metrics: metrics,
+			// Per user and replica; see bot/ratelimit.go for what happens over it.
+			Limit: bot.NewRateLimiter(bot.DefaultRate, bot.DefaultBurst, bot.DefaultMaxUsers),
+		}
 		ready := func(ctx context.Context) error { return rdb.Ping(ctx).Err() }
 		srv = bot.NewServer(cfg.Addr, wh, ready, metrics, log)
 		if err := srv.Start(); err != nil {

@@ -1,0 +1,198 @@
+package flows
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestSensitiveText lists what a victim may type and whether the bot must
+// treat it as a card number, a secret (one-time code, password, PIN,
+// gift-card code) or ordinary text it goes on with.
+func TestSensitiveText(t *testing.T) {
+	const (
+		card   = "card"
+		secret = "secret"
+		none   = ""
+	)
+	tests := []struct {
+		text string
+		want string
+	}{
+		// Card numbers: 13–19 digits passing the Luhn check, however written.
+		{"4111111111111111", card},
+		{"4111 1111 1111 1111", card},
+		{"4111-1111-1111-1111", card},
+		{"４１１１　１１１１　１１１１　１１１１", card},           // full-width digits and spaces
+		{"４１１１－１１１１－１１１１－１１１１", card},           // full-width hyphens
+		{"4111ー1111ー1111ー1111", card},           // the IME's long-vowel mark as a dash
+		{"4111 − 1111 − 1111 − 1111", card},     // minus signs with spaces
+		{"カード番号は5555555555554444です", card},      // inside a sentence
+		{"3782 822463 10005", card},             // American Express, 4-6-5
+		{"3056 930902 5904", card},              // Diners, 4-6-4
+		{"3530111333300000", card},              // JCB
+		{"4222222222222", card},                 // 13 digits
+		{"6212 3456 7890 1234 569", card},       // 19 digits
+		{"4111 1111 1111 1111 12/27 123", card}, // with the expiry and code after it
+		{"番号 4111 1111 1111 1111 1227", card},   // expiry run into the groups
+		{"カードは\n4111111111111111\nです", card},    // on a line of its own
+		{"25012345671234567", card},             // passes Luhn with no grouping: cannot tell
+		{"4111 1111 1111 1112", none},           // fails the Luhn check
+		{"411111111111", none},                  // 12 digits
+		{"注文番号は250-1234567-1234567です", none},    // an Amazon order number, though it passes Luhn
+		{"090-1234-5678と03-1234-5678に電話", none}, // two phone numbers
+
+		// One-time codes and PINs, typed without being asked.
+		{"123456", secret},
+		{"１２３４５６", secret},
+		{"482913です", secret},
+		{" 4829 ", secret},
+		{"123 456", secret},
+		{"確認コードは123456", secret},
+		{"確認コードが届きました 482913", secret},
+		{"【Amazon】ワンタイムパスワード：839201", secret},
+		{"839201 is your Amazon OTP. Do not share it.", secret},
+		{"暗証番号を聞かれて、1234と答えてしまった", secret},
+		{"SMSの認証番号 5521", secret},
+		{"PIN 0000", secret},
+		{"セキュリティコード 123", secret},
+
+		// Passwords.
+		{"パスワードは abc12345", secret},
+		{"パスワードはhanako2024です", secret},
+		{"ﾊﾟｽﾜｰﾄﾞ：Tanaka!2024", secret}, // half-width katakana
+		{"パスワードを「qwerty」にしていました", secret},
+		{"password: hunter22", secret},
+		{"pw=Sakura#77", secret},
+		{"Tanaka2024!", secret},
+		{"Hanako_Yamada9", secret},
+
+		// Gift-card codes (Amazon never asks anyone to read them out).
+		{"AQ12-345678-BCDE", secret},
+		{"ギフト券番号は AQ12345678BCDE", secret},
+
+		// Ordinary things victims type.
+		{"188", none},
+		{"188に電話しました", none},
+		{"110", none},
+		{"9110", none}, // #9110, a contact the bot shows
+		{"#9110", none},
+		{"11月24日", none},
+		{"11月24日の23時ごろに届いた", none},
+		{"2026/11/24", none},
+		{"2026年11月24日", none},
+		{"23:30", none},
+		{"3,980円", none},
+		{"3980円の請求が来ました", none},
+		{"¥3980", none},
+		{"12,800円と3,980円の2件", none},
+		{"確認コードが届いたけど入力していない", none},
+		{"パスワードを変更しました", none},
+		{"パスワードを忘れた", none},
+		{"暗証番号は4桁です", none},
+		{"QRコードを読みました", none},
+		{"0120-999-373", none},
+		{"0120-999-373に電話したけどつながらない", none},
+		{"090-1234-5678", none},
+		{"09012345678", none},
+		{"私の電話番号は090-1234-5678です", none},
+		{"山田花子 〒100-0001 東京都千代田区1-1", none},
+		{"hanako.yamada2024@example.com", none},
+		{"https://www.amazon.co.jp/gp/css/order-history", none},
+		{"amazon.co.jp", none},
+		{"amaz0n-co-jp.xyz/signin?id=12", none}, // the phishing address they opened
+		{"www.amaz0n-support1.com", none},
+		{"1234-567890-1234", none}, // all digits: not a gift-card code
+		{"iPhone", none},
+		{"ログインできない", none},
+		{"カード止めたい", none},
+		{"1回だけ入力した", none},
+		{"2件", none},
+		{"ショッピング 1500件", none},
+	}
+	e := contentEngine(t)
+	g := e.Graph()
+	for _, tt := range tests {
+		got := e.sensitive(tt.text)
+		switch {
+		case tt.want == card && got != g.Texts.CardNumber:
+			t.Errorf("%q: not treated as a card number (warning %q)", tt.text, got)
+		case tt.want == secret && got != g.Texts.Secret:
+			t.Errorf("%q: not treated as a secret (warning %q)", tt.text, got)
+		case tt.want == none && got != "":
+			t.Errorf("%q: flagged as sensitive, but it is ordinary text", tt.text)
+		}
+		if (tt.want == card) != ContainsCardNumber(tt.text) {
+			t.Errorf("ContainsCardNumber(%q) = %v", tt.text, !(tt.want == card))
+		}
+	}
+}
+
+// TestSensitiveTextIsWarnedAboutNotKept: a victim who sends a card number or
+// a secret is told to delete the message, stays where they were, and finds
+// the text nowhere in the reply or the state.
+func TestSensitiveTextIsWarnedAboutNotKept(t *testing.T) {
+	e := contentEngine(t)
+	start := e.Next(State{}, Input{Kind: InputFollow}, night)
+	for _, s := range []string{
+		"４１１１　１１１１　１１１１　１１１１",
+		"4111ー1111ー1111ー1111 12/27",
+		"確認コードは839201です",
+		"パスワードはhanako2024です",
+		"Tanaka2024!",
+	} {
+		r := e.Next(start.State, Input{Kind: InputText, Text: s}, night)
+		text := allText(r)
+		if !strings.Contains(text, "削除") {
+			t.Errorf("%q: the reply does not ask to delete the message: %q", s, text)
+		}
+		for _, part := range []string{"1111", "839201", "hanako2024", "Tanaka2024"} {
+			if strings.Contains(text, part) || strings.Contains(stateText(r.State), part) {
+				t.Errorf("%q: %q is repeated or kept", s, part)
+			}
+		}
+		if r.State.Step != start.State.Step || len(r.Reminders) != 0 {
+			t.Errorf("%q moved the user to %q", s, r.State.Step)
+		}
+		if len(r.Reply.QuickReplies) == 0 {
+			t.Errorf("%q: no buttons to go on with", s)
+		}
+	}
+}
+
+func stateText(st State) string {
+	var b strings.Builder
+	b.WriteString(st.Flow + st.Step + st.Confirm)
+	for _, s := range append(append([]string{}, st.History...), st.Done...) {
+		b.WriteString(s)
+	}
+	for k, v := range st.Answers {
+		b.WriteString(k + v)
+	}
+	return b.String()
+}
+
+// TestNoLabelLooksSensitive: typing any button label or any phrase the flow
+// files list for it must move the user on, not be refused as a secret.
+func TestNoLabelLooksSensitive(t *testing.T) {
+	e := contentEngine(t)
+	g := e.Graph()
+	var phrases []string
+	for _, st := range g.Steps {
+		for _, c := range st.Choices {
+			phrases = append(append(phrases, c.Label), c.Match...)
+		}
+	}
+	for _, c := range g.Commands {
+		phrases = append(append(phrases, c.Label), c.Match...)
+	}
+	for _, c := range g.Contacts {
+		if c.Kind == "phone" {
+			phrases = append(phrases, c.Value, c.Name+"に電話しました")
+		}
+	}
+	for _, p := range phrases {
+		if w := e.sensitive(p); w != "" {
+			t.Errorf("%q is refused as sensitive", p)
+		}
+	}
+}
