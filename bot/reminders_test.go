@@ -990,7 +990,7 @@ func TestReminderWorkerProcessKilledMidPush(t *testing.T) {
 
 		cfg, _ := json.Marshal(remChildConfig{
 			RedisURL: url, LineURL: r.fake.URL(), Token: r.fake.Token(), Queue: r.queue,
-			Offset: r.clock().Sub(time.Now()),
+			Offset: time.Until(r.clock()),
 		})
 		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestReminderWorkerChild$", "-test.v")
 		cmd.Env = append(os.Environ(), envKillChild+"="+string(cfg))
