@@ -119,7 +119,8 @@ func (p *Processor) Handle(ctx context.Context, ev Event) error {
 			return fmt.Errorf("apply event: %w", err)
 		}
 		p.Metrics.event("applied")
-		return p.perform(ctx, ev.UserID, applied.Version, obBytes)
+		// The outbox is at hand: perform it without decoding what was just encoded.
+		return p.performOutbox(ctx, ev.UserID, applied.Version, &ob)
 	}
 	return fmt.Errorf("apply event: %w after %d attempts", storage.ErrVersionConflict, maxConflicts)
 }
@@ -139,6 +140,11 @@ func (p *Processor) perform(ctx context.Context, userID string, version int64, r
 		_, err := p.Store.ClearOutbox(ctx, userID, version)
 		return err
 	}
+	return p.performOutbox(ctx, userID, version, &ob)
+}
+
+// performOutbox is perform on a decoded outbox.
+func (p *Processor) performOutbox(ctx context.Context, userID string, version int64, ob *outbox) error {
 	for _, c := range ob.Reminders {
 		if err := p.remind(ctx, userID, c); err != nil {
 			return err

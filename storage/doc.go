@@ -31,8 +31,9 @@
 //	fraudnavi:{u:<h>}:seen    sorted set: applied webhook event ids scored by time (ms)
 //
 // where <h> is UserKey(userID), a SHA-256 prefix, so that LINE user ids never
-// appear in key names. Both keys expire after a period without events (90 days
-// by default) and Delete removes them at once.
+// appear in key names. The state expires after a period without events (90
+// days by default); the seen set after the seen window (24 hours by default),
+// so a user at rest holds only the state hash. Delete removes both at once.
 //
 // # Connection URLs
 //

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -83,7 +84,8 @@ func WithTTL(d time.Duration) Option {
 
 // WithSeenWindow sets how long applied event ids are remembered, and at most
 // how many (n) per user. A redelivery arriving after its id was forgotten is
-// applied again.
+// applied again. The set of remembered ids expires d after the user's last
+// event (or with the state, if that is sooner).
 func WithSeenWindow(d time.Duration, n int) Option {
 	return func(s *StateStore) {
 		if d > 0 {
@@ -122,8 +124,23 @@ func UserKey(userID string) string {
 // keys returns the state and seen keys of userID. The {u:...} hash tag puts
 // both in the same Cluster slot, which a script touching both requires.
 func keys(userID string) []string {
-	tag := "fraudnavi:{u:" + UserKey(userID) + "}"
-	return []string{tag + ":state", tag + ":seen"}
+	// Both keys are cut from one string: two allocations instead of five on
+	// a path every event takes three times.
+	sum := sha256.Sum256([]byte(userID))
+	var h [32]byte
+	hex.Encode(h[:], sum[:16])
+	const pre, state, seen = "fraudnavi:{u:", "}:state", "}:seen"
+	var b strings.Builder
+	b.Grow(2*(len(pre)+len(h)) + len(state) + len(seen))
+	b.WriteString(pre)
+	b.Write(h[:])
+	b.WriteString(state)
+	n := b.Len()
+	b.WriteString(pre)
+	b.Write(h[:])
+	b.WriteString(seen)
+	both := b.String()
+	return []string{both[:n], both[n:]}
 }
 
 // loadScript reads a user's record and whether an event was applied.
@@ -157,7 +174,8 @@ return {seen, r[1], r[2], r[3], r[4]}
 // ARGV[5] -> now in Unix milliseconds, the score of the seen entry
 // ARGV[6] -> Unix milliseconds before which seen entries are dropped
 // ARGV[7] -> -(max seen entries + 1), so ranks 0..ARGV[7] are the excess
-// ARGV[8] -> TTL of both keys in milliseconds
+// ARGV[8] -> TTL of the state in milliseconds
+// ARGV[9] -> TTL of the seen set in milliseconds (the seen window)
 //
 // Returns {1, new version} when applied,
 // {0, version, state, outbox, outbox_event} when the event was applied before,
@@ -182,7 +200,7 @@ redis.call("ZADD", KEYS[2], ARGV[5], ARGV[1])
 redis.call("ZREMRANGEBYSCORE", KEYS[2], "-inf", "(" .. ARGV[6])
 redis.call("ZREMRANGEBYRANK", KEYS[2], 0, ARGV[7])
 redis.call("PEXPIRE", KEYS[1], ARGV[8])
-redis.call("PEXPIRE", KEYS[2], ARGV[8])
+redis.call("PEXPIRE", KEYS[2], ARGV[9])
 return {1, v}
 `)
 
@@ -195,9 +213,10 @@ return {1, v}
 // call took it) or the version moved on.
 var clearOutboxScript = redis.NewScript(`
 if redis.call("HGET", KEYS[1], "version") == ARGV[1] then
-	local took = redis.call("HDEL", KEYS[1], "outbox")
-	redis.call("HDEL", KEYS[1], "outbox_event")
-	return took
+	-- outbox and outbox_event are always set and removed together.
+	if redis.call("HDEL", KEYS[1], "outbox", "outbox_event") > 0 then
+		return 1
+	end
 end
 return 0
 `)
@@ -250,6 +269,7 @@ func (s *StateStore) Apply(ctx context.Context, userID, eventID string, expect i
 		now.Add(-s.seenWindow).UnixMilli(),
 		-(s.seenMax + 1),
 		s.ttl.Milliseconds(),
+		min(s.seenWindow, s.ttl).Milliseconds(),
 	}
 	res, err := applyScript.Run(ctx, s.rdb, keys(userID), args...).Slice()
 	if err != nil {

@@ -24,10 +24,15 @@ const (
 // Render turns a reply into at most five LINE messages, the quick replies on
 // the last one. Texts over LINE's limit are split at line breaks.
 func Render(r flows.Reply) []messaging_api.MessageInterface {
-	var msgs []messaging_api.MessageInterface
+	msgs := make([]messaging_api.MessageInterface, 0, min(len(r.Messages), maxMessages))
 	for _, m := range r.Messages {
 		if len(m.Buttons) > 0 {
 			msgs = append(msgs, bubble(m))
+			continue
+		}
+		if len(m.Text) <= maxText {
+			// Never more UTF-16 units than bytes: no need to split.
+			msgs = append(msgs, &messaging_api.TextMessage{Text: m.Text})
 			continue
 		}
 		for _, part := range split(m.Text, maxText) {
@@ -53,7 +58,7 @@ func Render(r flows.Reply) []messaging_api.MessageInterface {
 // bubble is a message with buttons: the text in the body, one full-width
 // button per action in the footer (large targets for unsteady hands).
 func bubble(m flows.Message) *messaging_api.FlexMessage {
-	var buttons []messaging_api.FlexComponentInterface
+	buttons := make([]messaging_api.FlexComponentInterface, 0, len(m.Buttons))
 	for i, b := range m.Buttons {
 		style := messaging_api.FlexButtonSTYLE_SECONDARY
 		if i == 0 {
@@ -135,7 +140,7 @@ func quickReply(qs []flows.QuickReply) *messaging_api.QuickReply {
 }
 
 func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
+	if len(s) <= n || utf8.RuneCountInString(s) <= n {
 		return s
 	}
 	r := []rune(s)

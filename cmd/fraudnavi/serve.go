@@ -51,7 +51,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 
 	metrics := bot.NewMetrics()
-	lc, err := line.NewClient(cfg.AccessToken, cfg.APIEndpoint, &http.Client{Timeout: 10 * time.Second})
+	// Keep connections to LINE open for every webhook in flight: the default
+	// transport keeps two, so under load most replies would dial (and,
+	// against api.line.me, handshake TLS) anew.
+	lineTransport := http.DefaultTransport.(*http.Transport).Clone()
+	lineTransport.MaxIdleConns = 256
+	lineTransport.MaxIdleConnsPerHost = 256
+	lc, err := line.NewClient(cfg.AccessToken, cfg.APIEndpoint, &http.Client{Timeout: 10 * time.Second, Transport: lineTransport})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,284 @@
+package load
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+)
+
+// memorySample is how many users' keys MEMORY USAGE looks at.
+const memorySample = 200
+
+// Run starts the fake LINE API and the target, loads it, checks the
+// replies and measures. Progress lines go to progress.
+func Run(ctx context.Context, opts Options, fakeAddr string, start Starter, progress io.Writer) (*Report, error) {
+	opts.Defaults()
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	fake, err := StartFake(fakeAddr, opts.Token)
+	if err != nil {
+		return nil, err
+	}
+	defer fake.Close()
+	fmt.Fprintf(progress, "fake LINE API at %s (token %q)\n", fake.URL(), opts.Token)
+
+	probe, err := openProbe(ctx, opts.RedisURL)
+	if err != nil {
+		return nil, err
+	}
+	defer probe.close()
+	var notes []string
+	if probe != nil && opts.Flush {
+		if err := probe.flush(ctx); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(progress, "flushed %s\n", storageRedact(opts.RedisURL))
+	}
+
+	target, err := start(ctx, fake.URL())
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err := target.Stop(); err != nil {
+			fmt.Fprintf(progress, "%v\n", err)
+		}
+	}()
+	fmt.Fprintf(progress, "%s ready at %s\n", target.Name, target.URL)
+
+	var memBefore redisSnapshot
+	if probe != nil {
+		if memBefore, err = probe.snapshot(ctx); err != nil {
+			notes = append(notes, "redis: "+err.Error())
+			probe = nil
+		}
+	}
+
+	d := newDriver(opts, target.URL, fake)
+	defer d.close()
+	var tokens []string
+	var rtClient map[string]int64
+	rtEvents := 0
+	if opts.Prime {
+		fmt.Fprintf(progress, "priming: %d users follow\n", opts.Users)
+		w := d.prime(ctx, 2*time.Minute)
+		tokens = append(tokens, w.tokens...)
+	}
+	if opts.Warmup > 0 {
+		// The first half loads the scripts and fills the pools; MONITOR
+		// counts the round trips of the second, in the steady state.
+		fmt.Fprintf(progress, "warming up for %v\n", opts.Warmup)
+		w := d.run(ctx, opts.Warmup/2, 0)
+		tokens = append(tokens, w.tokens...)
+		var mon *monitor
+		if probe != nil {
+			if mon, err = probe.monitor(ctx); err != nil {
+				notes = append(notes, "redis MONITOR: "+err.Error())
+			}
+		}
+		w = d.run(ctx, opts.Warmup-opts.Warmup/2, 0)
+		tokens = append(tokens, w.tokens...)
+		if mon != nil {
+			rtClient, _ = mon.stop()
+			rtEvents = w.events
+		}
+	}
+
+	var before, after redisSnapshot
+	if probe != nil {
+		if before, err = probe.snapshot(ctx); err != nil {
+			return nil, err
+		}
+	}
+	mach := machine()
+	cpu0, cpuErr := targetCPU(target)
+	self0 := selfCPU()
+	fmt.Fprintf(progress, "loading %s: %s\n", target.Name, describe(opts))
+	ph := d.run(ctx, opts.Duration, opts.Events)
+	mach.LoadAfter = loadAvg()
+	cpu1, cpuErr1 := targetCPU(target)
+	self1 := selfCPU()
+	if probe != nil {
+		if after, err = probe.snapshot(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+
+	tokens = append(tokens, ph.tokens...)
+	r := &Report{
+		Target:        target.Name,
+		Mode:          opts.Mode(),
+		Rate:          opts.Rate,
+		EventsPerBody: opts.EventsPerBody,
+		Users:         opts.Users,
+		TextRatio:     opts.TextRatio,
+		ThinkSeconds:  opts.Think.Seconds(),
+		Redeliver:     opts.Redeliver,
+		WarmupSeconds: opts.Warmup.Seconds(),
+		Seconds:       ph.end.Sub(ph.start).Seconds(),
+		Events:        ph.events,
+		EventTypes:    ph.kinds,
+		Bodies:        ph.bodies,
+		Latency:       latencyStats(ph.latencies),
+		Status:        ph.status,
+		Redeliveries:  ph.redeliver,
+		BodiesFailed:  ph.failed,
+		GeneratorLag:  ms(ph.lag),
+		Stalls:        ph.stalls,
+		Replies:       fake.Check(tokens, 2*time.Second),
+		Machine:       mach,
+	}
+	if opts.Rate <= 0 {
+		r.Concurrency = opts.Concurrency
+		if need := opts.Concurrency * opts.EventsPerBody; opts.Users < need {
+			notes = append(notes, fmt.Sprintf("only %d users for %d events in flight: concurrency was limited by users", opts.Users, need))
+		}
+	}
+	if r.Seconds > 0 {
+		r.EventsPerSecond = float64(r.Events) / r.Seconds
+	}
+	if opts.Think > 0 {
+		if most := float64(opts.Users) / opts.Think.Seconds(); r.EventsPerSecond > 0.9*most {
+			notes = append(notes, fmt.Sprintf("%d users thinking %v between events carry at most %.0f events/s: the users, not the server, may have set the pace (raise --users)", opts.Users, opts.Think, most))
+		}
+	}
+	for st, n := range r.Status {
+		if len(st) != 3 || st[0] != '2' {
+			r.Non2xx += n
+		}
+	}
+	if cpuErr == nil && cpuErr1 == nil && r.Events > 0 {
+		v := (cpu1 - cpu0) * 1000 / float64(r.Events)
+		r.CPU.Server = &v
+	} else if cpuErr != nil || cpuErr1 != nil {
+		notes = append(notes, fmt.Sprintf("server CPU unknown: %v", firstErr(cpuErr, cpuErr1)))
+	}
+	if r.Events > 0 {
+		r.CPU.LoadTool = (self1 - self0) * 1000 / float64(r.Events)
+	}
+	if probe != nil {
+		r.Redis = probe.stats(before, after, r.Events)
+		if rtEvents > 0 {
+			r.Redis.RoundTripsEvents = rtEvents
+			r.Redis.RoundTripsBy = map[string]float64{}
+			var n int64
+			for cmd, c := range rtClient {
+				n += c
+				r.Redis.RoundTripsBy[cmd] = float64(c) / float64(rtEvents)
+			}
+			r.Redis.RoundTripsPerEvent = float64(n) / float64(rtEvents)
+		} else {
+			notes = append(notes, "round trips not counted (they are counted with MONITOR during the warm-up)")
+		}
+		if r.Redis.CPUPer1000 > 0 {
+			v := r.Redis.CPUPer1000
+			r.CPU.Redis = &v
+		}
+		// Let the last replies settle before weighing the users.
+		if m, err := probe.memory(ctx, memBefore.usedMemory, d.pool.touched(), memorySample); err != nil {
+			notes = append(notes, "redis memory: "+err.Error())
+		} else {
+			m.DatasetDelta = m.datasetNow - memBefore.dataset
+			if m.Users > 0 {
+				m.DatasetPerUser = float64(m.DatasetDelta) / float64(m.Users)
+			}
+			r.Redis.Memory = m
+		}
+	}
+	if rj := fake.Server().Stats(); rj.Rejected > 0 {
+		notes = append(notes, fmt.Sprintf("the fake LINE API refused %d requests", rj.Rejected))
+	}
+	r.Notes = notes
+	r.Targets = judge(r, nil)
+	return r, nil
+}
+
+// Comparison is fraudnavi and the floor loaded the same way, back to back.
+type Comparison struct {
+	Fraudnavi *Report `json:"fraudnavi"`
+	Floor     *Report `json:"floor"`
+	// Ratio is fraudnavi's events/s over the floor's.
+	Ratio   float64 `json:"ratio"`
+	Targets []Check `json:"targets"`
+}
+
+// Compare runs fraudnavi, then the floor, with the same options. The floor
+// uses no Redis.
+func Compare(ctx context.Context, opts Options, fakeAddr string, fraudnavi, floor Starter, progress io.Writer) (*Comparison, error) {
+	fr, err := Run(ctx, opts, fakeAddr, fraudnavi, progress)
+	if err != nil {
+		return nil, fmt.Errorf("fraudnavi: %w", err)
+	}
+	fo := opts
+	fo.RedisURL, fo.Flush = "", false
+	fo.Seed = opts.Seed + 1
+	fl, err := Run(ctx, fo, fakeAddr, floor, progress)
+	if err != nil {
+		return nil, fmt.Errorf("floor: %w", err)
+	}
+	c := &Comparison{Fraudnavi: fr, Floor: fl}
+	if fl.EventsPerSecond > 0 {
+		c.Ratio = fr.EventsPerSecond / fl.EventsPerSecond
+	}
+	c.Targets = judge(fr, &c.Ratio)
+	return c, nil
+}
+
+func targetCPU(t *Target) (float64, error) {
+	if t.CPU == nil {
+		return 0, fmt.Errorf("%s: no CPU source", t.Name)
+	}
+	return t.CPU()
+}
+
+func firstErr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+func describe(o Options) string {
+	bound := fmt.Sprintf("for %v", o.Duration)
+	if o.Events > 0 {
+		bound = fmt.Sprintf("%d events (at most %v)", o.Events, o.Duration)
+	}
+	loop := fmt.Sprintf("closed loop, %d bodies in flight", o.Concurrency)
+	if o.Rate > 0 {
+		loop = fmt.Sprintf("open loop at %g events/s", o.Rate)
+	}
+	return fmt.Sprintf("%s, %d event(s)/body, %d users, %s", loop, o.EventsPerBody, o.Users, bound)
+}
+
+func latencyStats(ds []time.Duration) Latency {
+	if len(ds) == 0 {
+		return Latency{}
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	var sum time.Duration
+	for _, d := range s {
+		sum += d
+	}
+	q := func(p float64) float64 {
+		i := int(p*float64(len(s))+0.5) - 1
+		return ms(s[min(max(i, 0), len(s)-1)])
+	}
+	return Latency{
+		P50:  q(0.50),
+		P90:  q(0.90),
+		P99:  q(0.99),
+		Max:  ms(s[len(s)-1]),
+		Mean: ms(sum / time.Duration(len(s))),
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

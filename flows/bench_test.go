@@ -1,0 +1,123 @@
+package flows
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// benchState is a user of the real flows two taps in: past the menu, one
+// step into a flow, with history and a version, as most events find them.
+func benchState(b *testing.B) (*Engine, State, Result) {
+	b.Helper()
+	g, err := Load(Content())
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := NewEngine(g)
+	res := e.Next(State{}, Input{Kind: InputFollow}, night)
+	for range 2 {
+		res = e.Next(res.State, Input{Kind: InputPostback, Data: res.Reply.QuickReplies[0].Data}, night)
+	}
+	if len(res.Reply.QuickReplies) == 0 {
+		b.Fatalf("step %s offers nothing to tap", res.State.Step)
+	}
+	return e, res.State, res
+}
+
+// BenchmarkNextTap is one engine step on a typical event: a tap on one of
+// the quick replies the last reply offered.
+//
+//	go test -run '^$' -bench . -benchmem ./flows/
+func BenchmarkNextTap(b *testing.B) {
+	e, st, last := benchState(b)
+	in := Input{Kind: InputPostback, Data: last.Reply.QuickReplies[0].Data}
+	b.ReportAllocs()
+	for b.Loop() {
+		res := e.Next(st, in, night)
+		if res.State.Version != st.Version+1 {
+			b.Fatal("no step taken")
+		}
+	}
+}
+
+// BenchmarkNextText is one engine step on typed text: normalisation and
+// matching against the step's choices and the global commands.
+func BenchmarkNextText(b *testing.B) {
+	e, st, last := benchState(b)
+	// A choice's words typed in half-width katakana where there is any.
+	in := Input{Kind: InputText, Text: strings.ToUpper(last.Reply.QuickReplies[0].Label) + "です"}
+	b.ReportAllocs()
+	for b.Loop() {
+		e.Next(st, in, night)
+	}
+}
+
+// BenchmarkNextUnmatched is typed text that matches nothing: every phrase
+// of every choice and command is tried, typo tolerance included.
+func BenchmarkNextUnmatched(b *testing.B) {
+	e, st, _ := benchState(b)
+	in := Input{Kind: InputText, Text: "ちょっとよくわからないのですがどうすればいいでしょうか"}
+	b.ReportAllocs()
+	for b.Loop() {
+		e.Next(st, in, night)
+	}
+}
+
+func BenchmarkNormalize(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		Normalize("ｶｰﾄﾞ会社に 電話しました！")
+	}
+}
+
+// TestWithinOneEditAgreesWithLevenshtein guards the allocation-free typo
+// check against the reference distance on every pair of short strings over
+// a small alphabet.
+func TestWithinOneEditAgreesWithLevenshtein(t *testing.T) {
+	alphabet := []rune("あいカ")
+	var words [][]rune
+	var gen func(prefix []rune)
+	gen = func(prefix []rune) {
+		words = append(words, append([]rune(nil), prefix...))
+		if len(prefix) == 4 {
+			return
+		}
+		for _, r := range alphabet {
+			gen(append(prefix, r))
+		}
+	}
+	gen(nil)
+	for _, a := range words {
+		for _, b := range words {
+			if got, want := withinOneEdit(a, b), editDistance(a, b, 1) <= 1; got != want {
+				t.Fatalf("withinOneEdit(%q, %q) = %v, Levenshtein says %v", string(a), string(b), got, want)
+			}
+		}
+	}
+}
+
+// TestStepDataIsWhatURLValuesEncodes: the hand-built postback data of the
+// hot path must stay byte for byte what url.Values.Encode gave, so taps on
+// messages sent before the change still parse the same.
+func TestStepDataIsWhatURLValuesEncodes(t *testing.T) {
+	g, err := Load(Content())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := NewEngine(g)
+	for id := range g.Steps {
+		tr := &turn{e: e, st: State{Step: id, Version: 1234567}}
+		for _, kv := range [][2]string{{keyChoice, "0"}, {keyChoice, "12"}, {keyReminder, "a"}, {keyReminder, "p"}} {
+			want := url.Values{kv[0]: {kv[1]}, keyStep: {id}, keyVersion: {"1234567"}}.Encode()
+			if got := tr.stepData(kv[0], kv[1]); got != want {
+				t.Fatalf("stepData(%s, %s) at %s = %q, url.Values gives %q", kv[0], kv[1], id, got, want)
+			}
+		}
+	}
+	for _, c := range []string{CmdMenu, CmdBack, cmdResume, cmdDeleteYes, cmdDeleteNo} {
+		if got, want := cmdData(c), (url.Values{keyCommand: {c}}).Encode(); got != want {
+			t.Fatalf("cmdData(%s) = %q, want %q", c, got, want)
+		}
+	}
+}
