@@ -81,9 +81,11 @@ func (p *Processor) Handle(ctx context.Context, ev Event) error {
 			return p.perform(ctx, ev.UserID, rec.Version, rec.OutboxFor(ev.ID))
 		}
 		if rec.Outbox != nil {
-			// An earlier event crashed before finishing: finish it first, or
-			// this event's write would overwrite its reminders.
-			if err := p.perform(ctx, ev.UserID, rec.Version, rec.Outbox); err != nil {
+			// An earlier event is still being performed, or its delivery
+			// failed and LINE will redeliver it. This event's write replaces
+			// that outbox, so schedule its reminders now (idempotent); its
+			// reply stays with its own handler, which holds it in memory.
+			if err := p.performReminders(ctx, ev.UserID, rec.Outbox); err != nil {
 				return err
 			}
 		}
@@ -112,9 +114,12 @@ func (p *Processor) Handle(ctx context.Context, ev Event) error {
 			p.Metrics.conflict()
 			continue
 		case errors.Is(err, storage.ErrAlreadyApplied):
-			// The same event raced with itself; the winner performs it.
+			// Applied already: by a delivery racing with this one, or by this
+			// very call, whose answer was lost and which the Redis client
+			// retried. Perform its outbox if still pending: LINE's
+			// single-use token keeps a racing duplicate from replying twice.
 			p.Metrics.event("duplicate")
-			return nil
+			return p.perform(ctx, ev.UserID, applied.Version, applied.OutboxFor(ev.ID))
 		case err != nil:
 			return fmt.Errorf("apply event: %w", err)
 		}
@@ -126,10 +131,9 @@ func (p *Processor) Handle(ctx context.Context, ev Event) error {
 }
 
 // perform does an outbox's work: reminders first (idempotent, so safe to
-// repeat), then it takes the outbox and sends the reply. Taking before
-// sending means two deliveries of one event never both reply; a crash right
-// between loses that one reply, which LINE's single-use token would have
-// refused to send twice anyway. A deletion deletes instead of taking.
+// repeat), then the reply, then it clears the outbox. Every step may run
+// again after a crash; LINE's single-use reply token is what keeps a reply
+// from reaching the user twice. A deletion deletes instead of clearing.
 func (p *Processor) perform(ctx context.Context, userID string, version int64, raw []byte) error {
 	if raw == nil {
 		return nil
@@ -143,6 +147,20 @@ func (p *Processor) perform(ctx context.Context, userID string, version int64, r
 	return p.performOutbox(ctx, userID, version, &ob)
 }
 
+// performReminders does only the reminder changes of an outbox.
+func (p *Processor) performReminders(ctx context.Context, userID string, raw []byte) error {
+	var ob outbox
+	if err := json.Unmarshal(raw, &ob); err != nil {
+		return nil // perform reports an unreadable outbox
+	}
+	for _, c := range ob.Reminders {
+		if err := p.remind(ctx, userID, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // performOutbox is perform on a decoded outbox.
 func (p *Processor) performOutbox(ctx context.Context, userID string, version int64, ob *outbox) error {
 	for _, c := range ob.Reminders {
@@ -154,23 +172,24 @@ func (p *Processor) performOutbox(ctx context.Context, userID string, version in
 		// データ削除: delete first, outbox included, and only then say so.
 		// If the delete fails the outbox stays, and LINE's redelivery
 		// deletes again; the user is never told 削除しました while the data
-		// is still there. Two deliveries racing here may both reply; LINE's
-		// single-use reply token lets only one through.
+		// is still there.
 		if err := p.Store.Delete(ctx, userID); err != nil {
 			return fmt.Errorf("delete user data: %w", err)
 		}
-	} else {
-		took, err := p.Store.ClearOutbox(ctx, userID, version)
-		if err != nil {
-			return fmt.Errorf("clear outbox: %w", err)
-		}
-		if !took {
-			return nil
-		}
 	}
+	// Reply, then clear. A crash or a lost Redis answer after the reply
+	// leaves the outbox pending, and the redelivery's reply with the same
+	// token is refused by LINE: a reply token works once. Clearing first
+	// would lose the reply instead, whenever the bot died during the reply
+	// call or Redis's answer to the clear never arrived.
 	if ob.ReplyToken != "" && len(ob.Reply.Messages) > 0 {
 		if err := p.LINE.Reply(ob.ReplyToken, ob.Reply); err != nil {
 			p.logLINE("reply failed", userID, err)
+		}
+	}
+	if !ob.Delete {
+		if _, err := p.Store.ClearOutbox(ctx, userID, version); err != nil {
+			return fmt.Errorf("clear outbox: %w", err)
 		}
 	}
 	return nil
@@ -234,6 +253,12 @@ func (p *Processor) logLINE(msg, userID string, err error) {
 	var ae *line.APIError
 	if errors.As(err, &ae) {
 		attrs = append(attrs, "status", ae.Status, "line_request_id", ae.RequestID)
+		if ae.TokenUsed() {
+			// A duplicate delivery performing an outbox already replied to:
+			// expected, and LINE made sure the user got one answer.
+			p.Log.Info("reply token already used", attrs...)
+			return
+		}
 	}
 	p.Log.Error(msg, attrs...)
 }

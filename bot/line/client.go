@@ -57,6 +57,11 @@ func (e *APIError) Permanent() bool {
 	return e.Status >= 400 && e.Status < 500 && e.Status != http.StatusTooManyRequests
 }
 
+// TokenUsed reports whether a reply token was refused as used or expired.
+func (e *APIError) TokenUsed() bool {
+	return e.Status == http.StatusBadRequest && strings.Contains(e.Message, "Invalid reply token")
+}
+
 // MonthlyLimit reports whether the push quota of the month is used up.
 func (e *APIError) MonthlyLimit() bool {
 	return e.Status == http.StatusTooManyRequests && strings.Contains(e.Message, "monthly limit")

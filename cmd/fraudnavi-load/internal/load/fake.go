@@ -153,7 +153,8 @@ type ReplyCheck struct {
 	Expected   int            `json:"expected"`
 	Replied    int            `json:"replied"`    // tokens with exactly one accepted reply
 	Missing    int            `json:"missing"`    // tokens with none
-	Duplicated int            `json:"duplicated"` // reply attempts beyond the first for a token (accepted or refused)
+	Duplicated int            `json:"duplicated"` // replies LINE accepted beyond the first for a token: a user got two
+	Retried    int            `json:"retried"`    // further attempts refused as a used token: a redelivery tried again, the user got one
 	Rejected   map[string]int `json:"rejected"`   // refused reply attempts by status and message
 	Unexpected int            `json:"unexpected"` // replies with tokens the generator never issued
 }
@@ -187,8 +188,11 @@ func (f *Fake) check(tokens []string) ReplyCheck {
 			c.Replied++
 		}
 		if rec != nil {
-			if n := rec.accepted + rec.refused; n > 1 {
-				c.Duplicated += n - 1
+			if rec.accepted > 1 {
+				c.Duplicated += rec.accepted - 1
+			}
+			if rec.accepted > 0 {
+				c.Retried += rec.refused
 			}
 		}
 	}

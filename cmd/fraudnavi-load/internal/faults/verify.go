@@ -1,0 +1,368 @@
+package faults
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/fraudnavi/fraudnavi/cmd/fraudnavi-load/internal/load"
+	"github.com/fraudnavi/fraudnavi/flows"
+	"github.com/fraudnavi/fraudnavi/storage"
+)
+
+// Counts is the outcome of a fault test.
+type Counts struct {
+	Test  string
+	Users int
+
+	Sent        int // events sent (distinct webhookEventIds)
+	Applied     int // of those, found applied (in the user's applied set)
+	Redelivered int // events sent more than once
+	Resent      int // bodies sent again (redelivery attempts)
+	Undelivered int // events never answered 2xx within the redelivery bound
+	// Lost: events not applied. Per user the larger of "sent ids missing
+	// from the applied set" and "events sent − stored version".
+	Lost int
+	// DupApplied: stored versions beyond the events applied (an event
+	// applied twice).
+	DupApplied int
+	// Replies, per reply token at the fake LINE API.
+	Replied         int // exactly one reply accepted
+	RepliesMissing  int // none accepted
+	RepliesDup      int // replies LINE accepted beyond the first for a token
+	RepliesRetried  int // reply attempts refused as a used token: retried, delivered once
+	RepliesStranger int // replies with tokens this run never issued
+	// RepliesMissingCrash are the missing replies of events in flight when
+	// the bot was SIGKILLed: the bot sends a reply at most once, taking the
+	// outbox before replying, so a kill between the two loses that reply
+	// (bot/processor.go, perform). Not counted as a failure; all others are.
+	RepliesMissingCrash int
+	Late                int // answered 2xx before their reply had arrived
+	LateFirst           int // of them, answered 2xx at the first delivery
+	PendingOutboxes     int // outboxes still stored at the end
+
+	ReminderTaps       int // taps on a reminder offer sent
+	RemindersHeld      int // reminders in the final states
+	RemindersScheduled int // tasks in asynq's scheduled set
+	RemindersMissing   int // held but not scheduled
+	RemindersStray     int // scheduled but not held (harmless: the push re-reads the state)
+	RemindersOther     string
+	Unreadable         int // stored states that do not decode: their reminders cannot be checked
+
+	Elapsed time.Duration
+	// Problems are details of what went wrong, the first few of each kind.
+	Problems []string
+}
+
+// Duplicated is events applied twice plus replies sent twice.
+func (c Counts) Duplicated() int { return c.DupApplied + c.RepliesDup + c.RepliesStranger }
+
+// Failed reports whether the run broke a guarantee.
+func (c Counts) Failed() bool {
+	return c.Lost > 0 || c.Duplicated() > 0 || c.Undelivered > 0 ||
+		c.RepliesMissing-c.RepliesMissingCrash > 0 || c.PendingOutboxes > 0 ||
+		c.RemindersMissing > 0 || c.Unreadable > 0 || c.Applied != c.Sent
+}
+
+// Line is the one-line summary.
+func (c Counts) Line() string {
+	return fmt.Sprintf("FAULTS %s: users=%d sent=%d applied=%d redelivered=%d (bodies resent %d) lost=%d duplicated=%d | "+
+		"replies once=%d missing=%d (crash window %d) dup=%d retried=%d late=%d/%d pending_outboxes=%d | "+
+		"reminders taps=%d held=%d scheduled=%d missing=%d stray=%d | undelivered=%d elapsed=%.1fs",
+		c.Test, c.Users, c.Sent, c.Applied, c.Redelivered, c.Resent, c.Lost, c.Duplicated(),
+		c.Replied, c.RepliesMissing, c.RepliesMissingCrash, c.RepliesDup+c.RepliesStranger, c.RepliesRetried, c.Late, c.LateFirst, c.PendingOutboxes,
+		c.ReminderTaps, c.RemindersHeld, c.RemindersScheduled, c.RemindersMissing, c.RemindersStray,
+		c.Undelivered, c.Elapsed.Seconds())
+}
+
+const maxProblems = 10
+
+func (c *Counts) problem(kind string, n *int, format string, args ...any) {
+	(*n)++
+	if *n <= maxProblems {
+		c.Problems = append(c.Problems, kind+": "+fmt.Sprintf(format, args...))
+	}
+}
+
+// StateKey and SeenKey are where the bot keeps a user's state hash and
+// applied event ids (storage/state.go).
+func StateKey(userID string) string { return "fraudnavi:{u:" + storage.UserKey(userID) + "}:state" }
+func SeenKey(userID string) string  { return "fraudnavi:{u:" + storage.UserKey(userID) + "}:seen" }
+
+// Verify counts what happened to every event of res, from Redis (rdb) and
+// the fake LINE API. faults are the moments something was broken.
+func Verify(ctx context.Context, test string, rdb *redis.Client, fake *load.Fake, res *Result, faults []Window) (Counts, error) {
+	c := Counts{Test: test, Elapsed: res.Elapsed, Resent: res.Resent}
+	var nLost, nDup, nMiss, nPend, nUndeliv, nRem int
+	for _, u := range res.Users {
+		if len(u.Events) > 0 {
+			c.Users++
+		}
+	}
+
+	// Events: stored version and applied set, per user.
+	type userCmds struct {
+		hash *redis.SliceCmd
+		seen *redis.StringSliceCmd
+	}
+	cmds := make([]userCmds, len(res.Users))
+	pipe := rdb.Pipeline()
+	for i, u := range res.Users {
+		cmds[i] = userCmds{
+			hash: pipe.HMGet(ctx, StateKey(u.ID), "version", "outbox", "outbox_event", "state"),
+			seen: pipe.ZRange(ctx, SeenKey(u.ID), 0, -1),
+		}
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return c, fmt.Errorf("read users' keys: %w", err)
+	}
+	expected := map[string]bool{} // reminder task ids the states hold
+	for i, u := range res.Users {
+		if len(u.Events) == 0 {
+			continue
+		}
+		h, err := cmds[i].hash.Result()
+		if err != nil {
+			return c, err
+		}
+		seen, err := cmds[i].seen.Result()
+		if err != nil {
+			return c, err
+		}
+		version := int64(0)
+		if s, ok := h[0].(string); ok {
+			fmt.Sscan(s, &version)
+		}
+		applied := map[string]bool{}
+		for _, id := range seen {
+			applied[id] = true
+		}
+		notSeen := 0
+		for _, e := range u.Events {
+			c.Sent++
+			if e.Redelivered() {
+				c.Redelivered++
+			}
+			if e.Kind == "accept" {
+				c.ReminderTaps++
+			}
+			if e.Late {
+				c.Late++
+			}
+			if !e.OK {
+				c.problem("undelivered", &nUndeliv, "user %s event %s (%s) never answered 2xx: %s",
+					storage.UserKey(u.ID)[:8], e.Ev.WebhookEventID, e.Kind, statuses(e.Attempts))
+			}
+			if applied[e.Ev.WebhookEventID] {
+				c.Applied++
+			} else {
+				notSeen++
+				c.problem("lost", &nLost, "user %s event %s (%s, %d deliveries: %s) not in the applied set",
+					storage.UserKey(u.ID)[:8], e.Ev.WebhookEventID, e.Kind, len(e.Attempts), statuses(e.Attempts))
+			}
+		}
+		c.Undelivered = nUndeliv
+		sent := int64(len(u.Events))
+		lost := max(int64(notSeen), sent-version)
+		if lost > int64(notSeen) {
+			c.Problems = append(c.Problems, fmt.Sprintf("lost: user %s has version %d after %d events", storage.UserKey(u.ID)[:8], version, sent))
+		}
+		c.Lost += int(lost)
+		if dup := version - (sent - int64(notSeen)); dup > 0 {
+			c.DupApplied += int(dup)
+			c.problem("duplicated", &nDup, "user %s has version %d after %d events, %d of them applied", storage.UserKey(u.ID)[:8], version, sent, sent-int64(notSeen))
+		}
+		if ob, ok := h[1].(string); ok && ob != "" {
+			evID, _ := h[2].(string)
+			c.problem("pending outbox", &nPend, "user %s still has the outbox of event %s (%s)", storage.UserKey(u.ID)[:8], evID, describeEvent(u, evID))
+		}
+		if raw, ok := h[3].(string); ok && raw != "" {
+			var st flows.State
+			if err := json.Unmarshal([]byte(raw), &st); err != nil {
+				c.Unreadable++
+				c.Problems = append(c.Problems, fmt.Sprintf("reminders: state of user %s unreadable: %v", storage.UserKey(u.ID)[:8], err))
+				continue
+			}
+			for _, r := range st.Reminders {
+				expected[storage.TaskID(u.ID, r.ID, r.Due)] = true
+			}
+		}
+	}
+	c.PendingOutboxes = nPend
+
+	// Replies: one per token.
+	var tokens []string
+	for _, e := range res.Events {
+		tokens = append(tokens, e.Ev.ReplyToken)
+	}
+	rc := fake.Check(tokens, 3*time.Second)
+	c.Replied, c.RepliesMissing, c.RepliesDup, c.RepliesStranger = rc.Replied, rc.Missing, rc.Duplicated, rc.Unexpected
+	// A redelivery performs a pending outbox again and tries the reply
+	// again; LINE refuses a used token, so the user still gets one. Only
+	// other refusals, or a token accepted twice, break the guarantee.
+	refused := 0
+	for reason, n := range rc.Rejected {
+		if !strings.Contains(reason, "Invalid reply token") {
+			refused += n
+		}
+	}
+	c.RepliesRetried = rc.Retried
+	if rc.Duplicated > 0 || rc.Unexpected > 0 || refused > 0 {
+		c.Problems = append(c.Problems, fmt.Sprintf("replies: %d accepted twice, %d with unknown tokens; refused: %v", rc.Duplicated, rc.Unexpected, rc.Rejected))
+	}
+	if rc.Missing > 0 {
+		for _, e := range res.Events {
+			if _, n := fake.Take(e.Ev.ReplyToken); n > 0 {
+				continue
+			}
+			during, excused := "", false
+			for _, w := range faults {
+				if e.During(w) {
+					during, excused = w.What, w.Excuses
+					break
+				}
+			}
+			if excused {
+				c.RepliesMissingCrash++
+			}
+			c.problem("reply missing", &nMiss, "user %s event %s (%s, #%d of the user's; deliveries %s; late=%v; in flight during: %s; excused: %v)",
+				storage.UserKey(e.User.ID)[:8], e.Ev.WebhookEventID, e.Kind, slices.Index(e.User.Events, e)+1, timeline(e.Attempts, faults), e.Late, cmpOr(during, "no fault"), excused)
+		}
+	}
+
+	// Late replies: answered 2xx before the reply reached the fake LINE
+	// API. After a redelivery that is the original delivery still at work
+	// (LINE's time-out passed, the bot carries on); after a first delivery
+	// nobody else should be sending it.
+	var nLate int
+	for _, e := range res.Events {
+		if !e.Late {
+			continue
+		}
+		_, n := fake.Take(e.Ev.ReplyToken)
+		if len(e.Attempts) == 1 {
+			c.LateFirst++
+		}
+		if n > 0 {
+			c.problem("late reply (arrived later)", &nLate, "user %s event %s (%s, #%d of %d; deliveries %s)",
+				storage.UserKey(e.User.ID)[:8], e.Ev.WebhookEventID, e.Kind, slices.Index(e.User.Events, e)+1, len(e.User.Events), timeline(e.Attempts, faults))
+		}
+	}
+
+	// Reminders: the scheduled set against the states.
+	scheduled, other, err := reminderTasks(rdb)
+	if err != nil {
+		return c, err
+	}
+	c.RemindersOther = other
+	c.RemindersHeld = len(expected)
+	c.RemindersScheduled = len(scheduled)
+	for id := range expected {
+		if !scheduled[id] {
+			c.problem("reminder lost", &nRem, "task %s is held in a state but not scheduled", id)
+			c.RemindersMissing++
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(scheduled)) {
+		if !expected[id] {
+			c.RemindersStray++
+			if c.RemindersStray <= 3 {
+				c.Problems = append(c.Problems, "stray reminder (not held by any state): "+id)
+			}
+		}
+	}
+	return c, nil
+}
+
+// reminderTasks lists the task ids in the reminders queue's scheduled set,
+// and describes what else the queue holds.
+func reminderTasks(rdb *redis.Client) (map[string]bool, string, error) {
+	insp := asynq.NewInspectorFromRedisClient(rdb)
+	queue := storage.DefaultReminderQueue
+	out := map[string]bool{}
+	const pageSize = 500
+	for page := 1; page <= 200; page++ {
+		ts, err := insp.ListScheduledTasks(queue, asynq.PageSize(pageSize), asynq.Page(page))
+		if errors.Is(err, asynq.ErrQueueNotFound) {
+			return out, "queue never used", nil
+		}
+		if err != nil {
+			return nil, "", fmt.Errorf("list scheduled reminders: %w", err)
+		}
+		for _, t := range ts {
+			if out[t.ID] {
+				return nil, "", fmt.Errorf("task %s listed twice", t.ID)
+			}
+			out[t.ID] = true
+		}
+		if len(ts) < pageSize {
+			break
+		}
+	}
+	info, err := insp.GetQueueInfo(queue)
+	if err != nil {
+		return out, "queue info: " + err.Error(), nil
+	}
+	return out, fmt.Sprintf("pending=%d active=%d retry=%d archived=%d completed=%d",
+		info.Pending, info.Active, info.Retry, info.Archived, info.Completed), nil
+}
+
+func statuses(as []Attempt) string {
+	s := make([]string, len(as))
+	for i, a := range as {
+		s[i] = a.Status
+	}
+	return strings.Join(s, ",")
+}
+
+// timeline writes the deliveries with their times relative to the first
+// fault's start.
+func timeline(as []Attempt, faults []Window) string {
+	if len(faults) == 0 {
+		return statuses(as)
+	}
+	var near Window
+	for _, w := range faults {
+		near = w
+		if !as[0].Start.After(w.To) {
+			break
+		}
+	}
+	s := make([]string, len(as))
+	for i, a := range as {
+		s[i] = fmt.Sprintf("%s [%+dms..%+dms]", a.Status, a.Start.Sub(near.From).Milliseconds(), a.End.Sub(near.From).Milliseconds())
+	}
+	return strings.Join(s, ", ") + " relative to " + near.What + fmt.Sprintf(" (lasting %dms)", near.To.Sub(near.From).Milliseconds())
+}
+
+func describeEvent(u *User, id string) string {
+	for i, e := range u.Events {
+		if e.Ev.WebhookEventID == id {
+			return fmt.Sprintf("%s, #%d of %d, deliveries %s, late=%v", e.Kind, i+1, len(u.Events), statuses(e.Attempts), e.Late)
+		}
+	}
+	return "not an event of this run"
+}
+
+// StatusSummary writes a status map in a stable order.
+func StatusSummary(m map[string]int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s×%d", k, m[k])
+	}
+	return strings.Join(parts, " ")
+}
