@@ -2,6 +2,7 @@ package faults
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fraudnavi/fraudnavi/cmd/fraudnavi-load/internal/load"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -48,11 +50,11 @@ type child struct {
 	name   string
 	cmd    *exec.Cmd
 	exited chan struct{}
-	logs   *tail
+	logs   *load.TailBuffer
 }
 
 func startChild(name, bin string, args, env []string, stdout io.Writer) (*child, error) {
-	c := &child{name: name, exited: make(chan struct{}), logs: &tail{max: 1 << 20}}
+	c := &child{name: name, exited: make(chan struct{}), logs: &load.TailBuffer{Max: 1 << 20}}
 	c.cmd = exec.Command(bin, args...)
 	c.cmd.Env = env
 	c.cmd.Stderr = c.logs
@@ -239,8 +241,8 @@ func StartBot(ctx context.Context, env BotEnv) (*Bot, error) {
 		"LINE_API_ENDPOINT=" + env.FakeURL,
 		"REDIS_URL=" + env.RedisURL,
 		"ADDR=" + env.Addr,
-		"LOG_LEVEL=" + cmpOr(env.LogLevel, "warn"),
-		"FRAUDNAVI_ROLE=" + cmpOr(env.Role, "all"),
+		"LOG_LEVEL=" + cmp.Or(env.LogLevel, "warn"),
+		"FRAUDNAVI_ROLE=" + cmp.Or(env.Role, "all"),
 	}
 	banner := &bannerWriter{prefix: "fraudnavi listening on ", found: make(chan struct{})}
 	c, err := startChild("fraudnavi serve", env.Bin, []string{"serve"}, append(childEnv(), vars...), banner)
@@ -376,34 +378,4 @@ func (w *bannerWriter) Write(p []byte) (int, error) {
 		w.line = w.line[:0]
 	}
 	return len(p), nil
-}
-
-// tail keeps the last max bytes written to it.
-type tail struct {
-	mu  sync.Mutex
-	max int
-	b   []byte
-}
-
-func (t *tail) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.b = append(t.b, p...)
-	if over := len(t.b) - t.max; over > 0 {
-		t.b = append(t.b[:0], t.b[over:]...)
-	}
-	return len(p), nil
-}
-
-func (t *tail) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return string(t.b)
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }

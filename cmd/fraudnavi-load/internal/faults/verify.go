@@ -1,6 +1,7 @@
 package faults
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -235,7 +236,7 @@ func Verify(ctx context.Context, test string, rdb *redis.Client, fake *load.Fake
 				c.RepliesMissingCrash++
 			}
 			c.problem("reply missing", &nMiss, "user %s event %s (%s, #%d of the user's; deliveries %s; late=%v; in flight during: %s; excused: %v)",
-				storage.UserKey(e.User.ID)[:8], e.Ev.WebhookEventID, e.Kind, slices.Index(e.User.Events, e)+1, timeline(e.Attempts, faults), e.Late, cmpOr(during, "no fault"), excused)
+				storage.UserKey(e.User.ID)[:8], e.Ev.WebhookEventID, e.Kind, slices.Index(e.User.Events, e)+1, timeline(e.Attempts, faults), e.Late, cmp.Or(during, "no fault"), excused)
 		}
 	}
 

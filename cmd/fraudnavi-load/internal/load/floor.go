@@ -1,6 +1,7 @@
 package load
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -86,7 +87,7 @@ func NewFloorAPI(token, endpoint string) (*messaging_api.MessagingApiAPI, error)
 // environment, like fraudnavi serve.
 func RunFloor(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
 	secret, token, endpoint := getenv("LINE_CHANNEL_SECRET"), getenv("LINE_CHANNEL_ACCESS_TOKEN"), getenv("LINE_API_ENDPOINT")
-	addr := cmpOr(getenv("ADDR"), "127.0.0.1:0")
+	addr := cmp.Or(getenv("ADDR"), "127.0.0.1:0")
 	if secret == "" || token == "" || endpoint == "" {
 		return errors.New("floor-server needs LINE_CHANNEL_SECRET, LINE_CHANNEL_ACCESS_TOKEN and LINE_API_ENDPOINT")
 	}

@@ -2,6 +2,7 @@ package load
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -55,8 +56,8 @@ func SpawnServer(env ServerEnv) Starter {
 			"LINE_CHANNEL_ACCESS_TOKEN=" + env.Token,
 			"LINE_API_ENDPOINT=" + fakeURL,
 			"ADDR=127.0.0.1:0",
-			"LOG_LEVEL=" + cmpOr(env.LogLevel, "warn"),
-			"FRAUDNAVI_ROLE=" + cmpOr(env.Role, "all"),
+			"LOG_LEVEL=" + cmp.Or(env.LogLevel, "warn"),
+			"FRAUDNAVI_ROLE=" + cmp.Or(env.Role, "all"),
 		}
 		if env.RedisURL != "" {
 			vars = append(vars, "REDIS_URL="+env.RedisURL)
@@ -103,7 +104,7 @@ func External(name, addr string) Starter {
 func spawn(ctx context.Context, name, bin string, args, vars []string, banner string) (*Target, error) {
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(childEnv(), vars...)
-	logs := &tailBuffer{max: 64 << 10}
+	logs := &TailBuffer{Max: 64 << 10}
 	cmd.Stderr = logs
 	addrCh := make(chan string, 1)
 	cmd.Stdout = &bannerWriter{banner: banner, found: addrCh, logs: logs}
@@ -284,7 +285,7 @@ func StartRedis(ctx context.Context, bin string) (url string, stop func(), err e
 	ln.Close()
 	cmd := exec.Command(bin, "--bind", "127.0.0.1", "--port", port, "--save", "", "--appendonly", "no",
 		"--daemonize", "no", "--protected-mode", "yes", "--loglevel", "warning")
-	logs := &tailBuffer{max: 16 << 10}
+	logs := &TailBuffer{Max: 16 << 10}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		return "", nil, fmt.Errorf("start %s: %w", bin, err)
@@ -326,7 +327,7 @@ func StartRedis(ctx context.Context, bin string) (url string, stop func(), err e
 type bannerWriter struct {
 	banner string
 	found  chan<- string
-	logs   *tailBuffer
+	logs   *TailBuffer
 	line   []byte
 }
 
@@ -350,32 +351,26 @@ func (w *bannerWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
+// TailBuffer keeps the last Max bytes written to it: a child process's
+// output, for the error message when it dies.
+type TailBuffer struct {
 	mu  sync.Mutex
-	max int
+	Max int
 	b   []byte
 }
 
-func (t *tailBuffer) Write(p []byte) (int, error) {
+func (t *TailBuffer) Write(p []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.b = append(t.b, p...)
-	if over := len(t.b) - t.max; over > 0 {
+	if over := len(t.b) - t.Max; over > 0 {
 		t.b = append(t.b[:0], t.b[over:]...)
 	}
 	return len(p), nil
 }
 
-func (t *tailBuffer) String() string {
+func (t *TailBuffer) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return string(t.b)
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
