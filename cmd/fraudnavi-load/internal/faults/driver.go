@@ -2,14 +2,12 @@ package faults
 
 import (
 	"context"
-	"errors"
-	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -106,26 +104,9 @@ func (o *Options) defaults() {
 // typed text (リマインド停止 among them).
 const reminderTextRatio = 0.05
 
-// phrases are what a user types instead of tapping: choices' words, global
-// commands (リマインド停止 cancels reminders, so cancelling is exercised too)
-// and chatter. データ削除 is left out: the check counts events per stored
-// state, which that command deletes.
-var phrases = []string{
-	"ログインできない",
-	"カード止めたい",
-	"ｶｰﾄﾞ会社の電話",
-	"電話しました",
-	"進捗",
-	"相談窓口",
-	"ヘルプ",
-	"戻る",
-	"メニュー",
-	"リマインド一覧",
-	"リマインド停止",
-	"よくわからないです",
-	"ありがとうございます",
-	"Amazonから身に覚えのない注文メールが来た",
-}
+// phrases are what a user types instead of tapping: the load generator's,
+// plus the reminder commands, so cancelling is exercised too.
+var phrases = append(slices.Clone(load.Phrases), "リマインド一覧", "リマインド停止")
 
 // User is one simulated LINE user. Fields are owned by the goroutine that
 // took the user from the pool.
@@ -556,39 +537,7 @@ func versionOf(cs []load.Choice) int64 {
 // post sends a signed body and returns the status, or "error: <kind>"
 // when no answer came.
 func (d *Driver) post(ctx context.Context, body []byte) string {
-	req, err := linefake.NewClientRequest(ctx, d.url, d.opts.Secret, body)
-	if err != nil {
-		return "error: request"
-	}
-	req.ContentLength = int64(len(body))
-	res, err := d.client.Do(req)
-	if err != nil {
-		return "error: " + errKind(err)
-	}
-	_, _ = io.Copy(io.Discard, res.Body)
-	res.Body.Close()
-	return strconv.Itoa(res.StatusCode)
-}
-
-func errKind(err error) string {
-	var ne net.Error
-	switch {
-	case errors.Is(err, context.Canceled):
-		return "cancelled"
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		return "timeout"
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return "connection closed"
-	case strings.Contains(err.Error(), "connection refused"):
-		return "connection refused"
-	case strings.Contains(err.Error(), "connection reset"):
-		return "connection reset"
-	}
-	var oe *net.OpError
-	if errors.As(err, &oe) {
-		return oe.Op
-	}
-	return "transport"
+	return load.Post(ctx, d.client, d.url, d.opts.Secret, body)
 }
 
 func (d *Driver) float() float64 {

@@ -263,7 +263,7 @@ func StartBot(ctx context.Context, env BotEnv) (*Bot, error) {
 	case <-ctx.Done():
 		return fail(ctx.Err())
 	}
-	if err := waitReady(ctx, "http://"+env.Addr+"/readyz", 30*time.Second); err != nil {
+	if err := load.WaitReady(ctx, "http://"+env.Addr+"/readyz", 30*time.Second); err != nil {
 		return fail(err)
 	}
 	return b, nil
@@ -331,29 +331,6 @@ func childEnv() []string {
 		}
 	}
 	return out
-}
-
-// waitReady polls url until it answers 200.
-func waitReady(ctx context.Context, url string, limit time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, limit)
-	defer cancel()
-	c := &http.Client{Timeout: time.Second}
-	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		res, err := c.Do(req)
-		if err == nil {
-			_, _ = io.Copy(io.Discard, res.Body)
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%s not ready: %w", url, ctx.Err())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
 }
 
 // bannerWriter closes found when a line starting with prefix goes by.

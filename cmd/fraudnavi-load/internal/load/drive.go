@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -241,21 +242,28 @@ func (d *driver) deliver(ctx context.Context, ph *phase, us []*user, scheduled t
 // post sends a signed body and returns the status, or "error: <kind>" when
 // no answer came.
 func (d *driver) post(ctx context.Context, body []byte) string {
-	req, err := linefake.NewClientRequest(ctx, d.url, d.opts.Secret, body)
+	return Post(ctx, d.client, d.url, d.opts.Secret, body)
+}
+
+// Post sends a webhook body signed with secret to url, as LINE does, and
+// returns the status code, or "error: <kind>" when no answer came.
+func Post(ctx context.Context, c *http.Client, url, secret string, body []byte) string {
+	req, err := linefake.NewClientRequest(ctx, url, secret, body)
 	if err != nil {
 		return "error: request"
 	}
 	req.ContentLength = int64(len(body))
-	res, err := d.client.Do(req)
+	res, err := c.Do(req)
 	if err != nil {
-		return "error: " + errKind(err)
+		return "error: " + ErrKind(err)
 	}
 	_, _ = io.Copy(io.Discard, res.Body)
 	res.Body.Close()
 	return strconv.Itoa(res.StatusCode)
 }
 
-func errKind(err error) string {
+// ErrKind names why a request got no answer, for counting.
+func ErrKind(err error) string {
 	var ne net.Error
 	switch {
 	case errors.Is(err, context.Canceled):
@@ -264,6 +272,10 @@ func errKind(err error) string {
 		return "timeout"
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return "connection closed"
+	case strings.Contains(err.Error(), "connection refused"):
+		return "connection refused"
+	case strings.Contains(err.Error(), "connection reset"):
+		return "connection reset"
 	}
 	var oe *net.OpError
 	if errors.As(err, &oe) {

@@ -86,7 +86,7 @@ func SpawnFloor(bin, secret, token string, extra ...string) Starter {
 func External(name, addr string) Starter {
 	return func(ctx context.Context, fakeURL string) (*Target, error) {
 		base := "http://" + addr
-		if err := waitReady(ctx, base+"/readyz", 30*time.Second); err != nil {
+		if err := WaitReady(ctx, base+"/readyz", 30*time.Second); err != nil {
 			return nil, err
 		}
 		return &Target{
@@ -146,7 +146,7 @@ func spawn(ctx context.Context, name, bin string, args, vars []string, banner st
 		return fail(ctx.Err())
 	}
 	base := "http://" + dialAddr(addr)
-	if err := waitReady(ctx, base+"/readyz", 30*time.Second); err != nil {
+	if err := WaitReady(ctx, base+"/readyz", 30*time.Second); err != nil {
 		return fail(err)
 	}
 	pid := cmd.Process.Pid
@@ -187,8 +187,8 @@ func dialAddr(addr string) string {
 	return net.JoinHostPort(host, port)
 }
 
-// waitReady polls url until it answers 200.
-func waitReady(ctx context.Context, url string, limit time.Duration) error {
+// WaitReady polls url until it answers 200.
+func WaitReady(ctx context.Context, url string, limit time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	c := &http.Client{Timeout: time.Second}

@@ -9,10 +9,10 @@ import (
 	"github.com/fraudnavi/fraudnavi/bot/linefake"
 )
 
-// phrases are what a victim types instead of tapping: the words of choices,
+// Phrases are what a victim types instead of tapping: the words of choices,
 // global commands, and chatter the bot has to handle gracefully. データ削除 is
 // left out: a load test should not wipe the state it measures.
-var phrases = []string{
+var Phrases = []string{
 	"ログインできない",
 	"カード止めたい",
 	"ｶｰﾄﾞ会社の電話",
@@ -131,7 +131,7 @@ func (s *script) next(u *user) linefake.Event {
 	case !u.followed:
 		ev = linefake.FollowEvent(u.id)
 	case len(u.offered) == 0 || s.float() < s.textRatio:
-		text := phrases[s.intN(len(phrases))]
+		text := Phrases[s.intN(len(Phrases))]
 		if len(u.offered) > 0 && s.intN(2) == 0 {
 			// Typing a button's words instead of tapping it.
 			text = u.offered[s.intN(len(u.offered))].Label
