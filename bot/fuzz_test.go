@@ -151,7 +151,9 @@ func userKeysNamedIn(body []byte) map[string]bool {
 		switch v := v.(type) {
 		case map[string]any:
 			for k, x := range v {
-				if s, ok := x.(string); ok && k == "userId" {
+				// encoding/json, which the SDK decodes with, matches keys
+				// case-insensitively: "uSerId" names a user too.
+				if s, ok := x.(string); ok && strings.EqualFold(k, "userId") {
 					named[storage.UserKey(s)] = true
 				}
 				walk(x)
