@@ -15,6 +15,7 @@ import (
 
 	"github.com/fraudnavi/fraudnavi/bot/line"
 	"github.com/fraudnavi/fraudnavi/bot/linefake"
+	"github.com/fraudnavi/fraudnavi/flows"
 	"github.com/fraudnavi/fraudnavi/storage"
 	"github.com/fraudnavi/fraudnavi/storage/storagetest"
 )
@@ -40,8 +41,8 @@ func BenchmarkWebhook(b *testing.B) {
 			}
 			log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 			proc := &Processor{
-				Engine: eng, Store: storage.NewStateStore(be.Client), LINE: lc, Log: log,
-				Metrics: NewMetrics(), Now: func() time.Time { return night },
+				Engine: eng, Store: storage.NewStateStore(be.Client, flows.FixedClock(night)), LINE: lc, Log: log,
+				Metrics: NewMetrics(), Clock: flows.FixedClock(night),
 			}
 			wh := &Webhook{Secret: testSecret, Processor: proc, Log: log, Metrics: proc.Metrics}
 			h := NewServer("127.0.0.1:0", wh, nil, proc.Metrics, log).Handler()

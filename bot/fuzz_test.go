@@ -121,7 +121,7 @@ func newFuzzBot(f *testing.F) *fuzzBot {
 		f.Fatal(err)
 	}
 	log := slog.New(slog.NewJSONHandler(fb.logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	proc := &Processor{Engine: fb.eng, Store: storage.NewStateStore(fb.rdb), LINE: lc, Log: log, Now: func() time.Time { return night }}
+	proc := &Processor{Engine: fb.eng, Store: storage.NewStateStore(fb.rdb, flows.FixedClock(night)), LINE: lc, Log: log, Clock: flows.FixedClock(night)}
 	wh := &Webhook{Secret: testSecret, Processor: proc, Log: log}
 	fb.handler = NewServer("127.0.0.1:0", wh, nil, nil, log).Handler()
 	return fb

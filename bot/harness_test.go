@@ -17,6 +17,7 @@ import (
 	"github.com/fraudnavi/fraudnavi/bot/line"
 	"github.com/fraudnavi/fraudnavi/bot/linefake"
 	"github.com/fraudnavi/fraudnavi/flows"
+	"github.com/fraudnavi/fraudnavi/flows/flowstest"
 	"github.com/fraudnavi/fraudnavi/storage"
 	"github.com/fraudnavi/fraudnavi/storage/storagetest"
 	"github.com/redis/go-redis/v9"
@@ -38,6 +39,7 @@ type harness struct {
 	handler http.Handler
 	logs    *syncBuffer
 	proxy   *cutProxy
+	clock   *flowstest.Clock // every component's clock; night unless at is given
 }
 
 type harnessOption func(*harness)
@@ -45,6 +47,18 @@ type harnessOption func(*harness)
 // withProxy puts a TCP proxy between the bot and Redis that a test can cut,
 // to take Redis away without stopping a shared server.
 func withProxy() harnessOption { return func(h *harness) { h.proxy = &cutProxy{} } }
+
+// at runs the harness at t instead of night.
+func at(t time.Time) harnessOption { return func(h *harness) { h.clock.Set(t) } }
+
+// forEachDate runs f once at each of flowstest.Dates, as a subtest named
+// after the date: what is tested must not depend on the day it runs.
+func forEachDate(t *testing.T, f func(t *testing.T, at time.Time)) {
+	t.Helper()
+	for _, d := range flowstest.Dates {
+		t.Run(d.Name, func(t *testing.T) { f(t, d.At) })
+	}
+}
 
 func loadFlows(t testing.TB, dir string) *flows.Engine {
 	t.Helper()
@@ -61,7 +75,7 @@ func loadFlows(t testing.TB, dir string) *flows.Engine {
 
 func newHarness(t *testing.T, b storagetest.Backend, eng *flows.Engine, opts ...harnessOption) *harness {
 	t.Helper()
-	h := &harness{t: t, rdb: b.Client, logs: &syncBuffer{}}
+	h := &harness{t: t, rdb: b.Client, logs: &syncBuffer{}, clock: flowstest.NewClock(night)}
 	for _, o := range opts {
 		o(h)
 	}
@@ -77,8 +91,8 @@ func newHarness(t *testing.T, b storagetest.Backend, eng *flows.Engine, opts ...
 	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	m := NewMetrics()
 	lc.Observe = m.LINECall
-	h.store = storage.NewStateStore(h.rdb)
-	h.proc = &Processor{Engine: eng, Store: h.store, LINE: lc, Log: log, Metrics: m, Now: func() time.Time { return night }}
+	h.store = storage.NewStateStore(h.rdb, h.clock.Now)
+	h.proc = &Processor{Engine: eng, Store: h.store, LINE: lc, Log: log, Metrics: m, Clock: h.clock.Now}
 	wh := &Webhook{Secret: testSecret, Processor: h.proc, Log: log, Metrics: m}
 	h.handler = NewServer("127.0.0.1:0", wh, func(ctx context.Context) error { return h.rdb.Ping(ctx).Err() }, m, log).Handler()
 	return h
@@ -229,11 +243,11 @@ func (p *cutProxy) client(t *testing.T, rdb redis.UniversalClient) redis.Univers
 			go func() { io.Copy(in, out); in.Close() }()
 		}
 	}()
-	opt := *c.Options()
+	opt := storagetest.ClientOptions(c)
 	opt.Addr = ln.Addr().String()
 	opt.MaxRetries = 0
 	opt.DialTimeout = 500 * time.Millisecond
-	cl := redis.NewClient(&opt)
+	cl := redis.NewClient(opt)
 	t.Cleanup(func() { cl.Close() })
 	return cl
 }

@@ -1,6 +1,8 @@
 package bot
 
 import (
+	"github.com/fraudnavi/fraudnavi/flows"
+
 	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -90,4 +92,13 @@ func (m *Metrics) reminder(result string) {
 	if m != nil {
 		m.Reminders.WithLabelValues(result).Inc()
 	}
+}
+
+// WatchCalendar exports how many days of the published holiday list remain
+// on clock, so an operator can alert before it runs out.
+func (m *Metrics) WatchCalendar(cal *flows.Calendar, clock flows.Clock) {
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "fraudnavi_holiday_calendar_days_left",
+		Help: "Days left in the published national holiday list (flows/content/syukujitsu.csv); after it the bot uses a provisional calendar.",
+	}, func() float64 { return float64(cal.DaysLeft(clock())) }))
 }

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/fraudnavi/fraudnavi/bot/linefake"
 	"github.com/fraudnavi/fraudnavi/flows"
@@ -52,88 +53,90 @@ var (
 // may hold a typed text, a raw user id, the channel secret or token, or
 // anything that looks like a card number.
 func TestNothingTypedIsKept(t *testing.T) {
-	storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
-		h := newHarness(t, b, loadFlows(t, ""))
-		queue := reminderQueue(t, h.rdb)
-		h.proc.Scheduler = realScheduler(h.rdb, queue)
-		writes := recordCommands(h.rdb)
-		user := storagetest.UserID()
-		var dumps []string
-		send := func(ev linefake.Event) {
-			t.Helper()
-			if code := h.post(ev); code != http.StatusOK {
-				t.Fatalf("status %d", code)
+	forEachDate(t, func(t *testing.T, when time.Time) {
+		storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
+			h := newHarness(t, b, loadFlows(t, ""), at(when))
+			queue := reminderQueue(t, h.rdb)
+			h.proc.Scheduler = h.realScheduler(queue)
+			writes := recordCommands(h.rdb)
+			user := storagetest.UserID()
+			var dumps []string
+			send := func(ev linefake.Event) {
+				t.Helper()
+				if code := h.post(ev); code != http.StatusOK {
+					t.Fatalf("status %d", code)
+				}
+				dumps = append(dumps, dumpRedis(t, h.rdb, b.Name == "embedded", user, queue)...)
 			}
-			dumps = append(dumps, dumpRedis(t, h.rdb, b.Name == "embedded", user, queue)...)
-		}
 
-		send(h.follow(user))
-		send(h.tap(user, "Amazonの乗っ取り・注文"))
-		for i, s := range typed {
-			ev := h.text(user, s)
-			if i == 2 {
-				// LINE fails the reply: its error is logged.
-				h.fake.FailNext(linefake.PathReply, http.StatusInternalServerError, "", 1)
-			}
-			send(ev)
-			if i != 0 && i != 2 {
-				if rs := h.replyTo(ev); len(rs) != 1 || !strings.Contains(strings.Join(rs[0].Texts(), ""), "削除") {
-					t.Fatalf("%q: reply %+v, want one asking to delete the message", s, rs)
+			send(h.follow(user))
+			send(h.tap(user, "Amazonの乗っ取り・注文"))
+			for i, s := range typed {
+				ev := h.text(user, s)
+				if i == 2 {
+					// LINE fails the reply: its error is logged.
+					h.fake.FailNext(linefake.PathReply, http.StatusInternalServerError, "", 1)
+				}
+				send(ev)
+				if i != 0 && i != 2 {
+					if rs := h.replyTo(ev); len(rs) != 1 || !strings.Contains(strings.Join(rs[0].Texts(), ""), "削除") {
+						t.Fatalf("%q: reply %+v, want one asking to delete the message", s, rs)
+					}
+				}
+				if i == 4 {
+					// LINE sends it again; it is acknowledged, not answered twice.
+					send(ev.Redelivered())
+					if rs := h.replyTo(ev); len(rs) != 1 {
+						t.Fatalf("a redelivery was answered again: %d replies", len(rs))
+					}
 				}
 			}
-			if i == 4 {
-				// LINE sends it again; it is acknowledged, not answered twice.
-				send(ev.Redelivered())
-				if rs := h.replyTo(ev); len(rs) != 1 {
-					t.Fatalf("a redelivery was answered again: %d replies", len(rs))
+			send(h.text(user, "ｶｰﾄﾞ会社の電話"))
+			send(h.tap(user, "番号がわかった・次へ"))
+			send(linefake.StickerEvent(user, linefake.ReplyTokenFrom(h.fake)))
+			send(h.text(user, "進捗"))
+			send(h.text(user, "相談窓口"))
+			send(h.tap(user, "かけた・次へ"))
+			send(h.tap(user, "必要と言われた"))
+			send(h.tap(user, "通知を受け取る")) // a reminder task in asynq
+			// Requests refused before any processing, carrying a card number.
+			card := linefake.Body("", h.text(user, typed[1]))
+			if code := h.postBody(card, false); code != http.StatusBadRequest {
+				t.Fatalf("unsigned: status %d", code)
+			}
+			if code := h.postBody(card[:len(card)-3], true); code != http.StatusBadRequest {
+				t.Fatalf("malformed: status %d", code)
+			}
+			if st := h.state(user); st.Step != "amazon_police" || len(st.Reminders) != 1 {
+				t.Fatalf("the conversation did not go on: at %q with reminders %v", st.Step, st.Reminders)
+			}
+
+			// Everything the bot kept or said.
+			kept := map[string][]string{"redis": dumps, "redis commands": writes.lines(), "logs": strings.Split(h.logs.String(), "\n")}
+			for _, r := range h.fake.Replies() {
+				kept["replies"] = append(kept["replies"], string(r.Body))
+			}
+			// Our own metrics' names and labels; the Go runtime's hold nothing
+			// of users, and long float values could pass for card numbers.
+			for _, l := range strings.Split(scrape(t, h), "\n") {
+				if name, _, ok := strings.Cut(l, " "); ok && strings.HasPrefix(l, "fraudnavi_") {
+					kept["metrics"] = append(kept["metrics"], name) // with its labels, not its value
 				}
 			}
-		}
-		send(h.text(user, "ｶｰﾄﾞ会社の電話"))
-		send(h.tap(user, "番号がわかった・次へ"))
-		send(linefake.StickerEvent(user, linefake.ReplyTokenFrom(h.fake)))
-		send(h.text(user, "進捗"))
-		send(h.text(user, "相談窓口"))
-		send(h.tap(user, "かけた・次へ"))
-		send(h.tap(user, "必要と言われた"))
-		send(h.tap(user, "通知を受け取る")) // a reminder task in asynq
-		// Requests refused before any processing, carrying a card number.
-		card := linefake.Body("", h.text(user, typed[1]))
-		if code := h.postBody(card, false); code != http.StatusBadRequest {
-			t.Fatalf("unsigned: status %d", code)
-		}
-		if code := h.postBody(card[:len(card)-3], true); code != http.StatusBadRequest {
-			t.Fatalf("malformed: status %d", code)
-		}
-		if st := h.state(user); st.Step != "amazon_police" || len(st.Reminders) != 1 {
-			t.Fatalf("the conversation did not go on: at %q with reminders %v", st.Step, st.Reminders)
-		}
-
-		// Everything the bot kept or said.
-		kept := map[string][]string{"redis": dumps, "redis commands": writes.lines(), "logs": strings.Split(h.logs.String(), "\n")}
-		for _, r := range h.fake.Replies() {
-			kept["replies"] = append(kept["replies"], string(r.Body))
-		}
-		// Our own metrics' names and labels; the Go runtime's hold nothing
-		// of users, and long float values could pass for card numbers.
-		for _, l := range strings.Split(scrape(t, h), "\n") {
-			if name, _, ok := strings.Cut(l, " "); ok && strings.HasPrefix(l, "fraudnavi_") {
-				kept["metrics"] = append(kept["metrics"], name) // with its labels, not its value
+			if len(dumps) == 0 || !slices.ContainsFunc(dumps, func(s string) bool { return strings.Contains(s, storage.UserKey(user)) }) {
+				t.Fatal("the Redis dump holds nothing of the user: the test is not looking")
 			}
-		}
-		if len(dumps) == 0 || !slices.ContainsFunc(dumps, func(s string) bool { return strings.Contains(s, storage.UserKey(user)) }) {
-			t.Fatal("the Redis dump holds nothing of the user: the test is not looking")
-		}
-		if !slices.ContainsFunc(writes.lines(), func(s string) bool { return strings.Contains(s, "\"t\":") }) {
-			t.Fatal("no outbox among the Redis commands: the test is not looking")
-		}
-		if !slices.ContainsFunc(dumps, func(s string) bool { return strings.HasPrefix(s, "asynq:{"+queue+"}:t:") }) {
-			t.Fatal("no reminder task in the Redis dump: the test is not looking")
-		}
-		if !strings.Contains(h.logs.String(), "reply failed") {
-			t.Fatal("no log line from the failed reply: the test is not looking")
-		}
-		assertNothingKept(t, kept, append(append(slices.Clone(typed), secretParts...), user, testSecret, h.fake.Token()))
+			if !slices.ContainsFunc(writes.lines(), func(s string) bool { return strings.Contains(s, "\"t\":") }) {
+				t.Fatal("no outbox among the Redis commands: the test is not looking")
+			}
+			if !slices.ContainsFunc(dumps, func(s string) bool { return strings.HasPrefix(s, "asynq:{"+queue+"}:t:") }) {
+				t.Fatal("no reminder task in the Redis dump: the test is not looking")
+			}
+			if !strings.Contains(h.logs.String(), "reply failed") {
+				t.Fatal("no log line from the failed reply: the test is not looking")
+			}
+			assertNothingKept(t, kept, append(append(slices.Clone(typed), secretParts...), user, testSecret, h.fake.Token()))
+		})
 	})
 }
 
@@ -252,9 +255,9 @@ func dumpRedis(t *testing.T, rdb redis.UniversalClient, private bool, user, queu
 }
 
 // realScheduler schedules reminders in asynq as serve does, the user id
-// sealed with the channel secret.
-func realScheduler(rdb redis.UniversalClient, queue string) Scheduler {
-	rem := storage.NewReminders(rdb, storage.WithReminderQueue(queue), storage.WithPayloadKey([]byte(testSecret)))
+// sealed with the channel secret, on the harness's clock.
+func (h *harness) realScheduler(queue string) Scheduler {
+	rem := storage.NewReminders(h.rdb, h.clock.Now, storage.WithReminderQueue(queue), storage.WithPayloadKey([]byte(testSecret)))
 	return ReminderScheduler{Reminders: rem}
 }
 
@@ -425,101 +428,105 @@ func scrape(t *testing.T, h *harness) string {
 // unfollow, each leave no key of the user and no trace of their id in Redis,
 // and cancel the reminders they had.
 func TestDataDeletionForgetsEverything(t *testing.T) {
-	for _, how := range []string{"データ削除", "unfollow"} {
-		t.Run(how, func(t *testing.T) {
-			storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
-				h := newHarness(t, b, loadFlows(t, miniFlows))
-				queue := reminderQueue(t, h.rdb)
-				sched := &recordingScheduler{Scheduler: realScheduler(h.rdb, queue)}
-				h.proc.Scheduler = sched
-				user, other := storagetest.UserID(), storagetest.UserID()
-				hash := storage.UserKey(user)
-				tasks := func() []string { return scanKeysMatching(t, h.rdb, "asynq:{"+queue+"}:t:"+hash+"*") }
-				for _, u := range []string{other, user} {
-					h.post(h.follow(u))
-					h.post(h.tap(u, "カードの請求"))
-					h.post(h.tap(u, "電話した"))
-					h.post(h.tap(u, "通知を受け取る"))
-				}
-				mine := "fraudnavi:{u:" + storage.UserKey(user) + "}*"
-				if keys := scanKeysMatching(t, h.rdb, mine); len(keys) != 2 || len(h.state(user).Reminders) != 1 || len(tasks()) != 1 {
-					t.Fatalf("setup: keys %v, tasks %v, state %+v", keys, tasks(), h.state(user))
-				}
+	forEachDate(t, func(t *testing.T, when time.Time) {
+		for _, how := range []string{"データ削除", "unfollow"} {
+			t.Run(how, func(t *testing.T) {
+				storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
+					h := newHarness(t, b, loadFlows(t, miniFlows), at(when))
+					queue := reminderQueue(t, h.rdb)
+					sched := &recordingScheduler{Scheduler: h.realScheduler(queue)}
+					h.proc.Scheduler = sched
+					user, other := storagetest.UserID(), storagetest.UserID()
+					hash := storage.UserKey(user)
+					tasks := func() []string { return scanKeysMatching(t, h.rdb, "asynq:{"+queue+"}:t:"+hash+"*") }
+					for _, u := range []string{other, user} {
+						h.post(h.follow(u))
+						h.post(h.tap(u, "カードの請求"))
+						h.post(h.tap(u, "電話した"))
+						h.post(h.tap(u, "通知を受け取る"))
+					}
+					mine := "fraudnavi:{u:" + storage.UserKey(user) + "}*"
+					if keys := scanKeysMatching(t, h.rdb, mine); len(keys) != 2 || len(h.state(user).Reminders) != 1 || len(tasks()) != 1 {
+						t.Fatalf("setup: keys %v, tasks %v, state %+v", keys, tasks(), h.state(user))
+					}
 
-				if how == "unfollow" {
-					if code := h.post(linefake.UnfollowEvent(user)); code != http.StatusOK {
-						t.Fatalf("unfollow: status %d", code)
+					if how == "unfollow" {
+						if code := h.post(linefake.UnfollowEvent(user)); code != http.StatusOK {
+							t.Fatalf("unfollow: status %d", code)
+						}
+					} else {
+						h.post(h.text(user, "データ削除"))
+						last := h.tap(user, "削除する")
+						if code := h.post(last); code != http.StatusOK {
+							t.Fatalf("delete: status %d", code)
+						}
+						if rs := h.replyTo(last); len(rs) != 1 || !strings.Contains(strings.Join(rs[0].Texts(), ""), "削除しました") {
+							t.Fatalf("delete reply %+v", rs)
+						}
 					}
-				} else {
-					h.post(h.text(user, "データ削除"))
-					last := h.tap(user, "削除する")
-					if code := h.post(last); code != http.StatusOK {
-						t.Fatalf("delete: status %d", code)
-					}
-					if rs := h.replyTo(last); len(rs) != 1 || !strings.Contains(strings.Join(rs[0].Texts(), ""), "削除しました") {
-						t.Fatalf("delete reply %+v", rs)
-					}
-				}
 
-				if keys := scanKeysMatching(t, h.rdb, mine); len(keys) != 0 {
-					t.Fatalf("after %s Redis still holds %v", how, keys)
-				}
-				if ts := tasks(); len(ts) != 0 {
-					t.Fatalf("after %s the reminder task is still queued: %v", how, ts)
-				}
-				for _, line := range dumpRedis(t, h.rdb, b.Name == "embedded", user, queue) {
-					if strings.Contains(line, hash) || strings.Contains(line, user) {
-						t.Fatalf("after %s Redis still holds %.200s", how, line)
+					if keys := scanKeysMatching(t, h.rdb, mine); len(keys) != 0 {
+						t.Fatalf("after %s Redis still holds %v", how, keys)
 					}
-				}
-				if !slices.Contains(sched.calls(), "cancel check_mail") {
-					t.Fatalf("reminder calls %v: the reminder was not cancelled", sched.calls())
-				}
-				// Everyone else is untouched.
-				if st := h.state(other); st.Step != "card_kind" || len(st.Reminders) != 1 {
-					t.Fatalf("the other user lost their state: %+v", st)
-				}
-				if ts := scanKeysMatching(t, h.rdb, "asynq:{"+queue+"}:t:"+storage.UserKey(other)+"*"); len(ts) != 1 {
-					t.Fatalf("the other user's reminder is gone: %v", ts)
-				}
-				h.noRejections()
+					if ts := tasks(); len(ts) != 0 {
+						t.Fatalf("after %s the reminder task is still queued: %v", how, ts)
+					}
+					for _, line := range dumpRedis(t, h.rdb, b.Name == "embedded", user, queue) {
+						if strings.Contains(line, hash) || strings.Contains(line, user) {
+							t.Fatalf("after %s Redis still holds %.200s", how, line)
+						}
+					}
+					if !slices.Contains(sched.calls(), "cancel check_mail") {
+						t.Fatalf("reminder calls %v: the reminder was not cancelled", sched.calls())
+					}
+					// Everyone else is untouched.
+					if st := h.state(other); st.Step != "card_kind" || len(st.Reminders) != 1 {
+						t.Fatalf("the other user lost their state: %+v", st)
+					}
+					if ts := scanKeysMatching(t, h.rdb, "asynq:{"+queue+"}:t:"+storage.UserKey(other)+"*"); len(ts) != 1 {
+						t.Fatalf("the other user's reminder is gone: %v", ts)
+					}
+					h.noRejections()
+				})
 			})
-		})
-	}
+		}
+	})
 }
 
 // TestDeletionIsConfirmedOnlyOnceDone: when Redis fails just as the data is
 // to be deleted, the user is not told 削除しました, LINE is asked to
 // redeliver, and the redelivery deletes and then confirms, once.
 func TestDeletionIsConfirmedOnlyOnceDone(t *testing.T) {
-	storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
-		h := newHarness(t, b, loadFlows(t, miniFlows))
-		h.proc.Scheduler = realScheduler(h.rdb, reminderQueue(t, h.rdb))
-		user := storagetest.UserID()
-		mine := "fraudnavi:{u:" + storage.UserKey(user) + "}*"
-		h.post(h.follow(user))
-		h.post(h.tap(user, "カードの請求"))
-		h.post(h.text(user, "データ削除"))
-		ev := h.tap(user, "削除する")
+	forEachDate(t, func(t *testing.T, when time.Time) {
+		storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
+			h := newHarness(t, b, loadFlows(t, miniFlows), at(when))
+			h.proc.Scheduler = h.realScheduler(reminderQueue(t, h.rdb))
+			user := storagetest.UserID()
+			mine := "fraudnavi:{u:" + storage.UserKey(user) + "}*"
+			h.post(h.follow(user))
+			h.post(h.tap(user, "カードの請求"))
+			h.post(h.text(user, "データ削除"))
+			ev := h.tap(user, "削除する")
 
-		fail := &failOnce{name: "del"}
-		h.rdb.AddHook(fail)
-		if code := h.post(ev); code != http.StatusServiceUnavailable {
-			t.Fatalf("deletion failed: status %d, want 503 so that LINE redelivers", code)
-		}
-		if rs := h.replyTo(ev); len(rs) != 0 {
-			t.Fatalf("told %q while the data is still there", rs[0].Texts())
-		}
-		if code := h.post(ev.Redelivered()); code != http.StatusOK {
-			t.Fatalf("redelivery: status %d", code)
-		}
-		if keys := scanKeysMatching(t, h.rdb, mine); len(keys) != 0 {
-			t.Fatalf("after the redelivery Redis still holds %v", keys)
-		}
-		if rs := h.replyTo(ev); len(rs) != 1 || !strings.Contains(strings.Join(rs[0].Texts(), ""), "削除しました") {
-			t.Fatalf("replies %+v, want 削除しました once", rs)
-		}
-		h.noRejections()
+			fail := &failOnce{name: "del"}
+			h.rdb.AddHook(fail)
+			if code := h.post(ev); code != http.StatusServiceUnavailable {
+				t.Fatalf("deletion failed: status %d, want 503 so that LINE redelivers", code)
+			}
+			if rs := h.replyTo(ev); len(rs) != 0 {
+				t.Fatalf("told %q while the data is still there", rs[0].Texts())
+			}
+			if code := h.post(ev.Redelivered()); code != http.StatusOK {
+				t.Fatalf("redelivery: status %d", code)
+			}
+			if keys := scanKeysMatching(t, h.rdb, mine); len(keys) != 0 {
+				t.Fatalf("after the redelivery Redis still holds %v", keys)
+			}
+			if rs := h.replyTo(ev); len(rs) != 1 || !strings.Contains(strings.Join(rs[0].Texts(), ""), "削除しました") {
+				t.Fatalf("replies %+v, want 削除しました once", rs)
+			}
+			h.noRejections()
+		})
 	})
 }
 

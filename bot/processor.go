@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/fraudnavi/fraudnavi/bot/line"
 	"github.com/fraudnavi/fraudnavi/flows"
@@ -46,7 +45,7 @@ type Processor struct {
 	Scheduler Scheduler // nil: reminders are not scheduled
 	Log       *slog.Logger
 	Metrics   *Metrics
-	Now       func() time.Time
+	Clock     flows.Clock // required: the time the engine runs at
 }
 
 // outbox is what an applied event still has to do. It is stored with the
@@ -98,7 +97,7 @@ func (p *Processor) Handle(ctx context.Context, ev Event) error {
 			}
 		}
 		st.Version = rec.Version
-		res := p.Engine.Next(st, ev.Input, p.now())
+		res := p.Engine.Next(st, ev.Input, p.Clock())
 		ob := outbox{ReplyToken: ev.ReplyToken, Reply: res.Reply, Reminders: res.Reminders, Delete: res.Delete}
 		stateBytes, err := json.Marshal(res.State)
 		if err != nil {
@@ -261,11 +260,4 @@ func (p *Processor) logLINE(msg, userID string, err error) {
 		}
 	}
 	p.Log.Error(msg, attrs...)
-}
-
-func (p *Processor) now() time.Time {
-	if p.Now != nil {
-		return p.Now()
-	}
-	return time.Now()
 }

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fraudnavi/fraudnavi/flows"
 	"github.com/fraudnavi/fraudnavi/storage"
 )
 
@@ -54,7 +55,7 @@ type RateLimiter struct {
 	rate     float64 // tokens per second
 	burst    float64
 	maxUsers int
-	now      func() time.Time
+	clock    flows.Clock
 
 	mu    sync.Mutex
 	users map[string]*list.Element // UserKey → element of lru holding *bucket
@@ -73,7 +74,7 @@ type bucket struct {
 // NewRateLimiter allows each user burst events at once and rate events per
 // second after that, keeping at most maxUsers buckets (DefaultMaxUsers if
 // maxUsers ≤ 0).
-func NewRateLimiter(rate float64, burst, maxUsers int) *RateLimiter {
+func NewRateLimiter(clock flows.Clock, rate float64, burst, maxUsers int) *RateLimiter {
 	if maxUsers <= 0 {
 		maxUsers = DefaultMaxUsers
 	}
@@ -81,7 +82,7 @@ func NewRateLimiter(rate float64, burst, maxUsers int) *RateLimiter {
 		rate:     rate,
 		burst:    float64(max(burst, 1)),
 		maxUsers: maxUsers,
-		now:      time.Now,
+		clock:    clock,
 		users:    map[string]*list.Element{},
 		lru:      list.New(),
 	}
@@ -91,7 +92,7 @@ func NewRateLimiter(rate float64, burst, maxUsers int) *RateLimiter {
 // it returns false, and notify tells whether this is the first refusal
 // since the user's last allowed event: the one to answer with the notice.
 func (l *RateLimiter) Allow(userID string) (ok, notify bool) {
-	now := l.now()
+	now := l.clock()
 	key := storage.UserKey(userID)
 	l.mu.Lock()
 	defer l.mu.Unlock()

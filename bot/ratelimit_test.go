@@ -8,20 +8,14 @@ import (
 	"time"
 
 	"github.com/fraudnavi/fraudnavi/bot/linefake"
+	"github.com/fraudnavi/fraudnavi/flows/flowstest"
 	"github.com/fraudnavi/fraudnavi/storage"
 	"github.com/fraudnavi/fraudnavi/storage/storagetest"
 )
 
-// fakeClock is a clock tests move by hand.
-type fakeClock struct{ now time.Time }
-
-func (c *fakeClock) Now() time.Time          { return c.now }
-func (c *fakeClock) Advance(d time.Duration) { c.now = c.now.Add(d) }
-
 func TestRateLimiterBucket(t *testing.T) {
-	clock := &fakeClock{now: night}
-	l := NewRateLimiter(0.5, 3, 0)
-	l.now = clock.Now
+	clock := flowstest.NewClock(night)
+	l := NewRateLimiter(clock.Now, 0.5, 3, 0)
 	type want struct{ ok, notify bool }
 	steps := []struct {
 		name    string
@@ -53,9 +47,8 @@ func TestRateLimiterBucket(t *testing.T) {
 }
 
 func TestRateLimiterStaysBounded(t *testing.T) {
-	clock := &fakeClock{now: night}
-	l := NewRateLimiter(0.5, 2, 100)
-	l.now = clock.Now
+	clock := flowstest.NewClock(night)
+	l := NewRateLimiter(clock.Now, 0.5, 2, 100)
 	for i := range 1000 {
 		l.Allow(fmt.Sprintf("U%d", i))
 	}
@@ -81,9 +74,8 @@ func TestRateLimiterStaysBounded(t *testing.T) {
 func TestRateLimitThroughTheWebhook(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
 		h := newHarness(t, b, loadFlows(t, miniFlows))
-		clock := &fakeClock{now: night}
-		lim := NewRateLimiter(0.5, 3, 0)
-		lim.now = clock.Now
+		clock := flowstest.NewClock(night)
+		lim := NewRateLimiter(clock.Now, 0.5, 3, 0)
 		wh := &Webhook{Secret: testSecret, Processor: h.proc, Log: h.proc.Log, Metrics: h.proc.Metrics, Limit: lim}
 		h.handler = NewServer("127.0.0.1:0", wh, nil, h.proc.Metrics, h.proc.Log).Handler()
 		user, calm := storagetest.UserID(), storagetest.UserID()

@@ -94,9 +94,9 @@ type ReminderWorker struct {
 	// must be the same secret (the channel secret).
 	PayloadKey []byte
 
-	// Now is the clock of the quiet hours; nil means time.Now. Tests set it
-	// to run a morning whatever the real time is.
-	Now func() time.Time
+	// Clock is the clock of the quiet hours and of the reminders' due
+	// times: the same as the Processor's. Required.
+	Clock flows.Clock
 	// Concurrency is how many pushes run at once; 0 means
 	// DefaultReminderConcurrency.
 	Concurrency int
@@ -122,8 +122,8 @@ type ReminderWorker struct {
 
 // Start starts processing reminders on rdb, the client the state uses.
 func (w *ReminderWorker) Start(rdb redis.UniversalClient) error {
-	if w.Engine == nil || w.Store == nil || w.LINE == nil {
-		return errors.New("bot: reminder worker needs an Engine, a Store and LINE")
+	if w.Engine == nil || w.Store == nil || w.LINE == nil || w.Clock == nil {
+		return errors.New("bot: reminder worker needs an Engine, a Store, LINE and a Clock")
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -168,7 +168,7 @@ func (w *ReminderWorker) Start(rdb redis.UniversalClient) error {
 		return fmt.Errorf("bot: start reminder worker: %w", err)
 	}
 	w.srv = srv
-	w.registerBacklog(storage.NewReminders(rdb, storage.WithReminderQueue(queue)))
+	w.registerBacklog(storage.NewReminders(rdb, w.Clock, storage.WithReminderQueue(queue)))
 	return nil
 }
 
@@ -212,7 +212,7 @@ func (w *ReminderWorker) process(ctx context.Context, t *asynq.Task) error {
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}
 	// A reminder is never due at night, but a retry or a backlog can be.
-	if now := w.now(); flows.Deliverable(now).After(now) {
+	if now := w.Clock(); flows.Deliverable(now).After(now) {
 		return &quietHoursError{until: flows.Deliverable(now)}
 	}
 	rec, _, err := w.Store.Load(ctx, task.UserID, "")
@@ -278,7 +278,7 @@ func (w *ReminderWorker) quotaExhausted(ae *line.APIError) {
 	if w.Metrics != nil {
 		w.Metrics.QuotaHits.Inc()
 	}
-	now := w.now()
+	now := w.Clock()
 	w.quotaMu.Lock()
 	log := w.quotaLogged.IsZero() || now.Sub(w.quotaLogged) >= quotaLogEvery
 	if log {
@@ -322,7 +322,7 @@ func (w *ReminderWorker) handleError(ctx context.Context, t *asynq.Task, err err
 // night, an hour after a used-up quota, a backoff after anything else, and
 // never into the night.
 func (w *ReminderWorker) retryDelay(retried int, err error, _ *asynq.Task) time.Duration {
-	now := w.now()
+	now := w.Clock()
 	var d time.Duration
 	var quiet *quietHoursError
 	switch {
@@ -385,13 +385,6 @@ func (w *ReminderWorker) registerBacklog(r *storage.Reminders) {
 			w.log().Error("register reminder queue metric", "err", err)
 		}
 	}
-}
-
-func (w *ReminderWorker) now() time.Time {
-	if w.Now != nil {
-		return w.Now()
-	}
-	return time.Now()
 }
 
 func (w *ReminderWorker) log() *slog.Logger {

@@ -43,7 +43,7 @@ import (
 var wednesday10 = time.Date(2026, 11, 25, 10, 0, 0, 0, flows.Tokyo)
 
 // runningClock returns a clock that reads start now and runs with real time.
-func runningClock(start time.Time) func() time.Time {
+func runningClock(start time.Time) flows.Clock {
 	offset := time.Until(start)
 	return func() time.Time { return time.Now().Add(offset) }
 }
@@ -84,8 +84,8 @@ type remRig struct {
 	rem     *storage.Reminders
 	insp    *asynq.Inspector
 	queue   string
-	clock   func() time.Time // scheduler and workers
-	proc    *bot.Processor   // on a frozen clock: its reminders never lapse
+	clock   flows.Clock    // the processor, the scheduler and the workers
+	proc    *bot.Processor // on a frozen clock: its reminders never lapse
 	logs    *remLogs
 	log     *slog.Logger
 	metrics *bot.Metrics
@@ -110,7 +110,6 @@ func newRemRig(t *testing.T, rdb redis.UniversalClient, start time.Time, opts ..
 		fake:    fake,
 		lc:      lc,
 		eng:     flows.NewEngine(g),
-		store:   storage.NewStateStore(rdb),
 		insp:    asynq.NewInspectorFromRedisClient(rdb),
 		queue:   remQueue(t, rdb),
 		clock:   runningClock(start),
@@ -119,8 +118,8 @@ func newRemRig(t *testing.T, rdb redis.UniversalClient, start time.Time, opts ..
 		tokens:  map[string]string{},
 	}
 	r.log = slog.New(slog.NewJSONHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	r.rem = storage.NewReminders(rdb, storage.WithReminderQueue(r.queue), storage.WithReminderClock(r.clock))
-	frozen := start
+	r.store = storage.NewStateStore(rdb, r.clock)
+	r.rem = storage.NewReminders(rdb, r.clock, storage.WithReminderQueue(r.queue))
 	r.proc = &bot.Processor{
 		Engine:    r.eng,
 		Store:     r.store,
@@ -128,7 +127,7 @@ func newRemRig(t *testing.T, rdb redis.UniversalClient, start time.Time, opts ..
 		Scheduler: bot.ReminderScheduler{Reminders: r.rem, Metrics: r.metrics},
 		Log:       r.log,
 		Metrics:   r.metrics,
-		Now:       func() time.Time { return frozen },
+		Clock:     r.clock,
 	}
 	return r
 }
@@ -172,11 +171,11 @@ func (r *remRig) worker(rdb redis.UniversalClient, mods ...func(*bot.ReminderWor
 	r.t.Helper()
 	w := &bot.ReminderWorker{
 		Engine:       r.eng,
-		Store:        storage.NewStateStore(rdb),
+		Store:        storage.NewStateStore(rdb, r.clock),
 		LINE:         r.lc,
 		Log:          r.log,
 		Metrics:      r.metrics,
-		Now:          r.clock,
+		Clock:        r.clock,
 		Queue:        r.queue,
 		Backoff:      func(int) time.Duration { return 50 * time.Millisecond },
 		PollInterval: 50 * time.Millisecond,
@@ -197,9 +196,9 @@ func secondClient(t *testing.T, rdb redis.UniversalClient) redis.UniversalClient
 	var c redis.UniversalClient
 	switch rdb := rdb.(type) {
 	case *redis.Client:
-		c = redis.NewClient(rdb.Options())
+		c = redis.NewClient(storagetest.ClientOptions(rdb))
 	case *redis.ClusterClient:
-		c = redis.NewClusterClient(rdb.Options())
+		c = redis.NewClusterClient(storagetest.ClusterOptions(rdb))
 	default:
 		t.Fatalf("unexpected client %T", rdb)
 	}
@@ -1069,11 +1068,12 @@ func TestReminderWorkerChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	clock := flows.Clock(func() time.Time { return time.Now().Add(cfg.Offset) })
 	w := &bot.ReminderWorker{
 		Engine: flows.NewEngine(g),
-		Store:  storage.NewStateStore(rdb),
+		Store:  storage.NewStateStore(rdb, clock),
 		LINE:   pushThenHang{lc},
-		Now:    func() time.Time { return time.Now().Add(cfg.Offset) },
+		Clock:  clock,
 		Queue:  cfg.Queue,
 	}
 	if err := w.Start(rdb); err != nil {

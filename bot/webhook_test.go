@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/fraudnavi/fraudnavi/bot/linefake"
 	"github.com/fraudnavi/fraudnavi/storage"
@@ -22,37 +23,39 @@ func userKeys(t *testing.T, h *harness, user string) []string {
 }
 
 func TestConversationThroughTheWebhook(t *testing.T) {
-	storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
-		h := newHarness(t, b, loadFlows(t, miniFlows))
-		user := storagetest.UserID()
-		steps := []struct {
-			ev   func() linefake.Event
-			want string // in the reply
-			step string
-		}{
-			{func() linefake.Event { return h.follow(user) }, "ようこそ", "menu"},
-			{func() linefake.Event { return h.tap(user, "カードの請求") }, "カード裏面の番号に電話しましょう", "card_start"},
-			{func() linefake.Event { return h.text(user, "電話しました") }, "カードの種類", "card_kind"},
-			{func() linefake.Event { return linefake.StickerEvent(user, linefake.ReplyTokenFrom(h.fake)) }, "ボタンから選んでください", "card_kind"},
-			{func() linefake.Event { return h.tap(user, "普通のカード") }, "おつかれさまでした", "card_done"},
-		}
-		for i, s := range steps {
-			ev := s.ev()
-			if code := h.post(ev); code != http.StatusOK {
-				t.Fatalf("step %d: status %d", i, code)
+	forEachDate(t, func(t *testing.T, when time.Time) {
+		storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
+			h := newHarness(t, b, loadFlows(t, miniFlows), at(when))
+			user := storagetest.UserID()
+			steps := []struct {
+				ev   func() linefake.Event
+				want string // in the reply
+				step string
+			}{
+				{func() linefake.Event { return h.follow(user) }, "ようこそ", "menu"},
+				{func() linefake.Event { return h.tap(user, "カードの請求") }, "カード裏面の番号に電話しましょう", "card_start"},
+				{func() linefake.Event { return h.text(user, "電話しました") }, "カードの種類", "card_kind"},
+				{func() linefake.Event { return linefake.StickerEvent(user, linefake.ReplyTokenFrom(h.fake)) }, "ボタンから選んでください", "card_kind"},
+				{func() linefake.Event { return h.tap(user, "普通のカード") }, "おつかれさまでした", "card_done"},
 			}
-			rs := h.replyTo(ev)
-			if len(rs) != 1 {
-				t.Fatalf("step %d: %d replies, want 1", i, len(rs))
+			for i, s := range steps {
+				ev := s.ev()
+				if code := h.post(ev); code != http.StatusOK {
+					t.Fatalf("step %d: status %d", i, code)
+				}
+				rs := h.replyTo(ev)
+				if len(rs) != 1 {
+					t.Fatalf("step %d: %d replies, want 1", i, len(rs))
+				}
+				if got := strings.Join(rs[0].Texts(), "\n"); !strings.Contains(got, s.want) {
+					t.Fatalf("step %d: reply %q, want %q", i, got, s.want)
+				}
+				if st := h.state(user); st.Step != s.step || st.Version != int64(i+1) {
+					t.Fatalf("step %d: state step %q version %d, want %q %d", i, st.Step, st.Version, s.step, i+1)
+				}
 			}
-			if got := strings.Join(rs[0].Texts(), "\n"); !strings.Contains(got, s.want) {
-				t.Fatalf("step %d: reply %q, want %q", i, got, s.want)
-			}
-			if st := h.state(user); st.Step != s.step || st.Version != int64(i+1) {
-				t.Fatalf("step %d: state step %q version %d, want %q %d", i, st.Step, st.Version, s.step, i+1)
-			}
-		}
-		h.noRejections()
+			h.noRejections()
+		})
 	})
 }
 

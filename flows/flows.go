@@ -19,7 +19,7 @@ type Graph struct {
 	Reminders map[string]*ReminderDef
 	Texts     Texts
 	Commands  []Command
-	Holidays  map[string]bool // "2026-11-23": days on which weekday-only lines are closed
+	Calendar  *Calendar // national holidays and year-end closures
 
 	flowOf       map[string]*Flow // step id → the flow that holds it
 	contactOrder []string         // contact ids in file order, for 相談窓口

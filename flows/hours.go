@@ -20,7 +20,7 @@ func mustLoad(name string) *time.Location {
 func (g *Graph) Weekend(t time.Time) bool {
 	t = t.In(Tokyo)
 	wd := t.Weekday()
-	return wd == time.Saturday || wd == time.Sunday || g.Holidays[t.Format(time.DateOnly)]
+	return wd == time.Saturday || wd == time.Sunday || g.Calendar.Holiday(t)
 }
 
 // OpenAt reports whether a line with these hours answers at t.
@@ -133,10 +133,6 @@ func (g *Graph) At(def *ReminderDef, picked time.Time) time.Time {
 // dayStartsAt is the hour before which "tomorrow" still means the coming day.
 const dayStartsAt = 5
 
-// bankClosed are the year-end days banks close on besides weekends and
-// national holidays (銀行法施行令 第5条: 12月31日から1月3日まで).
-var bankClosed = map[string]bool{"12-31": true, "01-01": true, "01-02": true, "01-03": true}
-
 // settle applies the night rule and, for a bank visit, moves a night,
 // weekend or bank holiday to the next open day at the reminder's usual time.
 func (g *Graph) settle(def *ReminderDef, t time.Time) time.Time {
@@ -145,7 +141,7 @@ func (g *Graph) settle(def *ReminderDef, t time.Time) time.Time {
 		return d
 	}
 	moved := !d.Equal(t.In(Tokyo))
-	for g.Weekend(d) || bankClosed[d.Format("01-02")] {
+	for g.Calendar.BankClosed(d) {
 		d = time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, Tokyo)
 		moved = true
 	}

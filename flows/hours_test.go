@@ -13,13 +13,14 @@ func jst(year int, month time.Month, day, hour, min int) time.Time {
 	return time.Date(year, month, day, hour, min, 0, 0, flows.Tokyo)
 }
 
-// holidays is a graph whose only data is the holiday calendar.
+// holidays is a graph whose only data is a holiday calendar of days (and the
+// New Year's Day of their years, which a calendar always has); none gives a
+// graph without a calendar.
 func holidays(days ...string) *flows.Graph {
-	g := &flows.Graph{Holidays: map[string]bool{}}
-	for _, d := range days {
-		g.Holidays[d] = true
+	if len(days) == 0 {
+		return &flows.Graph{}
 	}
-	return g
+	return &flows.Graph{Calendar: calendarOf(days...)}
 }
 
 func TestDeliverable(t *testing.T) {

@@ -14,7 +14,7 @@ import (
 	"github.com/goccy/go-yaml/parser"
 )
 
-//go:embed content/*.yaml
+//go:embed content/*.yaml content/syukujitsu.csv
 var embedded embed.FS
 
 // Content returns the flow files built into the binary.
@@ -63,7 +63,6 @@ func (e *ValidationError) Error() string {
 
 type contactsFileSchema struct {
 	Contacts []*Contact `yaml:"contacts"`
-	Holidays []string   `yaml:"holidays"`
 }
 
 type textsFileSchema struct {
@@ -118,7 +117,6 @@ func Load(fsys fs.FS) (*Graph, error) {
 		Steps:     map[string]*Step{},
 		Contacts:  map[string]*Contact{},
 		Reminders: map[string]*ReminderDef{},
-		Holidays:  map[string]bool{},
 		flowOf:    map[string]*Flow{},
 	}, sources: map[string]*source{}}
 	var haveContacts, haveTexts bool
@@ -146,6 +144,16 @@ func Load(fsys fs.FS) (*Graph, error) {
 				l.g.Flows = append(l.g.Flows, f)
 			}
 		}
+	}
+	switch data, err := fs.ReadFile(fsys, CalendarFile); {
+	case errors.Is(err, fs.ErrNotExist):
+		l.problem(CalendarFile, "", "missing: the national holidays decide which lines are open")
+	case err != nil:
+		return nil, fmt.Errorf("read flow file %s: %w", CalendarFile, err)
+	default:
+		cal, problems := ParseCalendar(CalendarFile, data)
+		l.g.Calendar = cal
+		l.problems = append(l.problems, problems...)
 	}
 	if !haveContacts {
 		l.problem(contactsFile, "", "missing: every number and URL the bot shows must come from it")
@@ -223,13 +231,6 @@ func (l *loader) addContacts(name string, c contactsFileSchema) {
 		}
 		l.g.Contacts[ct.ID] = ct
 		l.g.contactOrder = append(l.g.contactOrder, ct.ID)
-	}
-	for i, d := range c.Holidays {
-		if _, err := parseDate(d); err != nil {
-			l.problem(name, fmt.Sprintf("$.holidays[%d]", i), "holiday %q is not a YYYY-MM-DD date", d)
-			continue
-		}
-		l.g.Holidays[d] = true
 	}
 }
 

@@ -1,13 +1,8 @@
 package storage
 
 import (
-	"time"
-
 	"github.com/redis/go-redis/v9"
 )
-
-// SetClock makes s read the time from now.
-func SetClock(s *StateStore, now func() time.Time) { s.now = now }
 
 // ParseURL exposes the URL parsing behind Open; exactly one of the options
 // is non-nil on success.

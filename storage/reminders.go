@@ -12,6 +12,8 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/fraudnavi/fraudnavi/flows"
 )
 
 // Reminder scheduling on asynq. A reminder is one asynq task:
@@ -98,7 +100,7 @@ type Reminders struct {
 	client *asynq.Client
 	insp   *asynq.Inspector
 	queue  string
-	now    func() time.Time
+	clock  flows.Clock
 	seal   *sealer
 	err    error // a bad option, reported by Schedule
 }
@@ -117,17 +119,6 @@ func WithReminderQueue(name string) ReminderOption {
 	}
 }
 
-// WithReminderClock sets the clock due times are measured against. A task is
-// handed to asynq as due in due−now of real time, so tests can run a
-// conversation at 10:00 on a Wednesday whatever the real time is.
-func WithReminderClock(now func() time.Time) ReminderOption {
-	return func(r *Reminders) {
-		if now != nil {
-			r.now = now
-		}
-	}
-}
-
 // WithPayloadKey seals the user id in every task with a key derived from
 // secret (the channel secret). The worker must open them with the same.
 func WithPayloadKey(secret []byte) ReminderOption {
@@ -136,10 +127,13 @@ func WithPayloadKey(secret []byte) ReminderOption {
 
 // NewReminders returns Reminders on rdb, which may be a single server, a
 // Sentinel-managed failover client or a Cluster client (a queue's keys share
-// one hash tag). rdb stays the caller's to close.
-func NewReminders(rdb redis.UniversalClient, opts ...ReminderOption) *Reminders {
+// one hash tag). rdb stays the caller's to close. Due times are measured
+// against clock: a task is handed to asynq as due in due−now, so a test can
+// run a conversation at 10:00 on a Wednesday whatever the real time is.
+func NewReminders(rdb redis.UniversalClient, clock flows.Clock, opts ...ReminderOption) *Reminders {
 	r := &Reminders{
 		rdb:    rdb,
+		clock:  clock,
 		client: asynq.NewClientFromRedisClient(rdb),
 		insp:   asynq.NewInspectorFromRedisClient(rdb),
 		queue:  DefaultReminderQueue,
@@ -181,7 +175,7 @@ func (r *Reminders) Schedule(ctx context.Context, userID, reminderID string, due
 	task := asynq.NewTask(ReminderTaskType, payload,
 		asynq.TaskID(TaskID(userID, reminderID, due)),
 		asynq.Queue(r.queue),
-		asynq.ProcessAt(r.processAt(due, now)),
+		asynq.ProcessIn(processIn(due, now)),
 		asynq.MaxRetry(ReminderMaxRetry),
 		asynq.Timeout(reminderTimeout),
 		asynq.Retention(ReminderRetention),
@@ -193,17 +187,11 @@ func (r *Reminders) Schedule(ctx context.Context, userID, reminderID string, due
 	return r.wrap(ctx, "schedule reminder", err)
 }
 
-// processAt maps due on the configured clock to real time, rounded up to the
-// second: asynq keeps due times in whole seconds and must not fire early.
-func (r *Reminders) processAt(due, now time.Time) time.Time {
-	at := due
-	if r.now != nil {
-		at = time.Now().Add(due.Sub(now))
-	}
-	if t := at.Truncate(time.Second); t.Before(at) {
-		at = t.Add(time.Second)
-	}
-	return at
+// processIn is how long after now a task due at due is handed to asynq,
+// which adds it to its own clock and keeps whole seconds, truncating: one
+// second more keeps a reminder from firing early.
+func processIn(due, now time.Time) time.Duration {
+	return max(due.Sub(now)+time.Second, 0)
 }
 
 // Cancel removes a scheduled reminder. A reminder that is not scheduled
@@ -254,13 +242,6 @@ func (r *Reminders) Backlog(ctx context.Context) (int, error) {
 // but the Redis client passed to NewReminders, which stays open because it is
 // shared (asynq's own Close refuses to close a shared client).
 func (r *Reminders) Close() error { return nil }
-
-func (r *Reminders) clock() time.Time {
-	if r.now != nil {
-		return r.now()
-	}
-	return time.Now()
-}
 
 // wrap adds context to an asynq error and marks it ErrUnavailable when Redis
 // is down. asynq turns most Redis errors into strings, so whether Redis

@@ -13,6 +13,8 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/fraudnavi/fraudnavi/flows"
+	"github.com/fraudnavi/fraudnavi/flows/flowstest"
 	"github.com/fraudnavi/fraudnavi/storage"
 	"github.com/fraudnavi/fraudnavi/storage/storagetest"
 )
@@ -56,10 +58,14 @@ func dropQueue(ctx context.Context, rdb redis.UniversalClient, q string) error {
 	return errors.Join(err, rdb.SRem(ctx, "asynq:queues", q).Err())
 }
 
+// realClock is the machine's clock: these tests check what asynq, which
+// runs on real time, does with a task due an hour from now, whatever the date.
+var realClock = flows.Clock(time.Now)
+
 func newReminders(t *testing.T, rdb redis.UniversalClient, opts ...storage.ReminderOption) (*storage.Reminders, *asynq.Inspector) {
 	t.Helper()
 	opts = append([]storage.ReminderOption{storage.WithReminderQueue(testQueue(t, rdb))}, opts...)
-	r := storage.NewReminders(rdb, opts...)
+	r := storage.NewReminders(rdb, realClock, opts...)
 	insp := asynq.NewInspectorFromRedisClient(rdb)
 	t.Cleanup(func() { r.Close(); insp.Close() })
 	return r, insp
@@ -144,8 +150,10 @@ func TestScheduleEnqueuesOneTask(t *testing.T) {
 		if task.ID != storage.TaskID(user, "check_mail", due) || task.Type != storage.ReminderTaskType {
 			t.Errorf("task %s of type %s, want %s of type %s", task.ID, task.Type, storage.TaskID(user, "check_mail", due), storage.ReminderTaskType)
 		}
-		if !task.NextProcessAt.Equal(due) {
-			t.Errorf("task due at %v, want %v", task.NextProcessAt, due)
+		// Never early; a second late at most, as asynq keeps whole seconds
+		// and the scheduler hands it the wait on the injected clock.
+		if task.NextProcessAt.Before(due) || task.NextProcessAt.After(due.Add(2*time.Second)) {
+			t.Errorf("task due at %v, want %v or up to 2 s later", task.NextProcessAt, due)
 		}
 		if task.MaxRetry != storage.ReminderMaxRetry || task.Retention != storage.ReminderRetention {
 			t.Errorf("MaxRetry %d, Retention %v; want %d, %v", task.MaxRetry, task.Retention, storage.ReminderMaxRetry, storage.ReminderRetention)
@@ -198,7 +206,10 @@ func TestScheduleWithClock(t *testing.T) {
 		fake := time.Date(2026, 11, 25, 1, 0, 0, 0, time.UTC)
 		offset := time.Until(fake)
 		clock := func() time.Time { return time.Now().Add(offset) }
-		r, insp := newReminders(t, b.Client, storage.WithReminderClock(clock))
+		opts := []storage.ReminderOption{storage.WithReminderQueue(testQueue(t, b.Client))}
+		r := storage.NewReminders(b.Client, clock, opts...)
+		insp := asynq.NewInspectorFromRedisClient(b.Client)
+		t.Cleanup(func() { r.Close(); insp.Close() })
 		user := storagetest.UserID()
 		due := fake.Add(time.Hour)
 
@@ -279,7 +290,7 @@ func TestReminderArgumentErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer emb.Close()
-	r := storage.NewReminders(emb.Client())
+	r := storage.NewReminders(emb.Client(), realClock)
 	defer r.Close()
 	ctx := ctxT(t)
 	due := time.Now().Add(time.Hour)
@@ -367,7 +378,7 @@ func waitFor(t *testing.T, ctx context.Context, what string, cond func() bool) {
 }
 
 func TestRemindersUnavailable(t *testing.T) {
-	r := storage.NewReminders(storagetest.Unreachable(t))
+	r := storage.NewReminders(storagetest.Unreachable(t), realClock)
 	defer r.Close()
 	ctx := ctxT(t)
 	due := time.Now().Add(time.Hour)
@@ -384,7 +395,7 @@ func TestRemindersUnavailable(t *testing.T) {
 
 // Errors name the user by pseudonym only.
 func TestReminderErrorsHideUserID(t *testing.T) {
-	r := storage.NewReminders(storagetest.Unreachable(t))
+	r := storage.NewReminders(storagetest.Unreachable(t), realClock)
 	defer r.Close()
 	user := storagetest.UserID()
 	err := r.Schedule(ctxT(t), user, "check_mail", time.Now().Add(time.Hour))
@@ -459,4 +470,39 @@ func TestPayloadKeySealsTheUserID(t *testing.T) {
 			t.Fatal("another key opened the payload")
 		}
 	})
+}
+
+// A reminder is scheduled, or dropped as too old, by the injected clock
+// alone: on any date, whatever the machine's date is.
+func TestScheduleOnAnyDate(t *testing.T) {
+	for _, d := range flowstest.Dates {
+		t.Run(d.Name, func(t *testing.T) {
+			storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
+				ctx := ctxT(t)
+				r := storage.NewReminders(b.Client, flows.FixedClock(d.At), storage.WithReminderQueue(testQueue(t, b.Client)))
+				insp := asynq.NewInspectorFromRedisClient(b.Client)
+				t.Cleanup(func() { insp.Close() })
+				user := storagetest.UserID()
+				due, old := d.At.Add(time.Hour), d.At.Add(-storage.ReminderRetention-time.Minute)
+				for _, due := range []time.Time{due, old} {
+					if err := r.Schedule(ctx, user, "check_mail", due); err != nil {
+						t.Fatal(err)
+					}
+				}
+				info, err := insp.GetTaskInfo(r.Queue(), storage.TaskID(user, "check_mail", due))
+				if err != nil {
+					t.Fatalf("the reminder due in an hour was not scheduled: %v", err)
+				}
+				if info.State != asynq.TaskStateScheduled {
+					t.Errorf("state %v, want scheduled", info.State)
+				}
+				if wait := time.Until(info.NextProcessAt); wait < 59*time.Minute || wait > 62*time.Minute {
+					t.Errorf("handed to asynq for %v from now, want about an hour", wait)
+				}
+				if _, err := insp.GetTaskInfo(r.Queue(), storage.TaskID(user, "check_mail", old)); err == nil {
+					t.Error("a reminder due more than ReminderRetention ago was scheduled")
+				}
+			})
+		})
+	}
 }

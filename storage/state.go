@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/fraudnavi/fraudnavi/flows"
 )
 
 // Defaults for NewStateStore.
@@ -67,7 +69,7 @@ type StateStore struct {
 	ttl        time.Duration
 	seenWindow time.Duration
 	seenMax    int
-	now        func() time.Time // replaced in tests
+	clock      flows.Clock
 }
 
 // An Option configures a StateStore.
@@ -98,14 +100,15 @@ func WithSeenWindow(d time.Duration, n int) Option {
 }
 
 // NewStateStore returns a StateStore on rdb, which may be a single server,
-// a Sentinel-managed failover client or a Cluster client.
-func NewStateStore(rdb redis.UniversalClient, opts ...Option) *StateStore {
+// a Sentinel-managed failover client or a Cluster client. clock times the
+// seen window.
+func NewStateStore(rdb redis.UniversalClient, clock flows.Clock, opts ...Option) *StateStore {
 	s := &StateStore{
 		rdb:        rdb,
 		ttl:        DefaultTTL,
 		seenWindow: DefaultSeenWindow,
 		seenMax:    DefaultSeenMax,
-		now:        time.Now,
+		clock:      clock,
 	}
 	for _, opt := range opts {
 		opt(s)
@@ -259,7 +262,7 @@ func (s *StateStore) Apply(ctx context.Context, userID, eventID string, expect i
 	case expect < 0:
 		return Record{}, fmt.Errorf("storage: apply: negative version %d", expect)
 	}
-	now := s.now()
+	now := s.clock()
 	args := []any{
 		eventID,
 		expect,

@@ -71,7 +71,7 @@ func TestUserKey(t *testing.T) {
 func TestApply(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
 		ctx := context.Background()
-		s := storage.NewStateStore(b.Client)
+		s := storage.NewStateStore(b.Client, testClock)
 		user := storagetest.UserID()
 
 		rec, seen, err := s.Load(ctx, user, "e1")
@@ -132,7 +132,7 @@ func TestApply(t *testing.T) {
 func TestApplyVersionConflict(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
 		ctx := context.Background()
-		s := storage.NewStateStore(b.Client)
+		s := storage.NewStateStore(b.Client, testClock)
 		user := storagetest.UserID()
 
 		want, err := s.Apply(ctx, user, "e1", 0, []byte("s1"), []byte("o1"))
@@ -162,7 +162,7 @@ func TestApplyVersionConflict(t *testing.T) {
 func TestClearOutbox(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
 		ctx := context.Background()
-		s := storage.NewStateStore(b.Client)
+		s := storage.NewStateStore(b.Client, testClock)
 		user := storagetest.UserID()
 
 		// Clearing for a user without state is harmless.
@@ -202,7 +202,7 @@ func TestClearOutbox(t *testing.T) {
 func TestDelete(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
 		ctx := context.Background()
-		s := storage.NewStateStore(b.Client)
+		s := storage.NewStateStore(b.Client, testClock)
 		user := storagetest.UserID()
 
 		if _, err := s.Apply(ctx, user, "e1", 0, []byte("s1"), []byte("o1")); err != nil {
@@ -250,7 +250,7 @@ func TestTTL(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				s := storage.NewStateStore(b.Client, tt.opts...)
+				s := storage.NewStateStore(b.Client, testClock, tt.opts...)
 				user := storagetest.UserID()
 				checkTTL := func(when string) {
 					t.Helper()
@@ -309,9 +309,8 @@ func TestSeenTrimming(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				s := storage.NewStateStore(b.Client, storage.WithSeenWindow(24*time.Hour, tt.max))
 				now := start
-				storage.SetClock(s, func() time.Time { return now })
+				s := storage.NewStateStore(b.Client, func() time.Time { return now }, storage.WithSeenWindow(24*time.Hour, tt.max))
 				user := storagetest.UserID()
 				for i := range tt.events {
 					if _, err := s.Apply(ctx, user, fmt.Sprintf("e%d", i), int64(i), []byte("s"), nil); err != nil {
@@ -343,7 +342,7 @@ func TestSeenTrimming(t *testing.T) {
 
 func TestInvalidArguments(t *testing.T) {
 	ctx := context.Background()
-	s := storage.NewStateStore(storagetest.Unreachable(t))
+	s := storage.NewStateStore(storagetest.Unreachable(t), testClock)
 	tests := []struct {
 		name string
 		call func() error
@@ -369,7 +368,7 @@ func TestInvalidArguments(t *testing.T) {
 func TestConcurrentSameEvent(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
 		ctx := context.Background()
-		s := storage.NewStateStore(b.Client)
+		s := storage.NewStateStore(b.Client, testClock)
 		user := storagetest.UserID()
 
 		const workers = 20
@@ -417,7 +416,7 @@ func TestConcurrentSameEvent(t *testing.T) {
 func TestConcurrentEvents(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
 		ctx := context.Background()
-		s := storage.NewStateStore(b.Client)
+		s := storage.NewStateStore(b.Client, testClock)
 		user := storagetest.UserID()
 
 		const events = 10

@@ -17,10 +17,10 @@ import (
 // Chat is one terminal conversation.
 type Chat struct {
 	Engine *flows.Engine
-	// Now is the clock; a fixed one makes the open-now routing repeatable.
-	Now func() time.Time
-	In  io.Reader
-	Out io.Writer
+	// Clock is the clock; a fixed one makes the open-now routing repeatable.
+	Clock flows.Clock
+	In    io.Reader
+	Out   io.Writer
 	// Echo repeats each input line, so a piped conversation reads as a transcript.
 	Echo bool
 
@@ -79,7 +79,7 @@ func (c *Chat) input(line string) flows.Input {
 }
 
 func (c *Chat) apply(in flows.Input) {
-	res := c.Engine.Next(c.state, in, c.Now())
+	res := c.Engine.Next(c.state, in, c.Clock())
 	c.state = res.State
 	if res.Delete {
 		c.state = flows.State{}

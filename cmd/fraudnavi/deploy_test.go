@@ -105,7 +105,7 @@ func healthcheckWorks(t *testing.T, args []string) error {
 	_, port, _ := net.SplitHostPort(srv.Addr())
 	env := map[string]string{"ADDR": ":" + port}
 	var out, errb bytes.Buffer
-	return run(context.Background(), args, func(k string) string { return env[k] }, strings.NewReader(""), &out, &errb)
+	return run(context.Background(), args, func(k string) string { return env[k] }, testClock, strings.NewReader(""), &out, &errb)
 }
 
 // TestEnvVarsListsEveryVariableTheCodeReads keeps envVars itself complete:

@@ -5,6 +5,7 @@
 //	fraudnavi serve                            run the LINE webhook and the reminder worker
 //	fraudnavi flows check [DIR]                validate the flow files
 //	fraudnavi flows graph [DIR]                print the flow graph as Mermaid
+//	fraudnavi flows holidays FILE              convert 内閣府's syukujitsu.csv for the flow files
 //	fraudnavi healthcheck                      ask a running server's /healthz (for the container)
 package main
 
@@ -27,7 +28,10 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
+	// The one reading of the machine's clock for dates: every component is
+	// handed this clock.
+	clock := flows.Clock(time.Now)
+	if err := run(ctx, os.Args[1:], os.Getenv, clock, os.Stdin, os.Stdout, os.Stderr); err != nil {
 		if !errors.Is(err, errUsage) {
 			fmt.Fprintln(os.Stderr, "fraudnavi:", err)
 		}
@@ -42,21 +46,22 @@ const usage = `usage:
   fraudnavi serve
   fraudnavi flows check [DIR]
   fraudnavi flows graph [DIR]
+  fraudnavi flows holidays syukujitsu.csv > flows/content/syukujitsu.csv
   fraudnavi healthcheck
 `
 
-func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, getenv func(string) string, clock flows.Clock, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return errUsage
 	}
 	switch args[0] {
 	case "chat":
-		return runChat(args[1:], getenv, stdin, stdout, stderr)
+		return runChat(args[1:], getenv, clock, stdin, stdout, stderr)
 	case "flows":
-		return runFlows(args[1:], getenv, stdout, stderr)
+		return runFlows(args[1:], getenv, clock, stdin, stdout, stderr)
 	case "serve":
-		return runServe(ctx, args[1:], getenv, stdout, stderr)
+		return runServe(ctx, args[1:], getenv, clock, stdout, stderr)
 	case "healthcheck":
 		return runHealthcheck(ctx, getenv)
 	}
@@ -84,7 +89,7 @@ func loadEngine(dir string, getenv func(string) string) (*flows.Engine, error) {
 	return flows.NewEngine(g), nil
 }
 
-func runChat(args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+func runChat(args []string, getenv func(string) string, clock flows.Clock, stdin io.Reader, stdout, stderr io.Writer) error {
 	fl := flag.NewFlagSet("chat", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	nowFlag := fl.String("now", "", "fix the clock, Asia/Tokyo (2026-11-24T23:30)")
@@ -95,26 +100,33 @@ func runChat(args []string, getenv func(string) string, stdin io.Reader, stdout,
 	if err != nil {
 		return err
 	}
-	now := time.Now
 	if *nowFlag != "" {
 		t, err := time.ParseInLocation("2006-01-02T15:04", *nowFlag, flows.Tokyo)
 		if err != nil {
 			return fmt.Errorf("--now %q: want 2026-11-24T23:30", *nowFlag)
 		}
-		now = func() time.Time { return t }
+		clock = flows.FixedClock(t)
 	}
-	c := &terminal.Chat{Engine: eng, Now: now, In: stdin, Out: stdout, Echo: !isTerminal(stdin)}
+	c := &terminal.Chat{Engine: eng, Clock: clock, In: stdin, Out: stdout, Echo: !isTerminal(stdin)}
 	return c.Run()
 }
 
-func runFlows(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || len(args) > 2 || (args[0] != "check" && args[0] != "graph") {
+func runFlows(args []string, getenv func(string) string, clock flows.Clock, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 || len(args) > 2 {
 		fmt.Fprint(stderr, usage)
 		return errUsage
 	}
 	dir := ""
 	if len(args) == 2 {
 		dir = args[1]
+	}
+	switch args[0] {
+	case "check", "graph":
+	case "holidays":
+		return convertHolidays(dir, stdin, stdout)
+	default:
+		fmt.Fprint(stderr, usage)
+		return errUsage
 	}
 	g, err := flows.Load(flowFiles(dir, getenv))
 	var verr *flows.ValidationError
@@ -130,12 +142,39 @@ func runFlows(args []string, getenv func(string) string, stdout, stderr io.Write
 	if args[0] == "graph" {
 		return g.Mermaid(stdout)
 	}
+	if p := g.Calendar.Expiry(clock()); p != nil {
+		fmt.Fprintln(stderr, p)
+		return errors.New("flows check: the holiday calendar is running out")
+	}
 	steps := 0
 	for _, f := range g.Flows {
 		steps += len(f.Steps)
 	}
-	fmt.Fprintf(stdout, "ok: %d flows, %d steps, %d contacts\n", len(g.Flows), steps, len(g.Contacts))
+	fmt.Fprintf(stdout, "ok: %d flows, %d steps, %d contacts, holidays published until %s\n",
+		len(g.Flows), steps, len(g.Contacts), g.Calendar.PublishedUntil().Format(time.DateOnly))
 	return nil
+}
+
+// convertHolidays reads the holiday list as 内閣府 publishes it (Shift_JIS)
+// from file, or from stdin when file is "" or "-", checks it, and writes it
+// in UTF-8 as the flow files keep it.
+func convertHolidays(file string, stdin io.Reader, stdout io.Writer) error {
+	var data []byte
+	var err error
+	if file == "" || file == "-" {
+		file = "stdin"
+		data, err = io.ReadAll(stdin)
+	} else {
+		data, err = os.ReadFile(file)
+	}
+	if err != nil {
+		return fmt.Errorf("flows holidays: %w", err)
+	}
+	cal, problems := flows.ParseCalendar(file, data)
+	if problems != nil {
+		return &flows.ValidationError{Problems: problems}
+	}
+	return flows.WriteCalendarCSV(stdout, cal)
 }
 
 // isTerminal reports whether r is an interactive terminal.

@@ -3,19 +3,25 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/fraudnavi/fraudnavi/flows"
+	"github.com/fraudnavi/fraudnavi/flows/flowstest"
 )
+
+// testClock is the commands' clock in tests: a Tuesday night in Tokyo.
+var testClock = flows.FixedClock(flowstest.JST(2026, 11, 24, 23, 30))
 
 func runCmd(t *testing.T, stdin string, env map[string]string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	getenv := func(k string) string { return env[k] }
-	err = run(context.Background(), args, getenv, strings.NewReader(stdin), &out, &errb)
+	err = run(context.Background(), args, getenv, testClock, strings.NewReader(stdin), &out, &errb)
 	return out.String(), errb.String(), err
 }
 
@@ -85,7 +91,7 @@ func TestFlowsCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"contacts.yaml", "texts.yaml"} {
+	for _, name := range []string{"contacts.yaml", "texts.yaml", flows.CalendarFile} {
 		b, err := os.ReadFile(filepath.Join("../../flows/content", name))
 		if err != nil {
 			t.Fatal(err)
@@ -100,6 +106,77 @@ func TestFlowsCheck(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "menu.yaml:") || !strings.Contains(stderr, "amazon_gone") {
 		t.Fatalf("the problem is not named with file and line:\n%s", stderr)
+	}
+}
+
+// copyContent copies the built-in flow files to a directory of the test's.
+func copyContent(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, flows.Content()); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// flows check fails, naming the file and its last line, when the holiday
+// calendar ends within 120 days of the check's date, and passes otherwise.
+func TestFlowsCheckWarnsBeforeTheCalendarEnds(t *testing.T) {
+	shipped, err := flows.Load(flows.Content())
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := shipped.Calendar.PublishedUntil()
+	check := func(clock flows.Clock, dir string) (string, error) {
+		var out, errb bytes.Buffer
+		err := run(context.Background(), []string{"flows", "check", dir}, func(string) string { return "" }, clock, strings.NewReader(""), &out, &errb)
+		return errb.String(), err
+	}
+	if stderr, err := check(flows.FixedClock(end.AddDate(0, 0, -200)), copyContent(t)); err != nil {
+		t.Fatalf("200 days before the end: %v\n%s", err, stderr)
+	}
+	// A copy whose calendar ends 60 days after the check.
+	dir := copyContent(t)
+	csvPath := filepath.Join(dir, flows.CalendarFile)
+	data, err := os.ReadFile(csvPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(data), "\n")
+	var kept []string
+	for _, l := range lines {
+		if !strings.HasPrefix(l, strconv.Itoa(end.Year())+"/") {
+			kept = append(kept, l)
+		}
+	}
+	if err := os.WriteFile(csvPath, []byte(strings.Join(kept, "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lastLine := strings.Count(strings.Join(kept, ""), "\n")
+	newEnd := end.AddDate(-1, 0, 0)
+	stderr, err := check(flows.FixedClock(newEnd.AddDate(0, 0, -60)), dir)
+	if err == nil {
+		t.Fatalf("flows check passed a calendar that ends in 60 days:\n%s", stderr)
+	}
+	if want := fmt.Sprintf("%s:%d:", flows.CalendarFile, lastLine); !strings.Contains(stderr, want) || !strings.Contains(stderr, "60 days") {
+		t.Fatalf("stderr %q, want %q and 60 days", stderr, want)
+	}
+}
+
+// flows holidays converts the CSV as 内閣府 publishes it (Shift_JIS, CRLF)
+// into the shipped form.
+func TestFlowsHolidaysConvertsTheOfficialCSV(t *testing.T) {
+	shipped, sjis := flowstest.ShippedCalendarCSV(t)
+	file := filepath.Join(t.TempDir(), "syukujitsu.csv")
+	if err := os.WriteFile(file, sjis, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, err := runCmd(t, "", nil, "flows", "holidays", file)
+	if err != nil || out != string(shipped) {
+		t.Fatalf("flows holidays: %v %s\n%s", err, stderr, out)
+	}
+	if _, _, err := runCmd(t, "2026/1/1,元日\n", nil, "flows", "holidays", "-"); err == nil {
+		t.Fatal("a file without the official header was converted")
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/fraudnavi/fraudnavi/bot"
 	"github.com/fraudnavi/fraudnavi/bot/line"
+	"github.com/fraudnavi/fraudnavi/flows"
 	"github.com/fraudnavi/fraudnavi/storage"
 	"github.com/redis/go-redis/v9"
 )
@@ -21,7 +22,7 @@ const drainDelay = 3 * time.Second
 // runServe wires the components, runs them until ctx ends, and shuts them
 // down in reverse order: not ready → drain → stop echo → stop the worker →
 // close Redis.
-func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func runServe(ctx context.Context, args []string, getenv func(string) string, clock flows.Clock, stdout, stderr io.Writer) error {
 	cfg, err := loadConfig(getenv)
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
@@ -31,6 +32,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	eng, err := loadEngine("", getenv)
 	if err != nil {
 		return err
+	}
+	cal := eng.Graph().Calendar
+	if p := cal.Expiry(clock()); p != nil {
+		log.Warn("holiday calendar running out: refresh flows/content/syukujitsu.csv",
+			"published_until", cal.PublishedUntil().Format(time.DateOnly), "days_left", cal.DaysLeft(clock()))
 	}
 
 	var rdb redis.UniversalClient
@@ -51,6 +57,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 
 	metrics := bot.NewMetrics()
+	metrics.WatchCalendar(cal, clock)
 	// Keep connections to LINE open for every webhook in flight: the default
 	// transport keeps two, so under load most replies would dial (and,
 	// against api.line.me, handshake TLS) anew.
@@ -62,13 +69,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	lc.Observe = metrics.LINECall
-	store := storage.NewStateStore(rdb)
+	store := storage.NewStateStore(rdb, clock)
 	proc := &bot.Processor{
 		Engine:  eng,
 		Store:   store,
 		LINE:    lc,
 		Log:     log,
 		Metrics: metrics,
+		Clock:   clock,
 	}
 	stopReminders, err := startReminders(cfg, rdb, proc, lc, log)
 	if err != nil {
@@ -80,7 +88,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		wh := &bot.Webhook{
 			Secret: cfg.ChannelSecret, Processor: proc, Log: log, Metrics: metrics,
 			// Per user and replica; see bot/ratelimit.go for what happens over it.
-			Limit: bot.NewRateLimiter(bot.DefaultRate, bot.DefaultBurst, bot.DefaultMaxUsers),
+			Limit: bot.NewRateLimiter(clock, bot.DefaultRate, bot.DefaultBurst, bot.DefaultMaxUsers),
 		}
 		ready := func(ctx context.Context) error { return rdb.Ping(ctx).Err() }
 		srv = bot.NewServer(cfg.Addr, wh, ready, metrics, log)

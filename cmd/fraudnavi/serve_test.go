@@ -48,7 +48,7 @@ func TestServeAnswersLINEAndShutsDownGracefully(t *testing.T) {
 	var stdout, stderr lockedBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, strings.NewReader(""), &stdout, &stderr)
+		done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, testClock, strings.NewReader(""), &stdout, &stderr)
 	}()
 	addrRe := regexp.MustCompile(`listening on (\S+)`)
 	var addr string

@@ -166,3 +166,21 @@ func (r *keyRecorder) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.
 		return next(ctx, cmds)
 	}
 }
+
+// ClientOptions returns a copy of the options rdb was made with, to open
+// another client to the same server. go-redis stores a client's push
+// notification processor back in its options; a second client sharing it
+// could not register its own handlers ("cannot overwrite existing handler"),
+// so the copy has none and the new client makes its own.
+func ClientOptions(rdb *redis.Client) *redis.Options {
+	opt := *rdb.Options()
+	opt.PushNotificationProcessor = nil
+	return &opt
+}
+
+// ClusterOptions is ClientOptions for a Cluster client.
+func ClusterOptions(rdb *redis.ClusterClient) *redis.ClusterOptions {
+	opt := *rdb.Options()
+	opt.PushNotificationProcessor = nil
+	return &opt
+}

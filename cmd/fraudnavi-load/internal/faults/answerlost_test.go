@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/fraudnavi/fraudnavi/flows/flowstest"
 	"io"
 	"log/slog"
 	"net"
@@ -69,13 +70,14 @@ func TestFaultRedisAnswerLost(t *testing.T) {
 			rep := &countingReplier{}
 			proc := &bot.Processor{
 				Engine: eng,
-				Store:  storage.NewStateStore(rdb),
+				Store:  storage.NewStateStore(rdb, clock),
 				LINE:   rep,
 				Scheduler: bot.ReminderScheduler{
-					Reminders: storage.NewReminders(rdb, storage.WithPayloadKey([]byte(load.DefaultSecret))),
+					Reminders: storage.NewReminders(rdb, clock, storage.WithPayloadKey([]byte(load.DefaultSecret))),
 				},
 				Log:     slog.New(slog.NewJSONHandler(io.Discard, nil)),
 				Metrics: bot.NewMetrics(),
+				Clock:   clock,
 			}
 			user := linefake.NewUserID()
 			n := 0
@@ -326,3 +328,6 @@ func (p *dropProxy) pipe(c net.Conn) {
 	s.Close()
 	c.Close()
 }
+
+// clock is the time the bot runs at in these tests: a Tuesday night in Tokyo.
+var clock = flowstest.NewClock(flowstest.JST(2026, 11, 24, 23, 30)).Clock()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/fraudnavi/fraudnavi/flows/flowstest"
 	"io"
 	"log/slog"
 	"net"
@@ -37,7 +38,7 @@ func inProcess(t *testing.T, rdb redis.UniversalClient) Starter {
 			return nil, err
 		}
 		m := bot.NewMetrics()
-		proc := &bot.Processor{Engine: flows.NewEngine(g), Store: storage.NewStateStore(rdb), LINE: lc, Log: log, Metrics: m}
+		proc := &bot.Processor{Engine: flows.NewEngine(g), Store: storage.NewStateStore(rdb, clock), LINE: lc, Log: log, Metrics: m, Clock: clock}
 		wh := &bot.Webhook{Secret: DefaultSecret, Processor: proc, Log: log, Metrics: m}
 		srv := bot.NewServer("127.0.0.1:0", wh, func(ctx context.Context) error { return rdb.Ping(ctx).Err() }, m, log)
 		if err := srv.Start(); err != nil {
@@ -273,3 +274,6 @@ func TestOptionsValidate(t *testing.T) {
 		t.Errorf("Defaults left the duration unbounded: %v", o.Duration)
 	}
 }
+
+// clock is the time the bot runs at in these tests: a Tuesday night in Tokyo.
+var clock = flowstest.NewClock(flowstest.JST(2026, 11, 24, 23, 30)).Clock()
