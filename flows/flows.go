@@ -140,6 +140,9 @@ type Hours struct {
 	Weekdays []Period `yaml:"weekdays"`
 	Weekends []Period `yaml:"weekends"` // Saturdays, Sundays and holidays
 	Closed   []string `yaml:"closed"`   // "12-29": month-day closures every year
+	// OfficeDays opens the line only on the days public offices work: not on
+	// weekends, national holidays or 12/29–1/3 (Calendar.OfficeClosed).
+	OfficeDays bool `yaml:"office_days"`
 }
 
 // Period is an opening interval, "09:00"–"17:00".
