@@ -8,9 +8,8 @@ import (
 	"testing"
 )
 
-// brokenCopy copies the built-in flows to a directory and breaks them the
-// ways a content editor might.
-func brokenCopy(t *testing.T) string {
+// contentCopy copies the built-in flows to a directory, applying edits by file name.
+func contentCopy(t *testing.T, edits map[string]func(t *testing.T, s string) string) string {
 	t.Helper()
 	dir := t.TempDir()
 	entries, err := os.ReadDir("content")
@@ -22,17 +21,27 @@ func brokenCopy(t *testing.T) string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if e.Name() == "amazon.yaml" {
-			s := string(data)
-			s = replaceOnce(t, s, "        next: amazon_password\n", "        next: amazon_nowhere\n")
-			s = replaceOnce(t, s, "  - id: amazon_mail\n", "  - id: amazon_mail\n    colour: red\n")
-			s = replaceOnce(t, s, "label: ログインできる\n", "label: ログインはできるけれどメールがとても心配だ\n")
-			data = []byte(s)
+		if edit := edits[e.Name()]; edit != nil {
+			data = []byte(edit(t, string(data)))
 		}
 		if err := os.WriteFile(filepath.Join(dir, e.Name()), data, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
+	return dir
+}
+
+// brokenCopy copies the built-in flows to a directory and breaks them the
+// ways a content editor might.
+func brokenCopy(t *testing.T) string {
+	t.Helper()
+	dir := contentCopy(t, map[string]func(t *testing.T, s string) string{
+		"amazon.yaml": func(t *testing.T, s string) string {
+			s = replaceOnce(t, s, "        next: amazon_password\n", "        next: amazon_nowhere\n")
+			s = replaceOnce(t, s, "  - id: amazon_mail\n", "  - id: amazon_mail\n    colour: red\n")
+			return replaceOnce(t, s, "label: ログインできる\n", "label: ログインはできるけれどメールがとても心配だ\n")
+		},
+	})
 	var b strings.Builder
 	b.WriteString("id: extra\ntitle: 壊れた例\nstart: extra_start\nsteps:\n  - id: extra_start\n    summary: true\n    text: [選んでください]\n    actions:\n      - call: amazon_old_freedial\n    choices:\n")
 	for i := range 14 {

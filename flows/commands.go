@@ -71,20 +71,22 @@ func (t *turn) command(cmd string) {
 	}
 }
 
-// progressText is the checklist of the current flow: what is done, what is
-// left, and the reminders still to come.
+// progressText is the checklist of the incident: what is done, what is
+// left in every situation the user entered, and the reminders still to come.
+// It is the same from the menu as from inside a flow.
 func (t *turn) progressText() string {
 	g := t.e.g
-	f := g.FlowOf(t.st.Step)
 	var done, left []string
-	for _, it := range f.Checklist {
-		if !t.applies(it) {
-			continue
-		}
-		if slices.Contains(t.st.Done, it.ID) {
-			done = append(done, "✅ "+it.Label)
-		} else {
-			left = append(left, "⬜ "+it.Label)
+	for _, f := range g.incident(t.st) {
+		for _, it := range f.Checklist {
+			if !t.applies(it) {
+				continue
+			}
+			if slices.Contains(t.st.Done, it.ID) {
+				done = append(done, "✅ "+it.Label)
+			} else {
+				left = append(left, "⬜ "+it.Label)
+			}
 		}
 	}
 	var b strings.Builder
@@ -108,18 +110,41 @@ func (t *turn) progressText() string {
 	return b.String()
 }
 
-// Left returns the checklist items of the user's current flow that apply to
+// incident returns the flows of the user's incident: those entered, then the
+// current one and any holding a done item (states saved before Flows existed).
+func (g *Graph) incident(st State) []*Flow {
+	var fs []*Flow
+	add := func(f *Flow) {
+		if f != nil && len(f.Checklist) > 0 && !slices.Contains(fs, f) {
+			fs = append(fs, f)
+		}
+	}
+	for _, id := range st.Flows {
+		for _, f := range g.Flows {
+			if f.ID == id {
+				add(f)
+			}
+		}
+	}
+	add(g.FlowOf(st.Step))
+	for _, f := range g.Flows {
+		if slices.ContainsFunc(f.Checklist, func(it ChecklistItem) bool { return slices.Contains(st.Done, it.ID) }) {
+			add(f)
+		}
+	}
+	return fs
+}
+
+// Left returns the checklist items of the user's incident that apply to
 // their answers and are not done yet.
 func (e *Engine) Left(st State) []string {
 	t := &turn{e: e, st: st}
 	var left []string
-	f := e.g.FlowOf(st.Step)
-	if f == nil {
-		return nil
-	}
-	for _, it := range f.Checklist {
-		if t.applies(it) && !slices.Contains(st.Done, it.ID) {
-			left = append(left, it.ID)
+	for _, f := range e.g.incident(st) {
+		for _, it := range f.Checklist {
+			if t.applies(it) && !slices.Contains(st.Done, it.ID) {
+				left = append(left, it.ID)
+			}
 		}
 	}
 	return left
@@ -145,6 +170,15 @@ func (t *turn) contactsText() string {
 			continue
 		}
 		switch {
+		case c.Kind == "form" && g.OpenAt(c.Hours, t.now):
+			open = append(open, fill(g.Texts.ContactsForm, "name", c.Name, "hours", c.Hours.Text))
+		case c.Kind == "form":
+			// A form is sent now and read later: it is never "closed".
+			date := ""
+			if next := g.NextOpen(c.Hours, t.now); !next.IsZero() {
+				date = g.FormatDate(next)
+			}
+			open = append(open, fill(g.Texts.ContactsFormWaits, "name", c.Name, "hours", c.Hours.Text, "date", date))
 		case c.Hours.Always:
 			open = append(open, fill(g.Texts.ContactsAlways, "name", c.Name, "hours", c.Hours.Text))
 		case g.OpenAt(c.Hours, t.now):

@@ -200,6 +200,11 @@ func (t *turn) text(s string) {
 // choose follows choice i of the current step.
 func (t *turn) choose(i int) {
 	c := t.step().Choices[i]
+	for _, item := range c.Completes {
+		if !slices.Contains(t.st.Done, item) {
+			t.st.Done = append(t.st.Done, item)
+		}
+	}
 	if len(c.Set) > 0 {
 		// Copy on write: the input state's map is shared until here.
 		answers := make(map[string]string, len(t.st.Answers)+len(c.Set))
@@ -225,10 +230,8 @@ func (t *turn) enter(id string, remember bool) {
 	t.st.Step = id
 	t.st.Flow = t.e.g.FlowOf(id).ID
 	st := t.e.g.Steps[id]
-	for _, item := range st.Completes {
-		if !slices.Contains(t.st.Done, item) {
-			t.st.Done = append(t.st.Done, item)
-		}
+	if f := t.e.g.FlowOf(id); len(f.Checklist) > 0 && !slices.Contains(t.st.Flows, f.ID) {
+		t.st.Flows = append(t.st.Flows, f.ID)
 	}
 	for _, r := range st.Cancel {
 		t.dropReminder(r)
@@ -245,6 +248,9 @@ func (t *turn) present(id string) {
 		m := Message{Text: s}
 		if i == len(st.Text)-1 {
 			m.Buttons = t.buttons(st.Actions)
+			if closed := t.closedLinesText(st.Actions); closed != "" {
+				m.Text += "\n\n" + closed
+			}
 		}
 		t.res.Reply.Messages = append(t.res.Reply.Messages, m)
 	}
@@ -286,6 +292,10 @@ func (t *turn) stepQuickReplies() []QuickReply {
 	qs := make([]QuickReply, 0, min(len(st.Choices)+2, maxQuickReplies))
 	for i, c := range st.Choices {
 		qs = append(qs, t.quick(c.Label, t.stepData(keyChoice, strconv.Itoa(i))))
+	}
+	if t.callsClosedLine(st.Actions) && len(qs) < maxQuickReplies {
+		// The step's line is closed: 相談窓口 lists and dials what is open now.
+		qs = append(qs, t.quick(g.commandLabel(CmdContacts), cmdData(CmdContacts)))
 	}
 	if len(t.st.History) > 0 && len(qs) < maxQuickReplies-2 {
 		qs = append(qs, t.quick(g.commandLabel(CmdBack), cmdData(CmdBack)))
@@ -336,12 +346,18 @@ func (t *turn) timePicker(label, data string, initial time.Time) QuickReply {
 	}
 }
 
+// buttons are a step's actions as buttons. A call to a line that is closed
+// now is left out: a victim at 23:30 must not dial a line that will not
+// answer (closedLinesText says when it opens instead).
 func (t *turn) buttons(actions []Action) []Button {
 	var bs []Button
 	for _, a := range actions {
 		switch {
 		case a.Call != "":
 			c := t.e.g.Contacts[a.Call]
+			if !t.e.g.OpenAt(c.Hours, t.now) {
+				continue
+			}
 			bs = append(bs, Button{Kind: ButtonCall, Label: c.Name, Value: c.Value})
 		case a.Link != "":
 			c := t.e.g.Contacts[a.Link]
@@ -351,6 +367,48 @@ func (t *turn) buttons(actions []Action) []Button {
 		}
 	}
 	return bs
+}
+
+// callsClosedLine reports whether one of the step's call buttons is
+// withheld because its line is closed now.
+func (t *turn) callsClosedLine(actions []Action) bool {
+	for _, a := range actions {
+		if a.Call != "" && !t.e.g.OpenAt(t.e.g.Contacts[a.Call].Hours, t.now) {
+			return true
+		}
+	}
+	return false
+}
+
+// closedLinesText says, for each withheld call button, that the line is
+// closed and when it opens, then where the lines open now are; "" when
+// every line of the step is open.
+func (t *turn) closedLinesText(actions []Action) string {
+	g := t.e.g
+	var lines []string
+	for _, a := range actions {
+		if a.Call == "" {
+			continue
+		}
+		c := g.Contacts[a.Call]
+		if g.OpenAt(c.Hours, t.now) {
+			continue
+		}
+		lines = append(lines, fill(g.Texts.CallClosed, "name", c.Name, "when", t.opensText(c)))
+	}
+	if len(lines) == 0 {
+		return ""
+	}
+	return strings.Join(append(lines, g.Texts.CallClosedOpenNow), "\n")
+}
+
+// opensText is when a closed line next opens, or its hours when it does not
+// open within the fortnight NextOpen looks at.
+func (t *turn) opensText(c *Contact) string {
+	if next := t.e.g.NextOpen(c.Hours, t.now); !next.IsZero() {
+		return t.e.g.FormatWhen(next)
+	}
+	return c.Hours.Text
 }
 
 func (t *turn) note(s string) { t.notes = append(t.notes, Message{Text: s}) }
@@ -374,6 +432,7 @@ func (s State) clone() State {
 	c := s
 	c.History = slices.Clone(s.History)
 	c.Done = slices.Clone(s.Done)
+	c.Flows = slices.Clone(s.Flows)
 	c.Reminders = slices.Clone(s.Reminders)
 	return c
 }
@@ -396,18 +455,30 @@ func (g *Graph) commandLabel(id string) string {
 	return id
 }
 
+// FormatDate writes a day the way the texts file says ("11月25日(水)").
+func (g *Graph) FormatDate(t time.Time) string {
+	t = t.In(Tokyo)
+	return fill(g.Texts.Date,
+		"month", strconv.Itoa(int(t.Month())),
+		"day", strconv.Itoa(t.Day()),
+		"weekday", g.weekdayName(t),
+	)
+}
+
+func (g *Graph) weekdayName(t time.Time) string {
+	if wd := []rune(g.Texts.Weekdays); len(wd) == 7 {
+		return string(wd[t.Weekday()])
+	}
+	return ""
+}
+
 // FormatWhen writes a time the way the texts file says ("11/25(水) 9:00").
 func (g *Graph) FormatWhen(t time.Time) string {
 	t = t.In(Tokyo)
-	wd := []rune(g.Texts.Weekdays)
-	day := ""
-	if len(wd) == 7 {
-		day = string(wd[t.Weekday()])
-	}
 	return fill(g.Texts.When,
 		"month", strconv.Itoa(int(t.Month())),
 		"day", strconv.Itoa(t.Day()),
-		"weekday", day,
+		"weekday", g.weekdayName(t),
 		"time", t.Format("15:04"),
 	)
 }

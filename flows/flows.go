@@ -20,6 +20,9 @@ type Graph struct {
 	Texts     Texts
 	Commands  []Command
 	Calendar  *Calendar // national holidays and year-end closures
+	// NotDone are words that mark a choice as "not done" (「あとで」): such
+	// a choice may not complete a checklist item.
+	NotDone []string
 
 	flowOf       map[string]*Flow // step id → the flow that holds it
 	contactOrder []string         // contact ids in file order, for 相談窓口
@@ -52,7 +55,9 @@ type Step struct {
 	Choices []Choice `yaml:"choices"`
 	// Actions are buttons attached to the last text message.
 	Actions []Action `yaml:"actions"`
-	// Completes marks checklist items done when the user reaches the step.
+	// Completes is refused by the validator: reaching a step proves nothing,
+	// an item is done only when the user taps a choice that says so (see
+	// Choice.Completes). The field exists to name the mistake, not to use it.
 	Completes []string `yaml:"completes"`
 	// Offer is a reminder id the step offers to schedule.
 	Offer string `yaml:"offer_reminder"`
@@ -68,6 +73,9 @@ type Choice struct {
 	Next  string            `yaml:"next"`
 	Match []string          `yaml:"match"`
 	Set   map[string]string `yaml:"set"`
+	// Completes marks checklist items done: only the user's own "done"
+	// (「できた」「やった」) may, never 「あとで」 or a step merely shown.
+	Completes []string `yaml:"completes"`
 }
 
 // Action is a button inside a message. Exactly one of its fields is set.
@@ -107,9 +115,12 @@ type ReminderDef struct {
 // Contact is a phone number, e-mail address, URL or route the bot may show,
 // with where it comes from. Nothing else may be dialled or linked.
 type Contact struct {
-	ID      string `yaml:"id"`
-	Name    string `yaml:"name"`
-	Kind    string `yaml:"kind"` // phone, email, url, route
+	ID   string `yaml:"id"`
+	Name string `yaml:"name"`
+	// Kind is phone, email, url, route or form. A form is an official page
+	// that can be sent at any hour and is read on working days: it is a
+	// link, never a call, and its hours say when it is read.
+	Kind    string `yaml:"kind"`
 	Value   string `yaml:"value"`
 	Hours   Hours  `yaml:"hours"`
 	Note    string `yaml:"note"`
@@ -129,6 +140,9 @@ type Hours struct {
 	Weekdays []Period `yaml:"weekdays"`
 	Weekends []Period `yaml:"weekends"` // Saturdays, Sundays and holidays
 	Closed   []string `yaml:"closed"`   // "12-29": month-day closures every year
+	// OfficeDays opens the line only on the days public offices work: not on
+	// weekends, national holidays or 12/29–1/3 (Calendar.OfficeClosed).
+	OfficeDays bool `yaml:"office_days"`
 }
 
 // Period is an opening interval, "09:00"–"17:00".
@@ -177,29 +191,39 @@ type Texts struct {
 	ContactsOpen     string `yaml:"contacts_open"`
 	ContactsClosed   string `yaml:"contacts_closed"` // {name} {hours} {when}: when it opens next
 	ContactsAlways   string `yaml:"contacts_always"`
-	CardNumber       string `yaml:"card_number"`
-	Secret           string `yaml:"secret"`
-	Discontinued     string `yaml:"discontinued"`
-	DeleteConfirm    string `yaml:"delete_confirm"`
-	DeleteYes        string `yaml:"delete_yes"`
-	DeleteNo         string `yaml:"delete_no"`
-	Deleted          string `yaml:"deleted"`
-	ReminderAccept   string `yaml:"reminder_accept"`
-	ReminderPick     string `yaml:"reminder_pick"`
-	ReminderOffer    string `yaml:"reminder_offer"`
-	ReminderSet      string `yaml:"reminder_set"`
-	ReminderTooLate  string `yaml:"reminder_too_late"`
-	RemindersNone    string `yaml:"reminders_none"`
-	RemindersTitle   string `yaml:"reminders_title"`
-	ReminderCancel   string `yaml:"reminder_cancel"`
-	RemindersStopped string `yaml:"reminders_stopped"`
-	ReminderStopped  string `yaml:"reminder_stopped"`
-	StopAllLabel     string `yaml:"stop_all_label"`
-	Group            string `yaml:"group"`
+	// ContactsForm {name} {hours}: a form on a working day.
+	ContactsForm string `yaml:"contacts_form"`
+	// ContactsFormWaits {name} {hours} {date}: a form sent now is read from {date}.
+	ContactsFormWaits string `yaml:"contacts_form_waits"`
+	// CallClosed {name} {when}: a call button of the step withheld because the line is closed now.
+	CallClosed string `yaml:"call_closed"`
+	// CallClosedOpenNow follows the closed lines: where to find the lines open now.
+	CallClosedOpenNow string `yaml:"call_closed_open_now"`
+	CardNumber        string `yaml:"card_number"`
+	Secret            string `yaml:"secret"`
+	Discontinued      string `yaml:"discontinued"`
+	DeleteConfirm     string `yaml:"delete_confirm"`
+	DeleteYes         string `yaml:"delete_yes"`
+	DeleteNo          string `yaml:"delete_no"`
+	Deleted           string `yaml:"deleted"`
+	ReminderAccept    string `yaml:"reminder_accept"`
+	ReminderPick      string `yaml:"reminder_pick"`
+	ReminderOffer     string `yaml:"reminder_offer"`
+	ReminderSet       string `yaml:"reminder_set"`
+	ReminderTooLate   string `yaml:"reminder_too_late"`
+	RemindersNone     string `yaml:"reminders_none"`
+	RemindersTitle    string `yaml:"reminders_title"`
+	ReminderCancel    string `yaml:"reminder_cancel"`
+	RemindersStopped  string `yaml:"reminders_stopped"`
+	ReminderStopped   string `yaml:"reminder_stopped"`
+	StopAllLabel      string `yaml:"stop_all_label"`
+	Group             string `yaml:"group"`
 	// SlowDown is told once to a user sending faster than the rate limit.
 	SlowDown string `yaml:"slow_down"`
 	// When formats a time: {month} {day} {weekday} {time}, e.g. "{month}/{day}({weekday}) {time}".
 	When string `yaml:"when"`
+	// Date formats a day: {month} {day} {weekday}.
+	Date string `yaml:"date"`
 	// Weekdays are the seven day names from Sunday, one character each: "日月火水木金土".
 	Weekdays string `yaml:"weekdays"`
 }
@@ -207,10 +231,14 @@ type Texts struct {
 // State is one user's place in the conversation. It holds no message text:
 // only ids, the user's branch answers and the checklist.
 type State struct {
-	Flow    string            `json:"flow,omitempty"`
-	Step    string            `json:"step,omitempty"`
-	History []string          `json:"history,omitempty"`
-	Done    []string          `json:"done,omitempty"`
+	Flow    string   `json:"flow,omitempty"`
+	Step    string   `json:"step,omitempty"`
+	History []string `json:"history,omitempty"`
+	Done    []string `json:"done,omitempty"`
+	// Flows are the situations of this incident with a checklist, in the
+	// order the user entered them: 進捗 lists them all, from any step, until
+	// the user deletes the data.
+	Flows   []string          `json:"flows,omitempty"`
 	Answers map[string]string `json:"answers,omitempty"`
 	// Reminders are the follow-ups the user accepted and that are still due.
 	Reminders []Reminder `json:"reminders,omitempty"`

@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"slices"
 	"time"
 	_ "time/tzdata" // Asia/Tokyo must resolve on a distroless image
 )
@@ -29,7 +30,7 @@ func (g *Graph) OpenAt(h Hours, t time.Time) bool {
 		return true
 	}
 	t = t.In(Tokyo)
-	if h.closedOn(t) {
+	if g.closedOn(h, t) {
 		return false
 	}
 	periods := h.Weekdays
@@ -45,14 +46,13 @@ func (g *Graph) OpenAt(h Hours, t time.Time) bool {
 	return false
 }
 
-func (h Hours) closedOn(t time.Time) bool {
-	md := t.Format("01-02")
-	for _, c := range h.Closed {
-		if c == md {
-			return true
-		}
+// closedOn reports whether a line with these hours is closed all of t's day.
+func (g *Graph) closedOn(h Hours, t time.Time) bool {
+	if h.OfficeDays && g.Calendar.OfficeClosed(t) {
+		return true
 	}
-	return false
+	md := t.In(Tokyo).Format("01-02")
+	return slices.Contains(h.Closed, md)
 }
 
 // NextOpen returns when a closed line next opens, within two weeks, or the
@@ -61,7 +61,7 @@ func (g *Graph) NextOpen(h Hours, t time.Time) time.Time {
 	t = t.In(Tokyo)
 	for d := 0; d < 14; d++ {
 		day := time.Date(t.Year(), t.Month(), t.Day()+d, 0, 0, 0, 0, Tokyo)
-		if h.closedOn(day) {
+		if g.closedOn(h, day) {
 			continue
 		}
 		periods := h.Weekdays

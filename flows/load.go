@@ -69,6 +69,7 @@ type textsFileSchema struct {
 	Start    string    `yaml:"start"`
 	Texts    Texts     `yaml:"texts"`
 	Commands []Command `yaml:"commands"`
+	NotDone  []string  `yaml:"not_done"`
 }
 
 // source is one parsed file, kept to turn YAML paths into line numbers.
@@ -136,7 +137,7 @@ func Load(fsys fs.FS) (*Graph, error) {
 			haveTexts = true
 			var t textsFileSchema
 			if l.decode(name, data, &t) {
-				l.g.Start, l.g.Texts, l.g.Commands = t.Start, t.Texts, t.Commands
+				l.g.Start, l.g.Texts, l.g.Commands, l.g.NotDone = t.Start, t.Texts, t.Commands, t.NotDone
 			}
 		default:
 			f := &Flow{File: name}

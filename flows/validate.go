@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf16"
@@ -89,12 +90,12 @@ func validateContacts(l *loader) {
 		}
 		switch c.Kind {
 		case "phone", "email", "route":
-		case "url":
+		case "url", "form":
 			if !OfficialURL(c.Value) {
 				l.problem(contactsFile, at("value"), "contact %q: %q is not an https URL on an official domain", c.ID, c.Value)
 			}
 		default:
-			l.problem(contactsFile, at("kind"), "contact %q: kind %q is not phone, email, url or route", c.ID, c.Kind)
+			l.problem(contactsFile, at("kind"), "contact %q: kind %q is not phone, email, url, form or route", c.ID, c.Kind)
 		}
 		if c.Value == "" {
 			l.problem(contactsFile, at("value"), "contact %q has no value", c.ID)
@@ -241,12 +242,10 @@ func validateFlow(l *loader, f *Flow) {
 		for j, s := range st.Text {
 			l.checkText(file, fmt.Sprintf("%s.text[%d]", at, j), s)
 		}
-		validateChoices(l, f, st, at)
+		validateChoices(l, f, st, at, items)
 		validateActions(l, f, st, at)
-		for j, c := range st.Completes {
-			if !items[c] {
-				l.problem(file, fmt.Sprintf("%s.completes[%d]", at, j), "step %q completes %q, which is not in this file's checklist", st.ID, c)
-			}
+		if len(st.Completes) > 0 {
+			l.problem(file, at+".completes", "step %q completes %v when it is shown: an item is done only when the user says so; put completes on the choice that says it is done (「できた」「やった」)", st.ID, st.Completes)
 		}
 		if st.Offer != "" && l.g.Reminders[st.Offer] == nil {
 			l.problem(file, at+".offer_reminder", "step %q offers reminder %q, which does not exist", st.ID, st.Offer)
@@ -262,7 +261,7 @@ func validateFlow(l *loader, f *Flow) {
 	}
 }
 
-func validateChoices(l *loader, f *Flow, st *Step, at string) {
+func validateChoices(l *loader, f *Flow, st *Step, at string, items map[string]bool) {
 	n := len(st.Choices)
 	if n == 0 {
 		l.problem(f.File, at+".choices", "step %q is a dead end: it has no choices", st.ID)
@@ -270,6 +269,9 @@ func validateChoices(l *loader, f *Flow, st *Step, at string) {
 	limit := maxQuickReplies
 	if st.Offer != "" {
 		limit -= 2 // accept and pick a time
+	}
+	if l.g.callsLineWithHours(st) {
+		limit-- // 相談窓口, offered when the line is closed
 	}
 	if n > limit {
 		l.problem(f.File, at+".choices", "step %q has %d choices; at most %d fit (LINE shows 13 quick replies)", st.ID, n, limit)
@@ -290,7 +292,37 @@ func validateChoices(l *loader, f *Flow, st *Step, at string) {
 				l.problem(f.File, cat+".set", "choice %q sets an empty answer", c.Label)
 			}
 		}
+		for k, item := range c.Completes {
+			if !items[item] {
+				l.problem(f.File, fmt.Sprintf("%s.completes[%d]", cat, k), "choice %q of step %q completes %q, which is not in this file's checklist", c.Label, st.ID, item)
+			}
+		}
+		if w := l.g.notDoneWord(c.Label); w != "" && len(c.Completes) > 0 {
+			l.problem(f.File, cat+".completes", "choice %q of step %q says %q, not done, yet completes %v", c.Label, st.ID, w, c.Completes)
+		}
 	}
+}
+
+// notDoneWord returns the word of texts.yaml's not_done list in label, if any.
+func (g *Graph) notDoneWord(label string) string {
+	n := Normalize(label)
+	for _, w := range g.NotDone {
+		if nw := Normalize(w); nw != "" && strings.Contains(n, nw) {
+			return w
+		}
+	}
+	return ""
+}
+
+// callsLineWithHours reports whether a step has a call button to a line
+// that is not always open: the engine may withhold it and offer 相談窓口.
+func (g *Graph) callsLineWithHours(st *Step) bool {
+	for _, a := range st.Actions {
+		if c := g.Contacts[a.Call]; a.Call != "" && c != nil && !c.Hours.Always {
+			return true
+		}
+	}
+	return false
 }
 
 func validateActions(l *loader, f *Flow, st *Step, at string) {
@@ -313,7 +345,7 @@ func validateActions(l *loader, f *Flow, st *Step, at string) {
 		case a.Call != "":
 			l.checkContact(f.File, aat+".call", a.Call, "phone")
 		case a.Link != "":
-			if c := l.checkContact(f.File, aat+".link", a.Link, "url"); c != nil && len(c.Value) > maxURI {
+			if c := l.checkContact(f.File, aat+".link", a.Link, "url", "form"); c != nil && len(c.Value) > maxURI {
 				l.problem(f.File, aat+".link", "link %q is longer than %d characters", a.Link, maxURI)
 			}
 		case a.Copy != nil:
@@ -328,7 +360,7 @@ func validateActions(l *loader, f *Flow, st *Step, at string) {
 
 // checkContact reports a reference to a contact that is missing, not active,
 // unsourced or of the wrong kind for the button.
-func (l *loader) checkContact(file, at, id, kind string) *Contact {
+func (l *loader) checkContact(file, at, id string, kinds ...string) *Contact {
 	c := l.g.Contacts[id]
 	switch {
 	case c == nil:
@@ -337,8 +369,8 @@ func (l *loader) checkContact(file, at, id, kind string) *Contact {
 		l.problem(file, at, "contact %q is %s: it must never be offered as a button", id, c.Status)
 	case c.Source == "":
 		l.problem(file, at, "contact %q has no source", id)
-	case c.Kind != kind:
-		l.problem(file, at, "contact %q is a %s, not a %s", id, c.Kind, kind)
+	case !slices.Contains(kinds, c.Kind):
+		l.problem(file, at, "contact %q is a %s, not a %s", id, c.Kind, strings.Join(kinds, " or "))
 	case utf8.RuneCountInString(c.Name) > maxLabel:
 		l.problem(file, at, "contact %q: its name %q labels the button and has more than %d characters", id, c.Name, maxLabel)
 	default:
@@ -388,7 +420,7 @@ func (g *Graph) contactByValue(v string) *Contact {
 	for _, id := range g.contactOrder {
 		c := g.Contacts[id]
 		cv := Normalize(c.Value)
-		if cv == nv || (c.Kind == "url" && strings.Contains(cv, nv)) {
+		if cv == nv || ((c.Kind == "url" || c.Kind == "form") && strings.Contains(cv, nv)) {
 			return c
 		}
 	}
