@@ -40,6 +40,7 @@ type harness struct {
 	logs    *syncBuffer
 	proxy   *cutProxy
 	clock   *flowstest.Clock // every component's clock; night unless at is given
+	fakeOpt []linefake.Option
 }
 
 type harnessOption func(*harness)
@@ -47,6 +48,11 @@ type harnessOption func(*harness)
 // withProxy puts a TCP proxy between the bot and Redis that a test can cut,
 // to take Redis away without stopping a shared server.
 func withProxy() harnessOption { return func(h *harness) { h.proxy = &cutProxy{} } }
+
+// withFake gives the fake LINE API options (strict tokens, a token TTL).
+func withFake(opts ...linefake.Option) harnessOption {
+	return func(h *harness) { h.fakeOpt = append(h.fakeOpt, opts...) }
+}
 
 // at runs the harness at t instead of night.
 func at(t time.Time) harnessOption { return func(h *harness) { h.clock.Set(t) } }
@@ -82,7 +88,7 @@ func newHarness(t *testing.T, b storagetest.Backend, eng *flows.Engine, opts ...
 	if h.proxy != nil {
 		h.rdb = h.proxy.client(t, b.Client)
 	}
-	h.fake = linefake.New()
+	h.fake = linefake.New(h.fakeOpt...)
 	t.Cleanup(h.fake.Close)
 	lc, err := line.NewClient(h.fake.Token(), h.fake.URL(), nil)
 	if err != nil {

@@ -16,6 +16,7 @@ type Metrics struct {
 	events    *prometheus.CounterVec
 	latency   prometheus.Histogram
 	conflicts prometheus.Counter
+	panics    *prometheus.CounterVec
 	lineCalls *prometheus.CounterVec
 	Reminders *prometheus.CounterVec
 	QuotaHits prometheus.Counter
@@ -38,6 +39,10 @@ func NewMetrics() *Metrics {
 			Name: "fraudnavi_state_conflicts_total",
 			Help: "State writes retried because another event of the same user won.",
 		}),
+		panics: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "fraudnavi_panics_total",
+			Help: "Events whose handling panicked (a bug), by where it was caught: engine or webhook. Each was answered with an apology and not redelivered.",
+		}, []string{"where"}),
 		lineCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "fraudnavi_line_api_calls_total",
 			Help: "Calls to the LINE Messaging API by endpoint and HTTP status (0: no answer).",
@@ -51,7 +56,7 @@ func NewMetrics() *Metrics {
 			Help: "Pushes refused because the channel's monthly message quota is used up.",
 		}),
 	}
-	m.Registry.MustRegister(m.events, m.latency, m.conflicts, m.lineCalls, m.Reminders, m.QuotaHits,
+	m.Registry.MustRegister(m.events, m.latency, m.conflicts, m.panics, m.lineCalls, m.Reminders, m.QuotaHits,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -66,6 +71,12 @@ func (m *Metrics) eventOf(typ, result string) {
 			typ = "any"
 		}
 		m.events.WithLabelValues(typ, result).Inc()
+	}
+}
+
+func (m *Metrics) panicked(where string) {
+	if m != nil {
+		m.panics.WithLabelValues(where).Inc()
 	}
 }
 

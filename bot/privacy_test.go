@@ -74,8 +74,8 @@ func TestNothingTypedIsKept(t *testing.T) {
 			for i, s := range typed {
 				ev := h.text(user, s)
 				if i == 2 {
-					// LINE fails the reply: its error is logged.
-					h.fake.FailNext(linefake.PathReply, http.StatusInternalServerError, "", 1)
+					// LINE refuses the reply: its error is logged.
+					h.fake.FailNext(linefake.PathReply, http.StatusBadRequest, "", 1)
 				}
 				send(ev)
 				if i != 0 && i != 2 {
@@ -132,7 +132,7 @@ func TestNothingTypedIsKept(t *testing.T) {
 			if !slices.ContainsFunc(dumps, func(s string) bool { return strings.HasPrefix(s, "asynq:{"+queue+"}:t:") }) {
 				t.Fatal("no reminder task in the Redis dump: the test is not looking")
 			}
-			if !strings.Contains(h.logs.String(), "reply failed") {
+			if !strings.Contains(h.logs.String(), "reply refused") {
 				t.Fatal("no log line from the failed reply: the test is not looking")
 			}
 			assertNothingKept(t, kept, append(append(slices.Clone(typed), secretParts...), user, testSecret, h.fake.Token()))

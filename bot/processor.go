@@ -9,6 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"time"
 
 	"github.com/fraudnavi/fraudnavi/bot/line"
 	"github.com/fraudnavi/fraudnavi/flows"
@@ -56,7 +60,28 @@ type outbox struct {
 	Reply      flows.Reply            `json:"r"`
 	Reminders  []flows.ReminderChange `json:"m,omitempty"`
 	Delete     bool                   `json:"d,omitempty"`
+	// ReplyFailed records that a delivery gave up on the reply after
+	// attempts LINE refused (5xx, 429, no answer): the reply did not reach
+	// the user, so a redelivery that finds the token expired pushes it.
+	ReplyFailed bool `json:"f,omitempty"`
 }
+
+// ErrReplyUndelivered reports an event applied whose reply LINE did not take
+// within replyBudget: the outbox is kept and the webhook answers 500, so
+// that LINE redelivers the event and the reply is sent then.
+var ErrReplyUndelivered = errors.New("reply not delivered")
+
+// errReplyTokenExpired is a reply token that expired while LINE refused the
+// attempts to use it.
+var errReplyTokenExpired = errors.New("the reply token expired during LINE's refusals")
+
+// replyBudget bounds the attempts at one reply within one delivery; the
+// detached webhook handling allows webhookTimeout in all.
+const (
+	replyBudget     = 5 * time.Second
+	replyFirstRetry = 100 * time.Millisecond
+	replyMaxRetry   = time.Second
+)
 
 // maxConflicts bounds retries when other events of the same user keep
 // winning the version race.
@@ -97,7 +122,7 @@ func (p *Processor) Handle(ctx context.Context, ev Event) error {
 			}
 		}
 		st.Version = rec.Version
-		res := p.Engine.Next(st, ev.Input, p.Clock())
+		res := p.next(ev, st)
 		ob := outbox{ReplyToken: ev.ReplyToken, Reply: res.Reply, Reminders: res.Reminders, Delete: res.Delete}
 		stateBytes, err := json.Marshal(res.State)
 		if err != nil {
@@ -182,8 +207,20 @@ func (p *Processor) performOutbox(ctx context.Context, userID string, version in
 	// would lose the reply instead, whenever the bot died during the reply
 	// call or Redis's answer to the clear never arrived.
 	if ob.ReplyToken != "" && len(ob.Reply.Messages) > 0 {
-		if err := p.LINE.Reply(ob.ReplyToken, ob.Reply); err != nil {
-			p.logLINE("reply failed", userID, err)
+		if err := p.deliverReply(ctx, userID, version, ob); err != nil {
+			p.logLINE("reply not delivered: kept for LINE's redelivery", userID, err)
+			if !ob.ReplyFailed {
+				failed := *ob
+				failed.ReplyFailed = true
+				raw, merr := json.Marshal(failed)
+				if merr != nil {
+					return fmt.Errorf("encode outbox: %w", merr)
+				}
+				if _, rerr := p.Store.ReplaceOutbox(ctx, userID, version, raw); rerr != nil {
+					return fmt.Errorf("%w (%w), and recording it failed: %w", ErrReplyUndelivered, err, rerr)
+				}
+			}
+			return fmt.Errorf("%w: %w", ErrReplyUndelivered, err)
 		}
 	}
 	if !ob.Delete {
@@ -210,6 +247,63 @@ func (p *Processor) remind(ctx context.Context, userID string, c flows.ReminderC
 	return nil
 }
 
+// deliverReply sends an outbox's reply. What LINE may take on a second try
+// (429, 5xx, no answer) is tried again with backoff within replyBudget. A
+// reply token LINE refuses was used by an earlier attempt or a racing
+// delivery, so the reply reached the user, unless an earlier delivery
+// recorded that it failed: then the token expired unused, and the reply is
+// pushed instead (a push costs quota), with a retry key so that it is pushed
+// once. Any other refusal is logged and not retried: trying again cannot
+// change it.
+func (p *Processor) deliverReply(ctx context.Context, userID string, version int64, ob *outbox) error {
+	start := time.Now()
+	wait := replyFirstRetry
+	refused := false // LINE answered an attempt of this call with 429 or 5xx
+	for {
+		err := p.LINE.Reply(ob.ReplyToken, ob.Reply)
+		ae, isAPI := errors.AsType[*line.APIError](err)
+		switch {
+		case err == nil:
+			return nil
+		case isAPI && ae.TokenUsed() && ob.ReplyFailed:
+			return p.pushReply(userID, version, ob.Reply)
+		case isAPI && ae.TokenUsed() && refused:
+			// It expired while LINE refused our attempts (or a racing
+			// delivery used it, and clears the outbox): not delivered here.
+			return errReplyTokenExpired
+		case isAPI && ae.TokenUsed():
+			return nil
+		case isAPI && ae.Permanent():
+			p.logLINE("reply refused", userID, err)
+			return nil
+		case time.Since(start)+wait > replyBudget:
+			return err
+		}
+		refused = refused || isAPI
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, replyMaxRetry)
+	}
+}
+
+// pushReply sends a reply whose token expired as a push, once: the retry key
+// names the user and the outbox's version.
+func (p *Processor) pushReply(userID string, version int64, r flows.Reply) error {
+	pusher, ok := p.LINE.(Pusher)
+	if !ok {
+		return errors.New("the reply token expired and LINE client cannot push")
+	}
+	err := pusher.Push(userID, RetryKey("reply:"+storage.UserKey(userID)+":"+strconv.FormatInt(version, 10)), r)
+	if err == nil || errors.Is(err, line.ErrAlreadyAccepted) {
+		p.Metrics.event("reply_pushed")
+		return nil
+	}
+	return err
+}
+
 // forget handles an unfollow: the user's reminders are cancelled, then
 // everything stored about them is deleted. Both are idempotent, so a
 // redelivered unfollow is harmless.
@@ -232,6 +326,32 @@ func (p *Processor) forget(ctx context.Context, userID string) error {
 	}
 	p.Metrics.event("forgotten")
 	return nil
+}
+
+// next runs the engine on one event. A panic there (a bug that flow files or
+// a stored state trigger) must neither take the process down nor come back
+// with every redelivery: the event is applied as one that changes nothing
+// and answers with an apology, exactly once like any other.
+func (p *Processor) next(ev Event, st flows.State) (res flows.Result) {
+	defer func() {
+		if v := recover(); v != nil {
+			p.Metrics.panicked("engine")
+			p.Log.Error("engine panicked: the event changes nothing and is answered with an apology",
+				"user", storage.UserKey(ev.UserID), "step", st.Step, "input", ev.Input.Kind, "panic", panicSummary(v), "stack", string(debug.Stack()))
+			st.Version++
+			res = flows.Result{State: st, Reply: p.Engine.Apology(ev.Input)}
+		}
+	}()
+	return p.Engine.Next(st, ev.Input, p.Clock())
+}
+
+// panicSummary describes a recovered panic without its value, which could
+// hold a user's text: a runtime error's own message, or the value's type.
+func panicSummary(v any) string {
+	if err, ok := v.(runtime.Error); ok {
+		return err.Error()
+	}
+	return fmt.Sprintf("panic(%T)", v)
 }
 
 // ReplyOnly answers without touching any state (a group or room).

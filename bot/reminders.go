@@ -227,7 +227,7 @@ func (w *ReminderWorker) process(ctx context.Context, t *asynq.Task) error {
 		return nil
 	}
 
-	key := ReminderRetryKey(storage.TaskID(task.UserID, task.ReminderID, task.Due))
+	key := RetryKey(storage.TaskID(task.UserID, task.ReminderID, task.Due))
 	err = w.LINE.Push(task.UserID, key, reply)
 	if err == nil || errors.Is(err, line.ErrAlreadyAccepted) {
 		// 409: an earlier attempt was delivered and its answer lost.
@@ -353,11 +353,12 @@ func backoff(retried int) time.Duration {
 // it: a task retried across a deploy must keep its key.
 var retryKeySpace = uuid.MustParse("4de044d5-4c22-4b3e-a7b1-508e7895ad32")
 
-// ReminderRetryKey is the X-Line-Retry-Key of every attempt to push the
-// reminder task taskID (storage.TaskID): a name-based UUID, so no attempt,
-// in any process, can make LINE deliver the reminder twice.
-func ReminderRetryKey(taskID string) string {
-	return uuid.NewSHA1(retryKeySpace, []byte(taskID)).String()
+// RetryKey is the X-Line-Retry-Key of every attempt at one push, named by
+// what is pushed (a reminder's storage.TaskID, a reply pushed instead): a
+// name-based UUID, so no attempt, in any process, can make LINE deliver it
+// twice.
+func RetryKey(name string) string {
+	return uuid.NewSHA1(retryKeySpace, []byte(name)).String()
 }
 
 // registerBacklog exports the size of the reminder queue. Registering twice

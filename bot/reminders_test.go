@@ -428,7 +428,7 @@ func TestReminderAcceptedInConversationIsPushedOnce(t *testing.T) {
 		if p.To != user {
 			t.Errorf("pushed to %q, want %q", p.To, user)
 		}
-		if want := bot.ReminderRetryKey(storage.TaskID(user, "check_mail", due)); p.RetryKey != want {
+		if want := bot.RetryKey(storage.TaskID(user, "check_mail", due)); p.RetryKey != want {
 			t.Errorf("retry key %q, want %q", p.RetryKey, want)
 		}
 		// Not before it was due (asynq counts whole seconds; the scheduler
@@ -582,7 +582,7 @@ func TestTwoWorkersPushEachReminderOnce(t *testing.T) {
 		seen := map[string]int{}
 		for _, p := range r.fake.Pushes() {
 			seen[p.To]++
-			if want := bot.ReminderRetryKey(storage.TaskID(p.To, "check_mail", due)); p.RetryKey != want {
+			if want := bot.RetryKey(storage.TaskID(p.To, "check_mail", due)); p.RetryKey != want {
 				t.Errorf("push to %s with retry key %s, want %s", p.To, p.RetryKey, want)
 			}
 		}
@@ -876,16 +876,16 @@ func TestReminderWorkerStartErrors(t *testing.T) {
 	}
 }
 
-func TestReminderRetryKey(t *testing.T) {
-	a := bot.ReminderRetryKey("k:check_mail:1")
-	if a != bot.ReminderRetryKey("k:check_mail:1") {
-		t.Error("ReminderRetryKey is not deterministic")
+func TestRetryKey(t *testing.T) {
+	a := bot.RetryKey("k:check_mail:1")
+	if a != bot.RetryKey("k:check_mail:1") {
+		t.Error("RetryKey is not deterministic")
 	}
-	if a == bot.ReminderRetryKey("k:check_mail:2") {
-		t.Error("ReminderRetryKey does not tell tasks apart")
+	if a == bot.RetryKey("k:check_mail:2") {
+		t.Error("RetryKey does not tell tasks apart")
 	}
 	if len(a) != 36 || strings.Count(a, "-") != 4 {
-		t.Errorf("ReminderRetryKey = %q, want a UUID", a)
+		t.Errorf("RetryKey = %q, want a UUID", a)
 	}
 }
 

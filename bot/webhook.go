@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -108,7 +109,7 @@ func (h *Webhook) handle(ctx context.Context, events []webhook.EventInterface) e
 				if h.limited(d) {
 					continue
 				}
-				if err := h.Processor.Handle(ctx, d.Event); err != nil {
+				if err := h.handleEvent(ctx, d.Event); err != nil {
 					mu.Lock()
 					if firstErr == nil || errors.Is(err, storage.ErrUnavailable) {
 						firstErr = err
@@ -122,6 +123,28 @@ func (h *Webhook) handle(ctx context.Context, events []webhook.EventInterface) e
 	}
 	wg.Wait()
 	return firstErr
+}
+
+// handleEvent hands one event to the processor. A panic outside the engine
+// (which the processor catches itself) is caught here, per event: it is
+// logged without the event's content, counted, answered with an apology, and
+// the webhook answers 200 so that LINE does not redeliver it into the same
+// bug on every replica.
+func (h *Webhook) handleEvent(ctx context.Context, ev Event) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			h.Metrics.panicked("webhook")
+			h.Log.Error("event handling panicked: answered with an apology, not redelivered",
+				"user", storage.UserKey(ev.UserID), "input", ev.Input.Kind, "panic", panicSummary(v), "stack", string(debug.Stack()))
+			if ev.ReplyToken != "" {
+				if rerr := h.Processor.LINE.Reply(ev.ReplyToken, h.Processor.Engine.Apology(ev.Input)); rerr != nil {
+					h.Processor.logLINE("reply failed", ev.UserID, rerr)
+				}
+			}
+			err = nil
+		}
+	}()
+	return h.Processor.Handle(ctx, ev)
 }
 
 // convert turns a LINE event into ours. Events that need no state (standby

@@ -335,27 +335,48 @@ func (s schedFunc) Cancel(_ context.Context, _ string, c flowsChange) error {
 	return s.f.call("cancel", c.ID)
 }
 
-func TestFailedReplyIsLoggedOnceAndNotRetried(t *testing.T) {
-	storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
-		h := newHarness(t, b, loadFlows(t, miniFlows))
-		user := storagetest.UserID()
-		h.fake.FailNext(linefake.PathReply, http.StatusInternalServerError, `{"message":"boom"}`, 1)
-		ev := h.follow(user)
-		if code := h.post(ev); code != http.StatusOK {
-			t.Fatalf("status %d: a failed reply must not make LINE redeliver an applied event", code)
-		}
-		if n := h.fake.Attempts(linefake.PathReply); n != 1 {
-			t.Fatalf("%d reply attempts, want 1 (never retried blindly)", n)
-		}
-		logs := h.logs.String()
-		if !strings.Contains(logs, `"msg":"reply failed"`) || !strings.Contains(logs, `"line_request_id":"`) || !strings.Contains(logs, `"status":500`) {
-			t.Fatalf("the failure is not logged with LINE's request id:\n%s", logs)
-		}
-		if strings.Contains(logs, user) {
-			t.Fatalf("the log holds the raw user id:\n%s", logs)
-		}
-		if st := h.state(user); st.Version != 1 {
-			t.Fatalf("version %d, want 1", st.Version)
-		}
-	})
+// A reply LINE fails with a 5xx is tried again and delivered once; one it
+// refuses for good (a 4xx) is logged once and not retried: trying again
+// cannot change it.
+func TestFailedReplyIsRetriedOnlyWhenItCanSucceed(t *testing.T) {
+	tests := []struct {
+		name     string
+		status   int
+		attempts int
+		replies  int
+		log      string
+	}{
+		{"500 is retried", http.StatusInternalServerError, 2, 1, ""},
+		{"429 is retried", http.StatusTooManyRequests, 2, 1, ""},
+		{"400 is not", http.StatusBadRequest, 1, 0, `"msg":"reply refused"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
+				h := newHarness(t, b, loadFlows(t, miniFlows))
+				user := storagetest.UserID()
+				h.fake.FailNext(linefake.PathReply, tt.status, `{"message":"boom"}`, 1)
+				ev := h.follow(user)
+				if code := h.post(ev); code != http.StatusOK {
+					t.Fatalf("status %d, want 200", code)
+				}
+				if n := h.fake.Attempts(linefake.PathReply); n != tt.attempts {
+					t.Fatalf("%d reply attempts, want %d", n, tt.attempts)
+				}
+				if n := len(h.replyTo(ev)); n != tt.replies {
+					t.Fatalf("%d replies delivered, want %d", n, tt.replies)
+				}
+				logs := h.logs.String()
+				if tt.log != "" && (!strings.Contains(logs, tt.log) || !strings.Contains(logs, `"line_request_id":"`)) {
+					t.Fatalf("the failure is not logged with LINE's request id:\n%s", logs)
+				}
+				if strings.Contains(logs, user) {
+					t.Fatalf("the log holds the raw user id:\n%s", logs)
+				}
+				if st := h.state(user); st.Version != 1 {
+					t.Fatalf("version %d, want 1", st.Version)
+				}
+			})
+		})
+	}
 }

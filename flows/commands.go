@@ -223,7 +223,15 @@ const reminderGrace = 24 * time.Hour
 
 // pruneReminders forgets reminders long past their time.
 func (t *turn) pruneReminders() {
-	t.st.Reminders = slices.DeleteFunc(t.st.Reminders, func(r Reminder) bool { return !r.Due.Add(reminderGrace).After(t.now) })
+	t.st.Reminders = slices.DeleteFunc(t.st.Reminders, func(r Reminder) bool {
+		if t.e.g.Reminders[r.ID] == nil {
+			// Dropped by a flow update since it was accepted: its task
+			// goes too, and nothing else of the engine meets it.
+			t.res.Reminders = append(t.res.Reminders, ReminderChange{Op: ReminderCancel, ID: r.ID, Due: r.Due})
+			return true
+		}
+		return !r.Due.Add(reminderGrace).After(t.now)
+	})
 }
 
 // upcoming are the accepted reminders still to come, the ones a user sees.
@@ -314,7 +322,7 @@ func (t *turn) cancelReminder(id string) {
 			t.dropReminder(t.st.Reminders[0].ID)
 		}
 		t.note(g.Texts.RemindersStopped)
-	case t.dropReminder(id):
+	case g.Reminders[id] != nil && t.dropReminder(id):
 		t.note(fill(g.Texts.ReminderStopped, "title", g.Reminders[id].Title))
 	default:
 		t.note(g.Texts.RemindersNone)

@@ -220,6 +220,9 @@ type Texts struct {
 	Group             string `yaml:"group"`
 	// SlowDown is told once to a user sending faster than the rate limit.
 	SlowDown string `yaml:"slow_down"`
+	// Apology answers an event the bot failed to handle (a bug): nothing
+	// was changed, and the user is offered the way back.
+	Apology string `yaml:"apology"`
 	// When formats a time: {month} {day} {weekday} {time}, e.g. "{month}/{day}({weekday}) {time}".
 	When string `yaml:"when"`
 	// Date formats a day: {month} {day} {weekday}.

@@ -73,6 +73,7 @@ func (e *Engine) sensitive(s string) string {
 // notice; with one button that picks up where the user was. ok is false
 // when there is nothing to say: notice is empty and the text is harmless.
 func (e *Engine) Held(in Input, notice string) (r Reply, ok bool) {
+
 	text := notice
 	if in.Kind == InputText {
 		if w := e.sensitive(in.Text); w != "" {
@@ -92,6 +93,14 @@ func (e *Engine) Held(in Input, notice string) (r Reply, ok bool) {
 			DisplayText: label,
 		}},
 	}, true
+}
+
+// Apology is the reply to an event whose handling failed by a bug: a short
+// apology and the way back. A card number or secret the event holds still
+// gets its warning instead.
+func (e *Engine) Apology(in Input) Reply {
+	r, _ := e.Held(in, e.g.Texts.Apology)
+	return r
 }
 
 // ContainsCardNumber reports whether s holds a 13–19 digit number passing the

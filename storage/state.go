@@ -224,6 +224,23 @@ end
 return 0
 `)
 
+// replaceOutboxScript rewrites a pending outbox if the state is still at a
+// version, keeping the event it belongs to.
+//
+// KEYS[1] -> fraudnavi:{u:<h>}:state
+// ARGV[1] -> version whose outbox is rewritten
+// ARGV[2] -> the new outbox
+//
+// Returns 1 when the outbox was rewritten, 0 when there was none or the
+// version moved on.
+var replaceOutboxScript = redis.NewScript(`
+if redis.call("HGET", KEYS[1], "version") == ARGV[1] and redis.call("HEXISTS", KEYS[1], "outbox") == 1 then
+	redis.call("HSET", KEYS[1], "outbox", ARGV[2])
+	return 1
+end
+return 0
+`)
+
 // Load returns the record stored for userID and whether eventID was already
 // applied to it. An empty eventID only reads the record (seen is false).
 // A user without state gets a zero Record.
@@ -312,6 +329,20 @@ func (s *StateStore) ClearOutbox(ctx context.Context, userID string, version int
 	n, err := clearOutboxScript.Run(ctx, s.rdb, keys(userID)[:1], version).Int()
 	if err != nil {
 		return false, wrapErr("clear outbox", err)
+	}
+	return n > 0, nil
+}
+
+// ReplaceOutbox rewrites the pending outbox of version, for example to
+// record that its reply could not be delivered, and reports whether it did:
+// not when the outbox was performed meanwhile or the state moved on.
+func (s *StateStore) ReplaceOutbox(ctx context.Context, userID string, version int64, outbox []byte) (bool, error) {
+	if userID == "" {
+		return false, errors.New("storage: replace outbox: empty user id")
+	}
+	n, err := replaceOutboxScript.Run(ctx, s.rdb, keys(userID)[:1], version, outbox).Int()
+	if err != nil {
+		return false, wrapErr("replace outbox", err)
 	}
 	return n > 0, nil
 }

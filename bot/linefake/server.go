@@ -106,6 +106,7 @@ type Server struct {
 	loadings   []Loading
 	rejections []Rejection
 	faults     map[string][]fault
+	outages    map[string]outage // path → failing until a time
 	drops      int
 	attempts   map[string]int
 }
@@ -268,6 +269,20 @@ func (s *Server) FailNext(path string, status int, body string, n int) {
 	}
 }
 
+// outage is a path failing with one status until a time.
+type outage struct {
+	status int
+	until  time.Time
+}
+
+// FailFor makes every request to path fail with status, as FailNext does,
+// for d from now: an outage of LINE's API rather than a count of failures.
+func (s *Server) FailFor(path string, status int, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.outages[path] = outage{status: status, until: time.Now().Add(d)}
+}
+
 // DropResponseAfterAccept makes the next n accepted pushes be recorded, their
 // retry keys remembered and their quota used, and then closes the connection
 // without an answer: the client sees an error although LINE delivered the
@@ -297,6 +312,7 @@ func (s *Server) resetLocked() {
 	s.retryKeys = make(map[string]string)
 	s.replies, s.pushes, s.loadings, s.rejections = nil, nil, nil, nil
 	s.faults = make(map[string][]fault)
+	s.outages = make(map[string]outage)
 	s.drops = 0
 	s.attempts = make(map[string]int)
 }
@@ -439,6 +455,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.attempts[r.URL.Path]++
 	f, faulted := s.popFaultLocked(r.URL.Path)
+	if o, ok := s.outages[r.URL.Path]; ok && !faulted && c.received.Before(o.until) {
+		b, _ := json.Marshal(ErrorResponse{Message: http.StatusText(o.status)})
+		f, faulted = fault{o.status, string(b)}, true
+	}
 	s.mu.Unlock()
 
 	if !s.sleep(r.Context()) {
