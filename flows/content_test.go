@@ -88,13 +88,25 @@ func TestWalkEveryChoice(t *testing.T) {
 		n := queue[0]
 		queue = queue[1:]
 		visitedSteps[n.st.Step] = true
+		type tap struct {
+			in    Input
+			label string
+		}
+		var taps []tap
 		for _, q := range n.reply.Reply.QuickReplies {
 			in := Input{Kind: InputPostback, Data: q.Data}
 			if q.Kind == QuickTimePicker {
 				in.Time = nightTime().Add(36 * 60 * 60 * 1e9)
 			}
-			r := e.Next(n.st, in, nightTime())
-			where := n.st.Step + " → " + q.Label
+			taps = append(taps, tap{in, q.Label})
+		}
+		if n.st.Step == e.g.Check.PasteStep {
+			// The step asks for a pasted message: the result step follows it.
+			taps = append(taps, tap{Input{Kind: InputText, Text: "https://example.com/"}, "(pasted a link)"})
+		}
+		for _, tp := range taps {
+			r := e.Next(n.st, tp.in, nightTime())
+			where := n.st.Step + " → " + tp.label
 			checkReply(t, e, where, r)
 			key := r.State.Step + "|" + answersKey(e.g.FlowOf(r.State.Step), r.State.Answers)
 			if seen[key] || r.Delete {

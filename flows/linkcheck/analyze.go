@@ -122,9 +122,12 @@ func (r *Rules) Analyze(raw string, claimed *Brand) Link {
 		}
 	}
 	if l.Brand == nil {
+		// The message says it is from a brand; the link is not the brand's.
 		l.Brand = claimed
 	}
-	if len(l.Reasons) > 0 && !(len(l.Reasons) == 1 && l.Reasons[0] == ReasonFreeHost && l.Brand == nil) {
+	// A free host alone is common for harmless pages; with a brand, or with
+	// any other sign, the link is a deception.
+	if l.Brand != nil || len(l.Reasons) > 0 && !(len(l.Reasons) == 1 && l.Reasons[0] == ReasonFreeHost) {
 		l.Verdict = Dangerous
 	}
 	return l

@@ -142,6 +142,9 @@ func continues(link, next string) bool {
 	if !strings.ContainsAny(rest, "/?#") && !hasPublicSuffix(hostOf(rest)) {
 		return true // "https://amaz" + "on-co-jp.top": the host was cut
 	}
+	if !looksLikeLink(next) && strings.ContainsAny(next, "/?=&") && strings.ContainsAny(rest, "/?#") {
+		return true // "https://example.top/ab" + "cd/ef": the path was cut
+	}
 	last := link[len(link)-1]
 	first := next[0]
 	return strings.IndexByte("/.-_?=&%#", last) >= 0 || strings.IndexByte("/.-_?=&%#", first) >= 0
