@@ -19,9 +19,15 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// maxLinks bounds the links analysed in one message: a message with more is
-// answered on its first ones, and the work stays linear in its length.
-const maxLinks = 10
+// Bounds that keep the work linear in the message's length: a message with
+// more links is answered on its first ones, a longer one on its first
+// 20,000 bytes (LINE delivers at most 5,000 characters), and a link is not
+// joined past 2,048 bytes (longer than any browser keeps).
+const (
+	maxLinks   = 10
+	maxInput   = 20000
+	maxLinkLen = 2048
+)
 
 // defang undoes the ways a link is written so that it does not work
 // (hxxp, [.]) and the ways phones break it (a full stop in Japanese width).
@@ -34,7 +40,12 @@ var defang = strings.NewReplacer(
 
 // Fold prepares pasted text for extraction: NFKC (full-width letters and
 // digits become ASCII), then defanged.
-func Fold(s string) string { return defang.Replace(norm.NFKC.String(s)) }
+func Fold(s string) string {
+	if len(s) > maxInput {
+		s = strings.ToValidUTF8(s[:maxInput], "")
+	}
+	return defang.Replace(norm.NFKC.String(s))
+}
 
 // Extract returns the links in pasted text, as written after folding: with
 // a scheme (http://…), or bare domains whose suffix is a real public suffix
@@ -53,7 +64,7 @@ func extractFolded(s string) []string {
 			continue
 		}
 		// Join the pieces a line break or a space split off.
-		for i+1 < len(toks) && toks[i+1].afterSpace && continues(tok, toks[i+1].text) {
+		for i+1 < len(toks) && len(tok) < maxLinkLen && toks[i+1].afterSpace && continues(tok, toks[i+1].text) {
 			tok += toks[i+1].text
 			i++
 		}
