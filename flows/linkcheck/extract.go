@@ -130,10 +130,11 @@ func looksLikeLink(tok string) bool {
 	if strings.Contains(lower, "://") {
 		return false
 	}
-	host := hostOf(trimLink(tok))
-	if strings.Contains(tok[:min(len(tok), len(host)+1)], "@") {
+	authority, _, _ := strings.Cut(tok, "/")
+	if strings.Contains(authority, "@") {
 		return false // an e-mail address, not a link
 	}
+	host := hostOf(trimLink(tok))
 	if net.ParseIP(host) != nil && strings.Count(host, ".") == 3 {
 		return true // a bare dotted address; other forms only after a scheme
 	}

@@ -120,3 +120,14 @@ func TestWording(t *testing.T) {
 		})
 	}
 }
+
+func TestExtractSkipsAddresses(t *testing.T) {
+	for _, s := range []string{
+		"メールはhanako.yamada@example.jp です",
+		"hanako.yamada@example.jp",
+	} {
+		if got := linkcheck.Extract(s); len(got) != 0 {
+			t.Errorf("Extract(%q) = %q: an e-mail address is no link", s, got)
+		}
+	}
+}
