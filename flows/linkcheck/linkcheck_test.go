@@ -66,6 +66,8 @@ func TestAnalyze(t *testing.T) {
 		{"shortener", "https://bit.ly/3abcd", linkcheck.Shortener, []string{"短縮URL", "bit.ly", "行き先"}},
 		{"unknown", "https://example.com/", linkcheck.Unknown, []string{"example.com", "確かめられませんでした"}},
 		{"claimed brand, other domain", "【Amazon】ご注文の確認 https://www.mazseev.top/?x", linkcheck.Dangerous, []string{"mazseev.top で、Amazonの公式サイトではありません"}},
+		{"a link alone claims nothing", "https://smbcard.verify.co.jp.dfg538.com/login",
+			linkcheck.Dangerous, []string{"dfg538.com で、三井住友カードの公式サイトではありません"}},
 		{"amazonaws is not amazon", "https://aeonjapan.s3.us-east-2.amazonaws.com/a.html", linkcheck.Dangerous, []string{"aeonjapan.s3.us-east-2.amazonaws.com"}},
 	}
 	for _, tt := range tests {

@@ -35,10 +35,15 @@ var phoneNumber = regexp.MustCompile(`(?:\+81[ -]?|0)\d{1,4}[ -]?\(?\d{1,4}\)?[ 
 // is one of the bot's own active contacts, which the message may quote.
 func (r *Rules) Check(text string, isContact func(digits string) bool) Report {
 	s := Fold(text)
-	lower := strings.ToLower(s)
+	links := extractFolded(s)
+	// The words, not the links: a link's "smbc" is no claim to be SMBC.
+	rest := s
+	for _, l := range links {
+		rest = strings.ReplaceAll(rest, l, " ")
+	}
+	lower := strings.ToLower(rest)
 	claimed := r.claimedBrand(lower)
 	var rep Report
-	links := extractFolded(s)
 	for _, raw := range links {
 		rep.Links = append(rep.Links, r.Analyze(raw, claimed))
 	}
@@ -51,10 +56,6 @@ func (r *Rules) Check(text string, isContact func(digits string) bool) Report {
 		}
 	}
 	// Numbers inside links (ids, dates in paths) are not phone numbers.
-	rest := s
-	for _, l := range links {
-		rest = strings.ReplaceAll(rest, l, " ")
-	}
 	for _, m := range phoneNumber.FindAllString(rest, 5) {
 		d := digits(m)
 		if strings.HasPrefix(d, "81") {
