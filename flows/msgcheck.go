@@ -1,8 +1,14 @@
 package flows
 
+// pastedLength is how long a text without a link must be, with a
+// pressure phrase in it, to be taken for a pasted message rather than
+// something typed: 「アカウント停止と言われた」 is a user's own words.
+const pastedLength = 40
+
 // checkMessage answers a pasted message or link (「このメール、本物？」):
-// text with a link in any step, or anything pasted at the step that asks
-// for it and is no command or choice there. It reports whether it
+// text with a link in any step; a long text with a phishing message's
+// pressure phrases; anything at the step that asks for a paste. Text that
+// is a command or a choice there goes on as usual. It reports whether it
 // answered. The analysis is in the reply only: the state records nothing
 // but the step that follows.
 func (t *turn) checkMessage(s string, n input) bool {
@@ -12,7 +18,8 @@ func (t *turn) checkMessage(s string, n input) bool {
 	}
 	rep := r.Check(s, t.e.isActivePhone)
 	if len(rep.Links) == 0 {
-		if t.st.Step != r.PasteStep {
+		pasted := len(rep.Pressure) > 0 && len(n.runes) >= pastedLength && t.e.g.mentionedDiscontinued(s) == nil
+		if t.st.Step != r.PasteStep && !pasted {
 			return false
 		}
 		if cmd, choice := t.e.matchInput(n, t.st.Step); cmd != "" || choice >= 0 {
