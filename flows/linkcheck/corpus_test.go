@@ -41,6 +41,7 @@ func TestPhishingCorpus(t *testing.T) {
 	}
 	rows = rows[1:]
 	var notOfficial, named int
+	verdicts := map[linkcheck.Verdict]int{}
 	for _, row := range rows {
 		link, brand := row[1], row[2]
 		msg := "【" + brand + "】ご利用確認のお願い " + link
@@ -49,6 +50,7 @@ func TestPhishingCorpus(t *testing.T) {
 			t.Errorf("%s: found %d links, want 1", link, len(rep.Links))
 			continue
 		}
+		verdicts[rep.Links[0].Verdict]++
 		if rep.Links[0].Verdict != linkcheck.Official {
 			notOfficial++
 		} else {
@@ -61,7 +63,9 @@ func TestPhishingCorpus(t *testing.T) {
 		}
 	}
 	n := float64(len(rows))
-	t.Logf("phishing: %d URLs; not official %.1f %%; real owner named %.1f %%", len(rows), 100*float64(notOfficial)/n, 100*float64(named)/n)
+	t.Logf("phishing: %d URLs; not official %.1f %%; real owner named %.1f %%; dangerous %d, shortener %d, unknown %d",
+		len(rows), 100*float64(notOfficial)/n, 100*float64(named)/n,
+		verdicts[linkcheck.Dangerous], verdicts[linkcheck.Shortener], verdicts[linkcheck.Unknown])
 	if len(rows) < 300 {
 		t.Errorf("the phishing sample has %d URLs, want at least 300", len(rows))
 	}
