@@ -41,6 +41,8 @@ type harness struct {
 	proxy   *cutProxy
 	clock   *flowstest.Clock // every component's clock; night unless at is given
 	fakeOpt []linefake.Option
+	// sealOutbox: see withSealedOutbox.
+	sealOutbox bool
 }
 
 type harnessOption func(*harness)
@@ -65,6 +67,9 @@ func forEachDate(t *testing.T, f func(t *testing.T, at time.Time)) {
 		t.Run(d.Name, func(t *testing.T) { f(t, d.At) })
 	}
 }
+
+// withSealedOutbox seals the outbox with the channel secret, as serve does.
+func withSealedOutbox() harnessOption { return func(h *harness) { h.sealOutbox = true } }
 
 func loadFlows(t testing.TB, dir string) *flows.Engine {
 	t.Helper()
@@ -97,7 +102,11 @@ func newHarness(t *testing.T, b storagetest.Backend, eng *flows.Engine, opts ...
 	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	m := NewMetrics()
 	lc.Observe = m.LINECall
-	h.store = storage.NewStateStore(h.rdb, h.clock.Now)
+	var storeOpts []storage.Option
+	if h.sealOutbox {
+		storeOpts = append(storeOpts, storage.WithOutboxSeal([]byte(testSecret)))
+	}
+	h.store = storage.NewStateStore(h.rdb, h.clock.Now, storeOpts...)
 	h.proc = &Processor{Engine: eng, Store: h.store, LINE: lc, Log: log, Metrics: m, Clock: h.clock.Now}
 	wh := &Webhook{Secret: testSecret, Processor: h.proc, Log: log, Metrics: m}
 	h.handler = NewServer("127.0.0.1:0", wh, func(ctx context.Context) error { return h.rdb.Ping(ctx).Err() }, m, log).Handler()

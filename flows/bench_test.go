@@ -121,3 +121,19 @@ func TestStepDataIsWhatURLValuesEncodes(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkPastedMessage5000: a 5,000-character pasted message with links,
+// pressure phrases and phone numbers, answered in the middle of a flow.
+func BenchmarkPastedMessage5000(b *testing.B) {
+	e := contentEngine(b)
+	var sb strings.Builder
+	for sb.Len() < 5000*3 {
+		sb.WriteString("【Amazon】アカウント停止のお知らせ。至急 https://amazon-co-jp.example.top/login?id=1 へ。お問い合わせ 050-1234-5678 ")
+	}
+	msg := string([]rune(sb.String())[:5000])
+	st := State{Step: "card_start", Flow: "card", Version: 3}
+	b.ReportAllocs()
+	for b.Loop() {
+		e.Next(st, Input{Kind: InputText, Text: msg}, night)
+	}
+}

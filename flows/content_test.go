@@ -88,13 +88,25 @@ func TestWalkEveryChoice(t *testing.T) {
 		n := queue[0]
 		queue = queue[1:]
 		visitedSteps[n.st.Step] = true
+		type tap struct {
+			in    Input
+			label string
+		}
+		var taps []tap
 		for _, q := range n.reply.Reply.QuickReplies {
 			in := Input{Kind: InputPostback, Data: q.Data}
 			if q.Kind == QuickTimePicker {
 				in.Time = nightTime().Add(36 * 60 * 60 * 1e9)
 			}
-			r := e.Next(n.st, in, nightTime())
-			where := n.st.Step + " → " + q.Label
+			taps = append(taps, tap{in, q.Label})
+		}
+		if n.st.Step == e.g.Check.PasteStep {
+			// The step asks for a pasted message: the result step follows it.
+			taps = append(taps, tap{Input{Kind: InputText, Text: "https://example.com/"}, "(pasted a link)"})
+		}
+		for _, tp := range taps {
+			r := e.Next(n.st, tp.in, nightTime())
+			where := n.st.Step + " → " + tp.label
 			checkReply(t, e, where, r)
 			key := r.State.Step + "|" + answersKey(e.g.FlowOf(r.State.Step), r.State.Answers)
 			if seen[key] || r.Delete {
@@ -154,6 +166,12 @@ func TestMainPathCompletesTheChecklist(t *testing.T) {
 			for i := 0; !e.g.Steps[r.State.Step].Summary; i++ {
 				if i > 60 {
 					t.Fatalf("no summary after 60 steps: %v", path)
+				}
+				if r.State.Step == e.g.Check.PasteStep {
+					// The step asks for a pasted message, not a tap.
+					path = append(path, "(pasted a link)")
+					r = e.Next(r.State, Input{Kind: InputText, Text: "https://example.com/"}, night)
+					continue
 				}
 				first := e.g.Steps[r.State.Step].Choices[0].Label
 				path = append(path, first)

@@ -165,12 +165,15 @@ func (t *turn) text(s string) {
 		t.quickOnly()
 		return
 	}
+	n := newInput(Normalize(s))
+	if t.checkMessage(s, n) {
+		return
+	}
 	if c := g.mentionedDiscontinued(s); c != nil {
 		t.note(fill(g.Texts.Discontinued, "name", c.Name, "instead", c.Instead))
 		t.quickOnly()
 		return
 	}
-	n := newInput(Normalize(s))
 	if t.st.Confirm == CmdDelete {
 		switch t.e.matchConfirm(n) {
 		case cmdDeleteYes:

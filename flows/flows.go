@@ -7,7 +7,11 @@
 // sees in `fraudnavi chat` is what a victim sees in LINE.
 package flows
 
-import "time"
+import (
+	"time"
+
+	"github.com/fraudnavi/fraudnavi/flows/linkcheck"
+)
 
 // Graph is every flow file, the contacts file and the shared texts, loaded
 // and validated together.
@@ -23,6 +27,9 @@ type Graph struct {
 	// NotDone are words that mark a choice as "not done" (「あとで」): such
 	// a choice may not complete a checklist item.
 	NotDone []string
+	// Check is what 「このメール、本物？」 checks a pasted message with
+	// (linkcheck.yaml); nil when a file set has none.
+	Check *linkcheck.Rules
 
 	flowOf       map[string]*Flow // step id → the flow that holds it
 	contactOrder []string         // contact ids in file order, for 相談窓口

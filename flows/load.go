@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/fraudnavi/fraudnavi/flows/linkcheck"
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
@@ -28,8 +29,9 @@ func Content() fs.FS {
 
 // The two files that are not flows.
 const (
-	contactsFile = "contacts.yaml"
-	textsFile    = "texts.yaml"
+	contactsFile  = "contacts.yaml"
+	textsFile     = "texts.yaml"
+	linkcheckFile = "linkcheck.yaml"
 )
 
 // Problem is one thing wrong in a flow file.
@@ -138,6 +140,11 @@ func Load(fsys fs.FS) (*Graph, error) {
 			var t textsFileSchema
 			if l.decode(name, data, &t) {
 				l.g.Start, l.g.Texts, l.g.Commands, l.g.NotDone = t.Start, t.Texts, t.Commands, t.NotDone
+			}
+		case linkcheckFile:
+			var r linkcheck.Rules
+			if l.decode(name, data, &r) {
+				l.g.Check = &r
 			}
 		default:
 			f := &Flow{File: name}

@@ -2,6 +2,7 @@ package flows
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"reflect"
 	"regexp"
@@ -75,7 +76,31 @@ func validate(l *loader) {
 	if g.Start == "" {
 		l.problem(textsFile, "$.start", "no start step")
 	}
+	validateLinkcheck(l)
 	validateReachable(l)
+}
+
+// validateLinkcheck checks linkcheck.yaml: its own rules, the steps it
+// names, and its texts like any other (no unsourced number or URL).
+func validateLinkcheck(l *loader) {
+	r := l.g.Check
+	if r == nil {
+		return
+	}
+	for _, p := range r.Validate() {
+		l.problem(linkcheckFile, p.Path, "%s", p.Reason)
+	}
+	for key, id := range map[string]string{"paste_step": r.PasteStep, "result_step": r.ResultStep} {
+		if id != "" && l.g.Steps[id] == nil {
+			l.problem(linkcheckFile, "$."+key, "%s %q does not exist", key, id)
+		}
+	}
+	texts := r.Texts.All()
+	for _, key := range slices.Sorted(maps.Keys(texts)) {
+		if s := texts[key]; s != "" {
+			l.checkText(linkcheckFile, "$.texts."+key, s)
+		}
+	}
 }
 
 func validateContacts(l *loader) {
@@ -434,6 +459,11 @@ func validateReachable(l *loader) {
 	}
 	seen := map[string]bool{g.Start: true}
 	queue := []string{g.Start}
+	if r := g.Check; r != nil && g.Steps[r.ResultStep] != nil && !seen[r.ResultStep] {
+		// The engine enters it after answering a pasted message.
+		seen[r.ResultStep] = true
+		queue = append(queue, r.ResultStep)
+	}
 	for len(queue) > 0 {
 		st := g.Steps[queue[0]]
 		queue = queue[1:]

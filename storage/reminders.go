@@ -74,7 +74,7 @@ func ParseReminderTask(payload, key []byte) (ReminderTask, error) {
 	if p.UserID == "" || p.ReminderID == "" || p.Due <= 0 {
 		return ReminderTask{}, errors.New("storage: reminder payload: missing user, reminder or due time")
 	}
-	s, err := newSealer(key)
+	s, err := newSealer(purposeReminder, key)
 	if err != nil {
 		return ReminderTask{}, err
 	}
@@ -122,7 +122,7 @@ func WithReminderQueue(name string) ReminderOption {
 // WithPayloadKey seals the user id in every task with a key derived from
 // secret (the channel secret). The worker must open them with the same.
 func WithPayloadKey(secret []byte) ReminderOption {
-	return func(r *Reminders) { r.seal, r.err = newSealer(secret) }
+	return func(r *Reminders) { r.seal, r.err = newSealer(purposeReminder, secret) }
 }
 
 // NewReminders returns Reminders on rdb, which may be a single server, a

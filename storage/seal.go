@@ -19,11 +19,17 @@ import (
 // they are (tests and local runs that set no key).
 type sealer struct{ aead cipher.AEAD }
 
-func newSealer(secret []byte) (*sealer, error) {
+// Purposes of a sealer: each derives its own key from the secret.
+const (
+	purposeReminder = "reminder payload v1"
+	purposeOutbox   = "outbox v1"
+)
+
+func newSealer(purpose string, secret []byte) (*sealer, error) {
 	if len(secret) == 0 {
 		return nil, nil
 	}
-	key := sha256.Sum256(append([]byte("fraudnavi reminder payload v1\x00"), secret...))
+	key := sha256.Sum256(append([]byte("fraudnavi "+purpose+"\x00"), secret...))
 	block, err := aes.NewCipher(key[:])
 	if err != nil {
 		return nil, fmt.Errorf("storage: payload key: %w", err)

@@ -70,6 +70,10 @@ type StateStore struct {
 	seenWindow time.Duration
 	seenMax    int
 	clock      flows.Clock
+	// seal encrypts the outbox: a reply may name what the user pasted (the
+	// owner of a link), and it waits in Redis until LINE has it.
+	seal    *sealer
+	sealErr error
 }
 
 // An Option configures a StateStore.
@@ -97,6 +101,14 @@ func WithSeenWindow(d time.Duration, n int) Option {
 			s.seenMax = n
 		}
 	}
+}
+
+// WithOutboxSeal encrypts the outbox (the pending reply) with a key derived
+// from secret (the channel secret), so a copy of Redis taken while a reply
+// waits holds nothing a user wrote or was told. An empty secret leaves it
+// in the clear.
+func WithOutboxSeal(secret []byte) Option {
+	return func(s *StateStore) { s.seal, s.sealErr = newSealer(purposeOutbox, secret) }
 }
 
 // NewStateStore returns a StateStore on rdb, which may be a single server,
@@ -255,7 +267,7 @@ func (s *StateStore) Load(ctx context.Context, userID, eventID string) (rec Reco
 	if len(res) != 5 {
 		return Record{}, false, fmt.Errorf("storage: load: unexpected reply %v", res)
 	}
-	rec, err = parseRecord(res[1:])
+	rec, err = s.parseRecord(res[1:])
 	if err != nil {
 		return Record{}, false, fmt.Errorf("storage: load: %w", err)
 	}
@@ -279,12 +291,22 @@ func (s *StateStore) Apply(ctx context.Context, userID, eventID string, expect i
 	case expect < 0:
 		return Record{}, fmt.Errorf("storage: apply: negative version %d", expect)
 	}
+	if s.sealErr != nil {
+		return Record{}, fmt.Errorf("storage: apply: %w", s.sealErr)
+	}
+	stored := string(outbox)
+	if len(outbox) > 0 {
+		var err error
+		if stored, err = s.seal.seal(stored); err != nil {
+			return Record{}, fmt.Errorf("storage: apply: %w", err)
+		}
+	}
 	now := s.clock()
 	args := []any{
 		eventID,
 		expect,
 		state,
-		outbox,
+		stored,
 		now.UnixMilli(),
 		now.Add(-s.seenWindow).UnixMilli(),
 		-(s.seenMax + 1),
@@ -306,7 +328,7 @@ func (s *StateStore) Apply(ctx context.Context, userID, eventID string, expect i
 		}
 		return rec, nil
 	case 0:
-		rec, err := parseRecord(res[1:])
+		rec, err := s.parseRecord(res[1:])
 		if err != nil {
 			return Record{}, fmt.Errorf("storage: apply: %w", err)
 		}
@@ -340,7 +362,14 @@ func (s *StateStore) ReplaceOutbox(ctx context.Context, userID string, version i
 	if userID == "" {
 		return false, errors.New("storage: replace outbox: empty user id")
 	}
-	n, err := replaceOutboxScript.Run(ctx, s.rdb, keys(userID)[:1], version, outbox).Int()
+	if s.sealErr != nil {
+		return false, fmt.Errorf("storage: replace outbox: %w", s.sealErr)
+	}
+	sealed, err := s.seal.seal(string(outbox))
+	if err != nil {
+		return false, fmt.Errorf("storage: replace outbox: %w", err)
+	}
+	n, err := replaceOutboxScript.Run(ctx, s.rdb, keys(userID)[:1], version, sealed).Int()
 	if err != nil {
 		return false, wrapErr("replace outbox", err)
 	}
@@ -362,8 +391,9 @@ func (s *StateStore) Delete(ctx context.Context, userID string) error {
 }
 
 // parseRecord decodes {version, state, outbox, outbox_event} as returned by
-// the scripts.
-func parseRecord(f []any) (Record, error) {
+// the scripts, and opens a sealed outbox. One that does not open (the
+// secret changed) is returned as stored: the caller drops it as unreadable.
+func (s *StateStore) parseRecord(f []any) (Record, error) {
 	if len(f) != 4 {
 		return Record{}, fmt.Errorf("unexpected record reply %v", f)
 	}
@@ -377,6 +407,11 @@ func parseRecord(f []any) (Record, error) {
 	}
 	rec.State = toBytes(f[1])
 	rec.Outbox = toBytes(f[2])
+	if len(rec.Outbox) > 0 {
+		if plain, err := s.seal.open(string(rec.Outbox)); err == nil {
+			rec.Outbox = []byte(plain)
+		}
+	}
 	rec.OutboxEvent = string(toBytes(f[3]))
 	return rec, nil
 }

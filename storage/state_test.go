@@ -487,3 +487,38 @@ func checkRecord(t *testing.T, what string, got, want storage.Record) {
 func fmtRecord(r storage.Record) string {
 	return fmt.Sprintf("{State: %q, Version: %d, Outbox: %q, OutboxEvent: %q}", r.State, r.Version, r.Outbox, r.OutboxEvent)
 }
+
+// TestOutboxSealed: with WithOutboxSeal the pending reply is not in Redis in
+// the clear; Load and a repeated Apply give it back; a store with another
+// secret reads it as unreadable bytes rather than failing.
+func TestOutboxSealed(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
+		ctx := context.Background()
+		s := storage.NewStateStore(b.Client, testClock, storage.WithOutboxSeal([]byte("secret one")))
+		user := storagetest.UserID()
+		const reply = `{"reply":"このリンクの本当の持ち主は dfg538.com"}`
+		if _, err := s.Apply(ctx, user, "e1", 0, []byte("s1"), []byte(reply)); err != nil {
+			t.Fatal(err)
+		}
+		raw, err := b.Client.HGet(ctx, stateKey(user), "outbox").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(raw, "dfg538") || raw == "" {
+			t.Fatalf("the outbox is stored as %q", raw)
+		}
+		rec, _, err := s.Load(ctx, user, "e1")
+		if err != nil || string(rec.Outbox) != reply {
+			t.Fatalf("Load: outbox %q, %v", rec.Outbox, err)
+		}
+		again, err := s.Apply(ctx, user, "e1", 0, []byte("s1"), []byte(reply))
+		if !errors.Is(err, storage.ErrAlreadyApplied) || string(again.OutboxFor("e1")) != reply {
+			t.Fatalf("repeated Apply: outbox %q, %v", again.Outbox, err)
+		}
+		other := storage.NewStateStore(b.Client, testClock, storage.WithOutboxSeal([]byte("secret two")))
+		rec, _, err = other.Load(ctx, user, "e1")
+		if err != nil || string(rec.Outbox) == reply {
+			t.Fatalf("another secret: outbox %q, %v", rec.Outbox, err)
+		}
+	})
+}

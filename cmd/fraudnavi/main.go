@@ -3,6 +3,7 @@
 //
 //	fraudnavi chat [--now 2026-11-24T23:30]   talk to the bot in a terminal
 //	fraudnavi serve                            run the LINE webhook and the reminder worker
+//	fraudnavi check < message.txt              analyse a pasted message or link, offline
 //	fraudnavi flows check [DIR]                validate the flow files
 //	fraudnavi flows graph [DIR]                print the flow graph as Mermaid
 //	fraudnavi flows holidays FILE              convert 内閣府's syukujitsu.csv for the flow files
@@ -44,6 +45,7 @@ var errUsage = errors.New("usage")
 const usage = `usage:
   fraudnavi chat [--now 2026-11-24T23:30]
   fraudnavi serve
+  fraudnavi check < message.txt
   fraudnavi flows check [DIR]
   fraudnavi flows graph [DIR]
   fraudnavi flows holidays syukujitsu.csv > flows/content/syukujitsu.csv
@@ -58,6 +60,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, clock f
 	switch args[0] {
 	case "chat":
 		return runChat(args[1:], getenv, clock, stdin, stdout, stderr)
+	case "check":
+		return runCheck(args[1:], getenv, stdin, stdout, stderr)
 	case "flows":
 		return runFlows(args[1:], getenv, clock, stdin, stdout, stderr)
 	case "serve":
@@ -175,6 +179,29 @@ func convertHolidays(file string, stdin io.Reader, stdout io.Writer) error {
 		return &flows.ValidationError{Problems: problems}
 	}
 	return flows.WriteCalendarCSV(stdout, cal)
+}
+
+// maxCheckInput bounds what check reads: LINE's own limit on a text
+// message is 5,000 characters, at most 20,000 bytes in UTF-8.
+const maxCheckInput = 20000
+
+// runCheck prints the bot's answer to a message or link read from stdin,
+// for operators and tests. Nothing is fetched, and the text is not echoed.
+func runCheck(args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) != 0 {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	eng, err := loadEngine("", getenv)
+	if err != nil {
+		return err
+	}
+	text, err := io.ReadAll(io.LimitReader(stdin, maxCheckInput))
+	if err != nil {
+		return fmt.Errorf("check: read stdin: %w", err)
+	}
+	fmt.Fprintln(stdout, eng.CheckMessage(string(text)))
+	return nil
 }
 
 // isTerminal reports whether r is an interactive terminal.

@@ -203,3 +203,31 @@ func TestServeRefusesWithoutSecretsAndRedacts(t *testing.T) {
 		t.Errorf("the error shows a password:\n%s", msg)
 	}
 }
+
+func TestCheckPrintsTheAnalysis(t *testing.T) {
+	tests := []struct {
+		name, stdin string
+		says        []string
+	}{
+		{"look-alike", "【三井住友カード】ご利用を一時停止しました https://smbcard.verify.co.jp.dfg538.com/login", []string{"dfg538.com", "三井住友カードの公式サイトではありません"}},
+		{"official", "https://www.amazon.co.jp/", []string{"Amazonの公式のドメインです", "公式アプリ"}},
+		{"shortener", "https://bit.ly/3abcd", []string{"短縮URL"}},
+		{"nothing", "", []string{"リンクは見つかりませんでした"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, _, err := runCmd(t, tt.stdin, nil, "check")
+			if err != nil {
+				t.Fatalf("check: %v", err)
+			}
+			for _, s := range tt.says {
+				if !strings.Contains(out, s) {
+					t.Errorf("the output lacks %q:\n%s", s, out)
+				}
+			}
+			if tt.stdin != "" && strings.Contains(out, "/login") {
+				t.Errorf("the output echoes the link:\n%s", out)
+			}
+		})
+	}
+}

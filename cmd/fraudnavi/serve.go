@@ -69,7 +69,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, cl
 		return err
 	}
 	lc.Observe = metrics.LINECall
-	store := storage.NewStateStore(rdb, clock)
+	store := storage.NewStateStore(rdb, clock, storage.WithOutboxSeal([]byte(cfg.ChannelSecret)))
 	proc := &bot.Processor{
 		Engine:  eng,
 		Store:   store,
