@@ -32,6 +32,7 @@ const (
 	contactsFile  = "contacts.yaml"
 	textsFile     = "texts.yaml"
 	linkcheckFile = "linkcheck.yaml"
+	languageFile  = "language.yaml"
 )
 
 // Problem is one thing wrong in a flow file.
@@ -72,6 +73,7 @@ type textsFileSchema struct {
 	Texts    Texts     `yaml:"texts"`
 	Commands []Command `yaml:"commands"`
 	NotDone  []string  `yaml:"not_done"`
+	Urgent   []Urgent  `yaml:"urgent"`
 }
 
 // source is one parsed file, kept to turn YAML paths into line numbers.
@@ -139,13 +141,15 @@ func Load(fsys fs.FS) (*Graph, error) {
 			haveTexts = true
 			var t textsFileSchema
 			if l.decode(name, data, &t) {
-				l.g.Start, l.g.Texts, l.g.Commands, l.g.NotDone = t.Start, t.Texts, t.Commands, t.NotDone
+				l.g.Start, l.g.Texts, l.g.Commands, l.g.NotDone, l.g.Urgent = t.Start, t.Texts, t.Commands, t.NotDone, t.Urgent
 			}
 		case linkcheckFile:
 			var r linkcheck.Rules
 			if l.decode(name, data, &r) {
 				l.g.Check = &r
 			}
+		case languageFile:
+			l.decode(name, data, &l.g.Language)
 		default:
 			f := &Flow{File: name}
 			if l.decode(name, data, f) {
