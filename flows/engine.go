@@ -156,10 +156,12 @@ func (t *turn) text(s string) {
 	g := t.e.g
 	if u := t.e.m.urgent(s); u != nil {
 		// Before anything else, even a typed card number: a life first.
+		t.understood(Understanding{Caught: "urgent:" + u.ID})
 		t.urgent(u)
 		return
 	}
 	if warn := t.e.sensitive(s); warn != "" {
+		t.understood(Understanding{Caught: "secret"})
 		t.note(warn)
 		t.quickOnly()
 		return
@@ -182,11 +184,15 @@ func (t *turn) text(s string) {
 		t.acceptReminder(time.Time{})
 		return
 	}
-	if n := t.e.m.buttonNumber(s); n > 0 && t.pressNumber(n) {
-		return
+	if n := t.e.m.buttonNumber(s); n > 0 {
+		if tg, ok := t.numberedButton(n); ok {
+			t.understood(Understanding{Caught: "number", Decision: DecideAct, Best: tg, Score: 1})
+			t.act(tg)
+			return
+		}
 	}
 	u := t.e.m.understand(s, t.st.Step)
-	t.res.Understood = &u
+	t.understood(u)
 	switch u.Decision {
 	case DecideAct:
 		t.act(u.Best)
@@ -228,38 +234,40 @@ func (t *turn) ask(cands []Target) {
 	t.res.Reply.QuickReplies = qs
 }
 
-// pressNumber acts as a tap on the n-th button the user sees (「3番」).
-// It reports false for a number with no such button, or a time picker.
-func (t *turn) pressNumber(n int) bool {
+// numberedButton is the n-th button the user sees (「3番」) as a target:
+// the reminder offer's accept, a choice, 戻る or メニュー. A time picker, or
+// a number with no button, is not one.
+func (t *turn) numberedButton(n int) (Target, bool) {
 	i := n - 1
 	if def := t.e.g.Reminders[t.step().Offer]; def != nil && !t.hasReminder(def.ID) {
-		switch i {
-		case 0:
-			t.acceptReminder(time.Time{})
-			return true
-		case 1:
-			return false
+		if i < 2 {
+			return Target{}, false // accept is typed as words; 2 is the time picker
 		}
 		i -= 2
 	}
 	qs := t.stepQuickReplies()
 	if i < 0 || i >= len(qs) {
-		return false
+		return Target{}, false
 	}
 	q, err := url.ParseQuery(qs[i].Data)
 	if err != nil {
-		return false
+		return Target{}, false
 	}
 	if cmd := q.Get(keyCommand); cmd != "" {
-		t.command(cmd)
-		return true
+		return Target{Command: cmd, Choice: -1, Label: qs[i].Label}, true
 	}
 	c, err := strconv.Atoi(q.Get(keyChoice))
 	if err != nil {
-		return false
+		return Target{}, false
 	}
-	t.choose(c)
-	return true
+	return Target{Choice: c, Label: qs[i].Label}, true
+}
+
+// understood records what typed text was taken to mean, for chat --explain
+// and the evaluation. It never holds the text.
+func (t *turn) understood(u Understanding) {
+	u.Step = t.st.Step
+	t.res.Understood = &u
 }
 
 // urgent answers a person in crisis or in danger: the message, the lines

@@ -48,6 +48,9 @@ type Target struct {
 	Command string // a global command id, or ""
 	Choice  int    // a choice index, or -1
 	Label   string // the button label, for people reading an explanation
+	// Irreversible targets start what cannot be undone: the card-stop
+	// call, data deletion.
+	Irreversible bool
 }
 
 // Name is the choice label, or "cmd:<id>" for a command: the form the
@@ -69,6 +72,10 @@ type Understanding struct {
 	RunnerScore float64
 	// Candidates are the targets to offer when Decision is DecideAsk.
 	Candidates []Target
+	// Caught says what answered the text before any matching: an urgent
+	// message ("urgent:crisis"), a secret ("secret"), a typed button
+	// number ("number"), or "" when the matcher decided.
+	Caught string
 }
 
 // gram is a character bigram, two runes packed; a one-character text is its
@@ -86,8 +93,7 @@ type example struct {
 // matchTarget is a choice or a command with its examples prepared.
 type matchTarget struct {
 	Target
-	irreversible bool
-	examples     []example
+	examples []example
 }
 
 // grams appends the distinct grams of normalised text n to dst, sorted.
@@ -248,7 +254,8 @@ func (m *matcher) normAll(label string, lists ...[]string) []string {
 }
 
 func (m *matcher) target(t Target, irreversible bool, lists ...[]string) matchTarget {
-	mt := matchTarget{Target: t, irreversible: irreversible}
+	t.Irreversible = irreversible
+	mt := matchTarget{Target: t}
 	for _, n := range m.normAll(t.Label, lists...) {
 		if n != "" {
 			mt.examples = append(mt.examples, m.w.example(n))
@@ -299,7 +306,7 @@ func (m *matcher) understand(s, step string) Understanding {
 		u.Runner, u.RunnerScore = top[1].t.Target, top[1].score
 	}
 	need := actScore
-	if top[0].t.irreversible {
+	if top[0].t.Irreversible {
 		need = sureScore
 	}
 	// A step's choice wins over a command it ties with: the step is the
