@@ -180,6 +180,9 @@ type Language struct {
 	// PlainForms are passes of ending replacements (「ました」→「た」),
 	// applied in order; a later pass sees the output of an earlier one.
 	PlainForms []map[string]string `yaml:"plain_forms"`
+	// Negations mark a negative statement (ない, なかった): 「確認していない」
+	// is not near 「確認した」, however many characters they share.
+	Negations []string `yaml:"negations"`
 	// NumberSuffixes follow a typed button number: 「3番」.
 	NumberSuffixes []string `yaml:"number_suffixes"`
 }

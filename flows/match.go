@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // How the matcher decides, on scores from 0 (nothing shared) to 1 (the
@@ -20,6 +21,15 @@ const (
 	sureScore = 0.6
 	// margin is how far ahead of the runner-up the best must be to act.
 	margin = 0.08
+	// inputWeight is how much the part of the input an example leaves
+	// unexplained counts against it (0: not at all).
+	inputWeight = 0.35
+	// negationPenalty scales the score of an example whose polarity differs
+	// from the input's.
+	negationPenalty = 0.5
+	// exact is the score of an example typed as written, give or take
+	// floating point.
+	exact = 0.999
 	// maxCandidates bounds the もしかして buttons.
 	maxCandidates = 3
 )
@@ -78,16 +88,18 @@ type Understanding struct {
 	Caught string
 }
 
-// gram is a character bigram, two runes packed; a one-character text is its
-// own gram.
+// gram is a character bigram, two runes packed, or a single character (a
+// kanji, which carries meaning alone: 盗 in 盗難 and 盗まれた; or a
+// one-character text).
 type gram uint64
 
 // example is one normalised example of a target: its distinct grams (sorted)
 // with their weights, and their total weight.
 type example struct {
-	grams   []gram
-	weights []float64
-	total   float64
+	grams    []gram
+	weights  []float64
+	total    float64
+	negative bool // it says that something is not, or was not
 }
 
 // matchTarget is a choice or a command with its examples prepared.
@@ -103,6 +115,9 @@ func grams(dst []gram, n string) []gram {
 		if prev >= 0 {
 			dst = append(dst, gram(uint64(prev)<<32|uint64(r)))
 		}
+		if unicode.Is(unicode.Han, r) {
+			dst = append(dst, gram(uint64(r)<<32))
+		}
 		prev = r
 	}
 	if len(dst) == 0 && prev >= 0 {
@@ -115,8 +130,9 @@ func grams(dst []gram, n string) []gram {
 // weights is the inverse document frequency of each gram over every example
 // of the graph: a gram many examples share (ない, した) says little.
 type weights struct {
-	idf     map[gram]float64
-	unknown float64 // the weight of a gram no example has
+	idf       map[gram]float64
+	unknown   float64  // the weight of a gram no example has
+	negations []string // normalised negation markers
 }
 
 func newWeights(texts []string) weights {
@@ -144,7 +160,7 @@ func (w weights) of(g gram) float64 {
 }
 
 func (w weights) example(n string) example {
-	e := example{grams: grams(nil, n)}
+	e := example{grams: grams(nil, n), negative: endsNegative(n, w.negations)}
 	e.weights = make([]float64, len(e.grams))
 	for i, g := range e.grams {
 		e.weights[i] = w.of(g)
@@ -178,7 +194,11 @@ func similarity(x, e example) float64 {
 	if shared == 0 {
 		return 0
 	}
-	return shared / e.total * math.Sqrt(shared/x.total)
+	s := shared / e.total * math.Pow(shared/x.total, inputWeight)
+	if x.negative != e.negative {
+		s *= negationPenalty
+	}
+	return s
 }
 
 func (t *matchTarget) score(x example) float64 {
@@ -226,6 +246,9 @@ func newMatcher(g *Graph) *matcher {
 		}
 	}
 	m.w = newWeights(all)
+	for _, s := range g.Language.Negations {
+		m.w.negations = append(m.w.negations, m.normalize(s))
+	}
 	for _, c := range g.Commands {
 		m.commands = append(m.commands, m.target(Target{Command: c.ID, Choice: -1, Label: c.Label}, c.ID == CmdDelete, c.Match, c.Examples))
 	}
@@ -322,7 +345,8 @@ func (m *matcher) understand(s, step string) Understanding {
 		}
 	}
 	switch {
-	case u.Score >= need && u.Score-rival >= margin:
+	case u.Score >= need && (u.Score-rival >= margin || u.Score > exact && rival <= exact):
+		// An example typed as written wins unless another is too.
 		u.Decision = DecideAct
 	case u.Score >= askScore:
 		u.Decision = DecideAsk
@@ -383,4 +407,21 @@ func (m *matcher) urgent(s string) *Urgent {
 		}
 	}
 	return nil
+}
+
+// endsNegative reports whether the predicate of normalised n is negative:
+// a negation at its end, or followed only by a particle or two (ないよ,
+// なかったけど). A negation inside (「知らない請求がある」) describes a noun and
+// does not make the sentence negative.
+func endsNegative(n string, negations []string) bool {
+	r := []rune(n)
+	for cut := 0; cut <= 2 && cut < len(r); cut++ {
+		head := string(r[:len(r)-cut])
+		for _, neg := range negations {
+			if neg != "" && strings.HasSuffix(head, neg) {
+				return true
+			}
+		}
+	}
+	return false
 }
