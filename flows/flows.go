@@ -183,6 +183,9 @@ type Language struct {
 	// Negations mark a negative statement (ない, なかった): 「確認していない」
 	// is not near 「確認した」, however many characters they share.
 	Negations []string `yaml:"negations"`
+	// Both are words that name several things at once (両方, どちらも): the
+	// matcher asks instead of picking one of them.
+	Both []string `yaml:"both"`
 	// NumberSuffixes follow a typed button number: 「3番」.
 	NumberSuffixes []string `yaml:"number_suffixes"`
 }

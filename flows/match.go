@@ -220,12 +220,16 @@ type matcher struct {
 	// urgentWords are the normalised words of each urgent message.
 	urgentWords [][]string
 	urgentMsgs  []*Urgent
+	both        []string // normalised
 }
 
 func newMatcher(g *Graph) *matcher {
 	m := &matcher{plain: newPlainForms(g.Language), choices: map[string][]matchTarget{}, numbers: map[string]bool{"": true}}
 	for _, s := range g.Language.NumberSuffixes {
 		m.numbers[Normalize(s)] = true
+	}
+	for _, w := range g.Language.Both {
+		m.both = append(m.both, m.normalize(w))
 	}
 	for i := range g.Urgent {
 		u := &g.Urgent[i]
@@ -344,8 +348,9 @@ func (m *matcher) understand(s, step string) Understanding {
 			}
 		}
 	}
+	several := containsAny(n, m.both) && top[1].t != nil
 	switch {
-	case u.Score >= need && (u.Score-rival >= margin || u.Score > exact && rival <= exact):
+	case !several && u.Score >= need && (u.Score-rival >= margin || u.Score > exact && rival <= exact):
 		// An example typed as written wins unless another is too.
 		u.Decision = DecideAct
 	case u.Score >= askScore:
