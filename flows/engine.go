@@ -154,7 +154,8 @@ func (t *turn) stale() {
 
 func (t *turn) text(s string) {
 	g := t.e.g
-	if u := t.e.m.urgent(s); u != nil {
+	r := t.e.m.read(s)
+	if u := t.e.m.urgent(r); u != nil {
 		// Before anything else, even a typed card number: a life first.
 		t.understood(Understanding{Caught: "urgent:" + u.ID})
 		t.urgent(u)
@@ -175,12 +176,12 @@ func (t *turn) text(s string) {
 		return
 	}
 	if t.st.Confirm == CmdDelete {
-		if cmd := t.e.m.confirms(s, g.Texts.DeleteYes, g.Texts.DeleteNo); cmd != "" {
+		if cmd := t.e.m.confirms(r, t.e.m.deleteYes, t.e.m.deleteNo); cmd != "" {
 			t.command(cmd)
 			return
 		}
 	}
-	if def := g.Reminders[t.step().Offer]; def != nil && !t.hasReminder(def.ID) && t.e.m.confirms(s, g.Texts.ReminderAccept, "") == cmdDeleteYes {
+	if def := g.Reminders[t.step().Offer]; def != nil && !t.hasReminder(def.ID) && t.e.m.confirms(r, t.e.m.accept, example{}) == cmdDeleteYes {
 		t.acceptReminder(time.Time{})
 		return
 	}
@@ -191,7 +192,7 @@ func (t *turn) text(s string) {
 			return
 		}
 	}
-	u := t.e.m.understand(s, t.st.Step)
+	u := t.e.m.decide(r, t.st.Step)
 	t.understood(u)
 	switch u.Decision {
 	case DecideAct:

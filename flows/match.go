@@ -221,6 +221,9 @@ type matcher struct {
 	urgentWords [][]string
 	urgentMsgs  []*Urgent
 	both        []string // normalised
+	// The yes and no of the delete question and the accept of a reminder
+	// offer, read once.
+	deleteYes, deleteNo, accept example
 }
 
 func newMatcher(g *Graph) *matcher {
@@ -250,6 +253,9 @@ func newMatcher(g *Graph) *matcher {
 		}
 	}
 	m.w = newWeights(all)
+	m.deleteYes = m.w.example(m.normalize(g.Texts.DeleteYes))
+	m.deleteNo = m.w.example(m.normalize(g.Texts.DeleteNo))
+	m.accept = m.w.example(m.normalize(g.Texts.ReminderAccept))
 	for _, s := range g.Language.Negations {
 		m.w.negations = append(m.w.negations, m.normalize(s))
 	}
@@ -296,14 +302,27 @@ type scored struct {
 	score float64
 }
 
-// understand decides what typed text s asks for at a step.
-func (m *matcher) understand(s, step string) Understanding {
-	u := Understanding{Step: step, Best: Target{Choice: -1}, Runner: Target{Choice: -1}}
+// typed is a message read once: normalised, and as grams.
+type typed struct {
+	n string
+	x example
+}
+
+func (m *matcher) read(s string) typed {
 	n := m.normalize(s)
+	return typed{n: n, x: m.w.example(n)}
+}
+
+// understand decides what typed text s asks for at a step.
+func (m *matcher) understand(s, step string) Understanding { return m.decide(m.read(s), step) }
+
+// decide is understand on a message already read.
+func (m *matcher) decide(r typed, step string) Understanding {
+	u := Understanding{Step: step, Best: Target{Choice: -1}, Runner: Target{Choice: -1}}
+	n, x := r.n, r.x
 	if n == "" {
 		return u
 	}
-	x := m.w.example(n)
 	var top [maxCandidates + 1]scored
 	consider := func(t *matchTarget) {
 		sc := t.score(x)
@@ -379,11 +398,9 @@ func (m *matcher) buttonNumber(s string) int {
 	return v
 }
 
-// confirms reads a typed yes or no to the delete question.
-func (m *matcher) confirms(s, yes, no string) string {
-	x := m.w.example(m.normalize(s))
-	ys := similarity(x, m.w.example(m.normalize(yes)))
-	ns := similarity(x, m.w.example(m.normalize(no)))
+// confirms reads a typed yes or no (the delete question, a reminder offer).
+func (m *matcher) confirms(r typed, yes, no example) string {
+	ys, ns := similarity(r.x, yes), similarity(r.x, no)
 	switch {
 	case ys >= actScore && ys > ns:
 		return cmdDeleteYes
@@ -403,11 +420,10 @@ func containsAny(n string, words []string) bool {
 	return false
 }
 
-// urgent returns the urgent message whose words s contains, if any.
-func (m *matcher) urgent(s string) *Urgent {
-	n := m.normalize(s)
+// urgent returns the urgent message whose words r contains, if any.
+func (m *matcher) urgent(r typed) *Urgent {
 	for i, words := range m.urgentWords {
-		if containsAny(n, words) {
+		if containsAny(r.n, words) {
 			return m.urgentMsgs[i]
 		}
 	}
