@@ -174,7 +174,7 @@ func TestHeldOutEvaluation(t *testing.T) {
 		th   Thresholds
 	}{
 		{"testdata/eval/tune.tsv", Thresholds{Overall: 0.95, PerCategory: 0.90}},
-		{"testdata/eval/test.tsv", Thresholds{Overall: 0.85, PerCategory: 0.75}},
+		{"testdata/eval/test.tsv", Thresholds{Overall: 0.88, PerCategory: 0.80}},
 	} {
 		f, err := os.Open(tt.file)
 		if err != nil {
