@@ -79,10 +79,6 @@ func validate(l *loader) {
 	validateLinkcheck(l)
 	validateReachable(l)
 	validateUrgent(l)
-	if len(l.problems) == 0 {
-		// Only a sound graph can be matched against.
-		validateExamples(l)
-	}
 }
 
 // validateUrgent checks the crisis and danger messages: they exist, and

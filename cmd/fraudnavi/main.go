@@ -138,7 +138,7 @@ func runFlows(args []string, getenv func(string) string, clock flows.Clock, stdi
 		fmt.Fprint(stderr, usage)
 		return errUsage
 	}
-	g, err := flows.Load(flowFiles(dir, getenv))
+	g, err := flows.Check(flowFiles(dir, getenv))
 	var verr *flows.ValidationError
 	if errors.As(err, &verr) {
 		for _, p := range verr.Problems {
