@@ -201,3 +201,24 @@ func TestHeldOutEvaluation(t *testing.T) {
 		}
 	}
 }
+
+// TestScriptsAreTrueOnEveryPath: the words to read out must be true for
+// every user who reaches them (issue 15, 5): the locked-out script is also
+// for users the attacker locked out, and the card script is also reached by
+// 「先にカードを止めたい」 before Amazon was contacted.
+func TestScriptsAreTrueOnEveryPath(t *testing.T) {
+	e := contentEngine(t)
+	for _, tt := range []struct{ step, never string }{
+		{"amazon_locked", "パスワードを変更したあと"},
+		{"amazon_card_words", "すでに連絡して"},
+	} {
+		for _, a := range e.g.Steps[tt.step].Actions {
+			if a.Copy != nil && strings.Contains(a.Copy.Text, tt.never) {
+				t.Errorf("%s: the script says %q, untrue for some who reach it", tt.step, tt.never)
+			}
+		}
+		if strings.Contains(strings.Join(e.g.Steps[tt.step].Text, "\n"), tt.never) {
+			t.Errorf("%s: the text says %q", tt.step, tt.never)
+		}
+	}
+}
