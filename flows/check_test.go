@@ -96,7 +96,7 @@ func TestCheckReportsEveryProblemWithFileAndLine(t *testing.T) {
 }
 
 func TestContentLoads(t *testing.T) {
-	g, err := Load(Content())
+	g, err := Check(Content())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,5 +113,37 @@ func TestContentLoads(t *testing.T) {
 		if c := g.contactByValue(old); c == nil || c.Status != "discontinued" {
 			t.Errorf("the seed's number %s is not kept as discontinued", old)
 		}
+	}
+}
+
+// TestExampleForAnotherTargetIsReported: an example that the matcher takes
+// to another choice is an error of flows check, at its file and line; a
+// starting server (Load) does not pay for the check.
+func TestExampleForAnotherTargetIsReported(t *testing.T) {
+	dir := contentCopy(t, map[string]func(t *testing.T, s string) string{
+		"card.yaml": func(t *testing.T, s string) string {
+			const anchor = "      - label: 心当たりがあった\n        examples:\n"
+			if !strings.Contains(s, anchor) {
+				t.Fatal("card.yaml changed: no 心当たりがあった choice")
+			}
+			return strings.Replace(s, anchor, anchor+"          - 心当たりはない\n", 1)
+		},
+	})
+	if _, err := Load(os.DirFS(dir)); err != nil {
+		t.Fatalf("Load checks examples: %v", err)
+	}
+	_, err := Check(os.DirFS(dir))
+	var verr *ValidationError
+	if !errors.As(err, &verr) {
+		t.Fatalf("Check: %v, want a ValidationError", err)
+	}
+	found := false
+	for _, p := range verr.Problems {
+		if p.File == "card.yaml" && p.Line > 0 && strings.Contains(p.Reason, "心当たりはない") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("the misplaced example is not reported at card.yaml with a line: %v", verr)
 	}
 }

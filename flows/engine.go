@@ -15,25 +15,19 @@ const maxHistory = 30
 // Engine moves users through a Graph. It is pure: Next depends only on its
 // arguments, so it can be replayed, tested exhaustively and run anywhere.
 type Engine struct {
-	g        *Graph
-	commands []matchTarget // global commands, normalised once
-	choices  map[string][]matchTarget
-	accept   matchTarget // typing the accept label of a reminder offer
+	g *Graph
+	m *matcher
 }
 
 // NewEngine prepares g for matching.
 func NewEngine(g *Graph) *Engine {
-	e := &Engine{g: g, choices: map[string][]matchTarget{}}
-	e.accept = newTarget(g.Texts.ReminderAccept, nil, "", -1)
-	for _, c := range g.Commands {
-		e.commands = append(e.commands, newTarget(c.Label, c.Match, c.ID, -1))
-	}
-	for id, st := range g.Steps {
-		for i, c := range st.Choices {
-			e.choices[id] = append(e.choices[id], newTarget(c.Label, c.Match, "", i))
-		}
-	}
-	return e
+	return &Engine{g: g, m: newMatcher(g)}
+}
+
+// Understand says what typed text s would be taken to mean at a step,
+// without changing anything: the evaluation and chat --explain use it.
+func (e *Engine) Understand(step, s string) Understanding {
+	return e.m.understand(s, step)
 }
 
 // Graph returns the flows the engine runs.
@@ -160,13 +154,20 @@ func (t *turn) stale() {
 
 func (t *turn) text(s string) {
 	g := t.e.g
+	r := t.e.m.read(s)
+	if u := t.e.m.urgent(r); u != nil {
+		// Before anything else, even a typed card number: a life first.
+		t.understood(Understanding{Caught: "urgent:" + u.ID})
+		t.urgent(u)
+		return
+	}
 	if warn := t.e.sensitive(s); warn != "" {
+		t.understood(Understanding{Caught: "secret"})
 		t.note(warn)
 		t.quickOnly()
 		return
 	}
-	n := newInput(Normalize(s))
-	if t.checkMessage(s, n) {
+	if t.checkMessage(s) {
 		return
 	}
 	if c := g.mentionedDiscontinued(s); c != nil {
@@ -175,29 +176,115 @@ func (t *turn) text(s string) {
 		return
 	}
 	if t.st.Confirm == CmdDelete {
-		switch t.e.matchConfirm(n) {
-		case cmdDeleteYes:
-			t.command(cmdDeleteYes)
-			return
-		case cmdDeleteNo:
-			t.command(cmdDeleteNo)
+		if cmd := t.e.m.confirms(r, t.e.m.deleteYes, t.e.m.deleteNo); cmd != "" {
+			t.command(cmd)
 			return
 		}
 	}
-	if def := g.Reminders[t.step().Offer]; def != nil && !t.hasReminder(def.ID) && t.e.accept.best(n) >= 100 {
+	if def := g.Reminders[t.step().Offer]; def != nil && !t.hasReminder(def.ID) && t.e.m.confirms(r, t.e.m.accept, example{}) == cmdDeleteYes {
 		t.acceptReminder(time.Time{})
 		return
 	}
-	cmd, choice := t.e.matchInput(n, t.st.Step)
-	switch {
-	case choice >= 0:
-		t.choose(choice)
-	case cmd != "":
-		t.command(cmd)
+	if n := t.e.m.buttonNumber(s); n > 0 {
+		if tg, ok := t.numberedButton(n); ok {
+			t.understood(Understanding{Caught: "number", Decision: DecideAct, Best: tg, Score: 1})
+			t.act(tg)
+			return
+		}
+	}
+	u := t.e.m.decide(r, t.st.Step)
+	t.understood(u)
+	switch u.Decision {
+	case DecideAct:
+		t.act(u.Best)
+	case DecideAsk:
+		t.ask(u.Candidates)
 	default:
 		t.note(g.Texts.Unmatched)
 		t.quickOnly()
 	}
+}
+
+// act follows a matched target.
+func (t *turn) act(tg Target) {
+	if tg.Command != "" {
+		t.command(tg.Command)
+		return
+	}
+	t.choose(tg.Choice)
+}
+
+// ask offers the candidates as buttons, then the step's own: 「もしかして」.
+func (t *turn) ask(cands []Target) {
+	var qs []QuickReply
+	seen := map[string]bool{}
+	for _, c := range cands {
+		q := t.quick(c.Label, cmdData(c.Command))
+		if c.Command == "" {
+			q.Data = t.stepData(keyChoice, strconv.Itoa(c.Choice))
+		}
+		seen[q.Data] = true
+		qs = append(qs, q)
+	}
+	for _, q := range t.stepQuickReplies() {
+		if !seen[q.Data] {
+			qs = append(qs, q)
+		}
+	}
+	t.note(t.e.g.Texts.DidYouMean)
+	t.res.Reply.QuickReplies = qs
+}
+
+// numberedButton is the n-th button the user sees (「3番」) as a target:
+// the reminder offer's accept, a choice, 戻る or メニュー. A time picker, or
+// a number with no button, is not one.
+func (t *turn) numberedButton(n int) (Target, bool) {
+	i := n - 1
+	if def := t.e.g.Reminders[t.step().Offer]; def != nil && !t.hasReminder(def.ID) {
+		if i < 2 {
+			return Target{}, false // accept is typed as words; 2 is the time picker
+		}
+		i -= 2
+	}
+	qs := t.stepQuickReplies()
+	if i < 0 || i >= len(qs) {
+		return Target{}, false
+	}
+	q, err := url.ParseQuery(qs[i].Data)
+	if err != nil {
+		return Target{}, false
+	}
+	if cmd := q.Get(keyCommand); cmd != "" {
+		return Target{Command: cmd, Choice: -1, Label: qs[i].Label}, true
+	}
+	c, err := strconv.Atoi(q.Get(keyChoice))
+	if err != nil {
+		return Target{}, false
+	}
+	return Target{Choice: c, Label: qs[i].Label}, true
+}
+
+// understood records what typed text was taken to mean, for chat --explain
+// and the evaluation. It never holds the text.
+func (t *turn) understood(u Understanding) {
+	u.Step = t.st.Step
+	t.res.Understood = &u
+}
+
+// urgent answers a person in crisis or in danger: the message, the lines
+// open now as call buttons, and the way back to where they were.
+func (t *turn) urgent(u *Urgent) {
+	g := t.e.g
+	var bs []Button
+	for _, id := range u.Call {
+		c := g.Contacts[id]
+		if c != nil && c.Kind == "phone" && (c.Hours.Always || g.OpenAt(c.Hours, t.now)) && len(bs) < maxButtons {
+			bs = append(bs, Button{Kind: ButtonCall, Label: c.Name, Value: c.Value})
+		}
+	}
+	t.notes = append(t.notes, Message{Text: u.Text, Buttons: bs})
+	t.note(g.Texts.WayBack)
+	t.quickOnly()
 }
 
 // choose follows choice i of the current step.

@@ -29,7 +29,10 @@ type Graph struct {
 	NotDone []string
 	// Check is what 「このメール、本物？」 checks a pasted message with
 	// (linkcheck.yaml); nil when a file set has none.
-	Check *linkcheck.Rules
+	Check    *linkcheck.Rules
+	Language Language
+	// Urgent are the messages that come before any step: crisis, danger.
+	Urgent []Urgent
 
 	flowOf       map[string]*Flow // step id → the flow that holds it
 	contactOrder []string         // contact ids in file order, for 相談窓口
@@ -72,14 +75,20 @@ type Step struct {
 	Cancel []string `yaml:"cancel_reminders"`
 	// Summary steps end a flow: they show the checklist and the human lines.
 	Summary bool `yaml:"summary"`
+	// Irreversible marks a step that starts something that cannot be undone
+	// (the card-stop call): typed text enters it only on a sure match.
+	Irreversible bool `yaml:"irreversible"`
 }
 
-// Choice is a quick-reply button. Match lists other ways a user may type it.
+// Choice is a quick-reply button. Match lists short words that mean it;
+// Examples are whole utterances a victim types for it. Both teach the
+// matcher, and flows check proves each one reaches this choice.
 type Choice struct {
-	Label string            `yaml:"label"`
-	Next  string            `yaml:"next"`
-	Match []string          `yaml:"match"`
-	Set   map[string]string `yaml:"set"`
+	Label    string            `yaml:"label"`
+	Next     string            `yaml:"next"`
+	Match    []string          `yaml:"match"`
+	Examples []string          `yaml:"examples"`
+	Set      map[string]string `yaml:"set"`
 	// Completes marks checklist items done: only the user's own "done"
 	// (「できた」「やった」) may, never 「あとで」 or a step merely shown.
 	Completes []string `yaml:"completes"`
@@ -160,9 +169,37 @@ type Period struct {
 
 // Command is a global command that works from every step.
 type Command struct {
-	ID    string   `yaml:"id"`
-	Label string   `yaml:"label"`
-	Match []string `yaml:"match"`
+	ID       string   `yaml:"id"`
+	Label    string   `yaml:"label"`
+	Match    []string `yaml:"match"`
+	Examples []string `yaml:"examples"`
+}
+
+// Language is how the matcher reads Japanese (language.yaml).
+type Language struct {
+	// PlainForms are passes of ending replacements (「ました」→「た」),
+	// applied in order; a later pass sees the output of an earlier one.
+	PlainForms []map[string]string `yaml:"plain_forms"`
+	// Negations mark a negative statement (ない, なかった): 「確認していない」
+	// is not near 「確認した」, however many characters they share.
+	Negations []string `yaml:"negations"`
+	// Both are words that name several things at once (両方, どちらも): the
+	// matcher asks instead of picking one of them.
+	Both []string `yaml:"both"`
+	// NumberSuffixes follow a typed button number: 「3番」.
+	NumberSuffixes []string `yaml:"number_suffixes"`
+}
+
+// Urgent is a message that overrides every step when its words are typed:
+// a person in crisis, or in danger now. It is answered first, gently, with
+// the lines that are open now, and the user keeps their place.
+type Urgent struct {
+	ID   string `yaml:"id"`
+	Text string `yaml:"text"`
+	// Call are contact ids offered as call buttons while they are open.
+	Call []string `yaml:"call"`
+	// Words are what triggers it, anywhere in the message.
+	Words []string `yaml:"words"`
 }
 
 // Global command ids.
@@ -185,6 +222,8 @@ type Texts struct {
 	RestartLabel     string `yaml:"restart_label"`
 	Unmatched        string `yaml:"unmatched"`
 	Other            string `yaml:"other"`
+	DidYouMean       string `yaml:"did_you_mean"`
+	WayBack          string `yaml:"way_back"`
 	Stale            string `yaml:"stale"`
 	Help             string `yaml:"help"`
 	BackAtStart      string `yaml:"back_at_start"`
@@ -351,4 +390,7 @@ type Result struct {
 	Reminders []ReminderChange
 	// Delete asks storage to remove everything stored about the user.
 	Delete bool
+	// Understood is what the matcher made of typed text, for chat --explain
+	// and the evaluation; nil for taps and for text caught before matching.
+	Understood *Understanding
 }

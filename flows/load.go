@@ -32,6 +32,7 @@ const (
 	contactsFile  = "contacts.yaml"
 	textsFile     = "texts.yaml"
 	linkcheckFile = "linkcheck.yaml"
+	languageFile  = "language.yaml"
 )
 
 // Problem is one thing wrong in a flow file.
@@ -72,6 +73,7 @@ type textsFileSchema struct {
 	Texts    Texts     `yaml:"texts"`
 	Commands []Command `yaml:"commands"`
 	NotDone  []string  `yaml:"not_done"`
+	Urgent   []Urgent  `yaml:"urgent"`
 }
 
 // source is one parsed file, kept to turn YAML paths into line numbers.
@@ -110,7 +112,13 @@ func parentPath(p string) string {
 // Load reads every *.yaml file of fsys, decodes it strictly and validates the
 // whole graph. A broken file set yields a *ValidationError naming each
 // problem with its file and line.
-func Load(fsys fs.FS) (*Graph, error) {
+func Load(fsys fs.FS) (*Graph, error) { return load(fsys, false) }
+
+// Check is Load, and also proves that every example reaches its own target
+// (flows check, CI). It costs about 0.1 s, so a starting server skips it.
+func Check(fsys fs.FS) (*Graph, error) { return load(fsys, true) }
+
+func load(fsys fs.FS, examples bool) (*Graph, error) {
 	names, err := fs.Glob(fsys, "*.yaml")
 	if err != nil {
 		return nil, fmt.Errorf("list flow files: %w", err)
@@ -139,13 +147,15 @@ func Load(fsys fs.FS) (*Graph, error) {
 			haveTexts = true
 			var t textsFileSchema
 			if l.decode(name, data, &t) {
-				l.g.Start, l.g.Texts, l.g.Commands, l.g.NotDone = t.Start, t.Texts, t.Commands, t.NotDone
+				l.g.Start, l.g.Texts, l.g.Commands, l.g.NotDone, l.g.Urgent = t.Start, t.Texts, t.Commands, t.NotDone, t.Urgent
 			}
 		case linkcheckFile:
 			var r linkcheck.Rules
 			if l.decode(name, data, &r) {
 				l.g.Check = &r
 			}
+		case languageFile:
+			l.decode(name, data, &l.g.Language)
 		default:
 			f := &Flow{File: name}
 			if l.decode(name, data, f) {
@@ -171,6 +181,10 @@ func Load(fsys fs.FS) (*Graph, error) {
 	}
 	l.index()
 	validate(l)
+	if examples && len(l.problems) == 0 {
+		// Only a sound graph can be matched against.
+		validateExamples(l)
+	}
 	if len(l.problems) > 0 {
 		return nil, &ValidationError{Problems: l.problems}
 	}

@@ -1,198 +1,448 @@
 package flows
 
-import "strings"
+import (
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+)
 
-// matchTarget is a choice or a command with its phrases normalised.
+// How the matcher decides, on scores from 0 (nothing shared) to 1 (the
+// same words). The figures come from the tune part of the evaluation set
+// (testdata/eval/tune.tsv); the held-out part checks them.
+const (
+	// actScore is the least score acted on without asking.
+	actScore = 0.36
+	// askScore is the least score worth offering as a candidate.
+	askScore = 0.18
+	// sureScore is the least score acted on when the target cannot be
+	// undone (the card-stop call, data deletion).
+	sureScore = 0.6
+	// margin is how far ahead of the runner-up the best must be to act.
+	margin = 0.08
+	// inputWeight is how much the part of the input an example leaves
+	// unexplained counts against it (0: not at all).
+	inputWeight = 0.35
+	// negationPenalty scales the score of an example whose polarity differs
+	// from the input's.
+	negationPenalty = 0.5
+	// exact is the score of an example typed as written, give or take
+	// floating point.
+	exact = 0.999
+	// maxCandidates bounds the もしかして buttons.
+	maxCandidates = 3
+)
+
+// Decision is what the engine does with a typed message.
+type Decision int
+
+const (
+	DecideNone Decision = iota // nothing fits: reprompt
+	DecideAsk                  // several fit or the best is unsure: ask
+	DecideAct                  // follow Target
+)
+
+func (d Decision) String() string {
+	switch d {
+	case DecideAct:
+		return "act"
+	case DecideAsk:
+		return "ask"
+	}
+	return "none"
+}
+
+// Target is a choice of the current step or a global command.
+type Target struct {
+	Command string // a global command id, or ""
+	Choice  int    // a choice index, or -1
+	Label   string // the button label, for people reading an explanation
+	// Irreversible targets start what cannot be undone: the card-stop
+	// call, data deletion.
+	Irreversible bool
+}
+
+// Name is the choice label, or "cmd:<id>" for a command: the form the
+// evaluation files use.
+func (t Target) Name() string {
+	if t.Command != "" {
+		return "cmd:" + t.Command
+	}
+	return t.Label
+}
+
+// Understanding is what the matcher made of one typed message at one step.
+type Understanding struct {
+	Step        string
+	Decision    Decision
+	Best        Target
+	Score       float64
+	Runner      Target
+	RunnerScore float64
+	// Candidates are the targets to offer when Decision is DecideAsk.
+	Candidates []Target
+	// Caught says what answered the text before any matching: an urgent
+	// message ("urgent:crisis"), a secret ("secret"), a typed button
+	// number ("number"), or "" when the matcher decided.
+	Caught string
+}
+
+// gram is a character bigram, two runes packed, or a single character (a
+// kanji, which carries meaning alone: 盗 in 盗難 and 盗まれた; or a
+// one-character text).
+type gram uint64
+
+// example is one normalised example of a target: its distinct grams (sorted)
+// with their weights, and their total weight.
+type example struct {
+	grams    []gram
+	weights  []float64
+	total    float64
+	negative bool // it says that something is not, or was not
+}
+
+// matchTarget is a choice or a command with its examples prepared.
 type matchTarget struct {
-	command string // a global command id, or ""
-	choice  int    // a choice index, or -1
-	phrases []phrase
+	Target
+	examples []example
 }
 
-// phrase is a normalised phrase, with its runes for the typo tolerance.
-type phrase struct {
-	s     string
-	runes []rune
+// grams appends the distinct grams of normalised text n to dst, sorted.
+func grams(dst []gram, n string) []gram {
+	var prev rune = -1
+	for _, r := range n {
+		if prev >= 0 {
+			dst = append(dst, gram(uint64(prev)<<32|uint64(r)))
+		}
+		if unicode.Is(unicode.Han, r) {
+			dst = append(dst, gram(uint64(r)<<32))
+		}
+		prev = r
+	}
+	if len(dst) == 0 && prev >= 0 {
+		dst = append(dst, gram(uint64(prev)<<32))
+	}
+	slices.Sort(dst)
+	return slices.Compact(dst)
 }
 
-func newTarget(label string, match []string, command string, choice int) matchTarget {
-	t := matchTarget{command: command, choice: choice}
-	for _, p := range append([]string{label}, match...) {
-		if n := Normalize(p); n != "" {
-			t.phrases = append(t.phrases, phrase{s: n, runes: []rune(n)})
+// weights is the inverse document frequency of each gram over every example
+// of the graph: a gram many examples share (ない, した) says little.
+type weights struct {
+	idf       map[gram]float64
+	unknown   float64  // the weight of a gram no example has
+	negations []string // normalised negation markers
+}
+
+func newWeights(texts []string) weights {
+	df := map[gram]int{}
+	var buf []gram
+	for _, s := range texts {
+		buf = grams(buf[:0], s)
+		for _, g := range buf {
+			df[g]++
 		}
 	}
-	return t
+	n := float64(len(texts))
+	w := weights{idf: make(map[gram]float64, len(df)), unknown: math.Log(1 + n)}
+	for g, d := range df {
+		w.idf[g] = math.Log(1 + n/float64(d))
+	}
+	return w
 }
 
-// input is normalised text with its runes, converted once per event.
-type input struct {
-	s     string
-	runes []rune
+func (w weights) of(g gram) float64 {
+	if v, ok := w.idf[g]; ok {
+		return v
+	}
+	return w.unknown
 }
 
-func newInput(n string) input { return input{s: n, runes: []rune(n)} }
+func (w weights) example(n string) example {
+	e := example{grams: grams(nil, n), negative: endsNegative(n, w.negations)}
+	e.weights = make([]float64, len(e.grams))
+	for i, g := range e.grams {
+		e.weights[i] = w.of(g)
+		e.total += e.weights[i]
+	}
+	return e
+}
 
-// score says how well normalised input n matches a phrase: an exact match
-// beats containment, a longer contained phrase beats a shorter one, and a
-// one-character slip in a long phrase still counts, a little.
-func score(n input, p phrase) int {
-	pl := len(p.runes)
+// similarity scores input x against example e: the share of the example's
+// weight found in the input, damped by how much of the input the example
+// leaves unexplained. A short common word inside a long sentence (「ない」 in
+// 「まだ確認していない」) scores low; the same words score 1.
+func similarity(x, e example) float64 {
+	if e.total == 0 || x.total == 0 {
+		return 0
+	}
+	shared := 0.0
+	i, j := 0, 0
+	for i < len(x.grams) && j < len(e.grams) {
+		switch {
+		case x.grams[i] < e.grams[j]:
+			i++
+		case x.grams[i] > e.grams[j]:
+			j++
+		default:
+			shared += e.weights[j]
+			i++
+			j++
+		}
+	}
+	if shared == 0 {
+		return 0
+	}
+	s := shared / e.total * math.Pow(shared/x.total, inputWeight)
+	if x.negative != e.negative {
+		s *= negationPenalty
+	}
+	return s
+}
+
+func (t *matchTarget) score(x example) float64 {
+	best := 0.0
+	for _, e := range t.examples {
+		best = max(best, similarity(x, e))
+	}
+	return best
+}
+
+// matcher holds every target of the graph, prepared once.
+type matcher struct {
+	w        weights
+	plain    *plainForms
+	commands []matchTarget
+	choices  map[string][]matchTarget
+	// numbers are the suffixes of a typed button number (「3番」).
+	numbers map[string]bool
+	// urgentWords are the normalised words of each urgent message.
+	urgentWords [][]string
+	urgentMsgs  []*Urgent
+	both        []string // normalised
+	// The yes and no of the delete question and the accept of a reminder
+	// offer, read once.
+	deleteYes, deleteNo, accept example
+}
+
+func newMatcher(g *Graph) *matcher {
+	m := &matcher{plain: newPlainForms(g.Language), choices: map[string][]matchTarget{}, numbers: map[string]bool{"": true}}
+	for _, s := range g.Language.NumberSuffixes {
+		m.numbers[Normalize(s)] = true
+	}
+	for _, w := range g.Language.Both {
+		m.both = append(m.both, m.normalize(w))
+	}
+	for i := range g.Urgent {
+		u := &g.Urgent[i]
+		var words []string
+		for _, w := range u.Words {
+			words = append(words, m.normalize(w))
+		}
+		m.urgentWords = append(m.urgentWords, words)
+		m.urgentMsgs = append(m.urgentMsgs, u)
+	}
+	var all []string
+	for _, c := range g.Commands {
+		all = append(all, m.normAll(c.Label, c.Match, c.Examples)...)
+	}
+	for _, st := range g.Steps {
+		for _, c := range st.Choices {
+			all = append(all, m.normAll(c.Label, c.Match, c.Examples)...)
+		}
+	}
+	m.w = newWeights(all)
+	m.deleteYes = m.w.example(m.normalize(g.Texts.DeleteYes))
+	m.deleteNo = m.w.example(m.normalize(g.Texts.DeleteNo))
+	m.accept = m.w.example(m.normalize(g.Texts.ReminderAccept))
+	for _, s := range g.Language.Negations {
+		m.w.negations = append(m.w.negations, m.normalize(s))
+	}
+	for _, c := range g.Commands {
+		m.commands = append(m.commands, m.target(Target{Command: c.ID, Choice: -1, Label: c.Label}, c.ID == CmdDelete, c.Match, c.Examples))
+	}
+	for id, st := range g.Steps {
+		for i, c := range st.Choices {
+			next := g.Steps[c.Next]
+			irreversible := next != nil && next.Irreversible && !st.Irreversible
+			m.choices[id] = append(m.choices[id], m.target(Target{Choice: i, Label: c.Label}, irreversible, c.Match, c.Examples))
+		}
+	}
+	return m
+}
+
+// normalize is what every typed text and every example goes through: the
+// folding of Normalize over the plain (dictionary) form of the verbs.
+func (m *matcher) normalize(s string) string { return Normalize(m.plain.of(s)) }
+
+func (m *matcher) normAll(label string, lists ...[]string) []string {
+	out := []string{m.normalize(label)}
+	for _, l := range lists {
+		for _, s := range l {
+			out = append(out, m.normalize(s))
+		}
+	}
+	return out
+}
+
+func (m *matcher) target(t Target, irreversible bool, lists ...[]string) matchTarget {
+	t.Irreversible = irreversible
+	mt := matchTarget{Target: t}
+	for _, n := range m.normAll(t.Label, lists...) {
+		if n != "" {
+			mt.examples = append(mt.examples, m.w.example(n))
+		}
+	}
+	return mt
+}
+
+type scored struct {
+	t     *matchTarget
+	score float64
+}
+
+// typed is a message read once: normalised, and as grams.
+type typed struct {
+	n string
+	x example
+}
+
+func (m *matcher) read(s string) typed {
+	n := m.normalize(s)
+	return typed{n: n, x: m.w.example(n)}
+}
+
+// understand decides what typed text s asks for at a step.
+func (m *matcher) understand(s, step string) Understanding { return m.decide(m.read(s), step) }
+
+// decide is understand on a message already read.
+func (m *matcher) decide(r typed, step string) Understanding {
+	u := Understanding{Step: step, Best: Target{Choice: -1}, Runner: Target{Choice: -1}}
+	n, x := r.n, r.x
+	if n == "" {
+		return u
+	}
+	var top [maxCandidates + 1]scored
+	consider := func(t *matchTarget) {
+		sc := t.score(x)
+		if sc <= 0 {
+			return
+		}
+		for i := range top {
+			if top[i].t == nil || sc > top[i].score {
+				copy(top[i+1:], top[i:len(top)-1])
+				top[i] = scored{t, sc}
+				return
+			}
+		}
+	}
+	choices := m.choices[step]
+	for i := range choices {
+		consider(&choices[i])
+	}
+	for i := range m.commands {
+		consider(&m.commands[i])
+	}
+	if top[0].t == nil {
+		return u
+	}
+	u.Best, u.Score = top[0].t.Target, top[0].score
+	if top[1].t != nil {
+		u.Runner, u.RunnerScore = top[1].t.Target, top[1].score
+	}
+	need := actScore
+	if top[0].t.Irreversible {
+		need = sureScore
+	}
+	// A step's choice wins over a command it ties with: the step is the
+	// context (「わからない」 is an answer there, not a call for help).
+	rival := u.RunnerScore
+	if top[0].t.Command == "" {
+		rival = 0
+		for _, c := range top[1:] {
+			if c.t != nil && c.t.Command == "" {
+				rival = c.score
+				break
+			}
+		}
+	}
+	several := containsAny(n, m.both) && top[1].t != nil
 	switch {
-	case n.s == p.s:
-		return 1000 + pl
-	case strings.Contains(n.s, p.s):
-		return 100 + pl*2
-	case pl >= 5 && nearlyContains(n.runes, p.runes):
-		return fuzzy + pl
+	case !several && u.Score >= need && (u.Score-rival >= margin || u.Score > exact && rival <= exact):
+		// An example typed as written wins unless another is too.
+		u.Decision = DecideAct
+	case u.Score >= askScore:
+		u.Decision = DecideAsk
+		for _, c := range top[:maxCandidates] {
+			if c.t != nil && c.score >= askScore && c.score >= u.Score/2 {
+				u.Candidates = append(u.Candidates, c.t.Target)
+			}
+		}
 	}
-	return 0
+	return u
 }
 
-// fuzzy is the score tier of a near miss, below any real containment.
-const fuzzy = 50
+// buttonNumber reads a typed button number: 「3」「３番」「3ばんめ」. It
+// returns 0 when s is not one.
+func (m *matcher) buttonNumber(s string) int {
+	n := Normalize(s)
+	i := 0
+	for i < len(n) && n[i] >= '0' && n[i] <= '9' {
+		i++
+	}
+	if i == 0 || i > 2 || !m.numbers[n[i:]] {
+		return 0
+	}
+	v, _ := strconv.Atoi(n[:i])
+	return v
+}
 
-// nearlyContains reports whether some part of n is within one edit of p: the
-// typo tolerance. One edit only: two would turn 「できる」 into 「できない」.
-func nearlyContains(n, p []rune) bool {
-	pl := len(p)
-	for w := pl - 1; w <= pl+1; w++ {
-		if w <= 0 || w > len(n) {
-			continue
+// confirms reads a typed yes or no (the delete question, a reminder offer).
+func (m *matcher) confirms(r typed, yes, no example) string {
+	ys, ns := similarity(r.x, yes), similarity(r.x, no)
+	switch {
+	case ys >= actScore && ys > ns:
+		return cmdDeleteYes
+	case ns >= actScore && ns > ys:
+		return cmdDeleteNo
+	}
+	return ""
+}
+
+// containsAny reports whether normalised n contains one of the words.
+func containsAny(n string, words []string) bool {
+	for _, w := range words {
+		if w != "" && strings.Contains(n, w) {
+			return true
 		}
-		for i := 0; i+w <= len(n); i++ {
-			if withinOneEdit(n[i:i+w], p) {
+	}
+	return false
+}
+
+// urgent returns the urgent message whose words r contains, if any.
+func (m *matcher) urgent(r typed) *Urgent {
+	for i, words := range m.urgentWords {
+		if containsAny(r.n, words) {
+			return m.urgentMsgs[i]
+		}
+	}
+	return nil
+}
+
+// endsNegative reports whether the predicate of normalised n is negative:
+// a negation at its end, or followed only by a particle or two (ないよ,
+// なかったけど). A negation inside (「知らない請求がある」) describes a noun and
+// does not make the sentence negative.
+func endsNegative(n string, negations []string) bool {
+	r := []rune(n)
+	for cut := 0; cut <= 2 && cut < len(r); cut++ {
+		head := string(r[:len(r)-cut])
+		for _, neg := range negations {
+			if neg != "" && strings.HasSuffix(head, neg) {
 				return true
 			}
 		}
 	}
 	return false
-}
-
-// withinOneEdit reports whether a Levenshtein distance of at most one
-// separates a and b: one substitution for equal lengths, one insertion or
-// deletion for lengths one apart. It allocates nothing.
-func withinOneEdit(a, b []rune) bool {
-	if len(a) < len(b) {
-		a, b = b, a
-	}
-	switch len(a) - len(b) {
-	case 0:
-		diff := 0
-		for i := range a {
-			if a[i] != b[i] {
-				if diff++; diff > 1 {
-					return false
-				}
-			}
-		}
-		return true
-	case 1:
-		// Skip the first mismatch in the longer one; the rest must match.
-		i := 0
-		for i < len(b) && a[i] == b[i] {
-			i++
-		}
-		for ; i < len(b); i++ {
-			if a[i+1] != b[i] {
-				return false
-			}
-		}
-		return true
-	}
-	return false
-}
-
-// editDistance is Levenshtein's, giving up past max. The matcher uses
-// withinOneEdit; this is its reference in the tests.
-func editDistance(a, b []rune, max int) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		best := cur[0]
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			best = min(best, cur[j])
-		}
-		if best > max {
-			return max + 1
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
-
-// match finds what normalised input n asks for at a step: a choice index
-// (≥0) or a global command id. The best score wins; a step's choice wins a
-// tie with a command; two choices tied leave the input unmatched, because
-// guessing between them could send a victim down the wrong path.
-func (e *Engine) match(n, step string) (cmd string, choice int) {
-	return e.matchInput(newInput(n), step)
-}
-
-// matchInput is match on text already converted to runes.
-func (e *Engine) matchInput(n input, step string) (cmd string, choice int) {
-	choice = -1
-	if n.s == "" {
-		return "", -1
-	}
-	best, tied, fuzzyHits := 0, false, 0
-	for _, t := range e.choices[step] {
-		s := t.best(n)
-		if s > 0 && s < 100 {
-			fuzzyHits++
-		}
-		switch {
-		case s > best:
-			best, choice, tied = s, t.choice, false
-		case s == best && s > 0 && t.choice != choice:
-			tied = true
-		}
-	}
-	if tied || (best < 100 && fuzzyHits > 1) {
-		// Two choices fit as well, or two near misses: do not guess.
-		choice, best = -1, 0
-	}
-	bestCmd := 0
-	for _, t := range e.commands {
-		if s := t.best(n); s > bestCmd {
-			bestCmd, cmd = s, t.command
-		}
-	}
-	if bestCmd > best || (choice < 0 && bestCmd > 0) {
-		return cmd, -1
-	}
-	if choice >= 0 {
-		return "", choice
-	}
-	return "", -1
-}
-
-func (t matchTarget) best(n input) int {
-	b := 0
-	for _, p := range t.phrases {
-		b = max(b, score(n, p))
-	}
-	return b
-}
-
-// matchConfirm reads a typed yes or no to the delete question.
-func (e *Engine) matchConfirm(n input) string {
-	yes := newTarget(e.g.Texts.DeleteYes, nil, cmdDeleteYes, -1)
-	no := newTarget(e.g.Texts.DeleteNo, nil, cmdDeleteNo, -1)
-	switch ys, ns := yes.best(n), no.best(n); {
-	case ys > ns:
-		return cmdDeleteYes
-	case ns > ys:
-		return cmdDeleteNo
-	}
-	return ""
 }

@@ -1,5 +1,7 @@
 package flows
 
+import "unicode/utf8"
+
 // pastedLength is how long a text without a link must be, with a
 // pressure phrase in it, to be taken for a pasted message rather than
 // something typed: 「アカウント停止と言われた」 is a user's own words.
@@ -11,18 +13,18 @@ const pastedLength = 40
 // is a command or a choice there goes on as usual. It reports whether it
 // answered. The analysis is in the reply only: the state records nothing
 // but the step that follows.
-func (t *turn) checkMessage(s string, n input) bool {
+func (t *turn) checkMessage(s string) bool {
 	r := t.e.g.Check
 	if r == nil {
 		return false
 	}
 	rep := r.Check(s, t.e.isActivePhone)
 	if len(rep.Links) == 0 {
-		pasted := len(rep.Pressure) > 0 && len(n.runes) >= pastedLength && t.e.g.mentionedDiscontinued(s) == nil
+		pasted := len(rep.Pressure) > 0 && utf8.RuneCountInString(Normalize(s)) >= pastedLength && t.e.g.mentionedDiscontinued(s) == nil
 		if t.st.Step != r.PasteStep && !pasted {
 			return false
 		}
-		if cmd, choice := t.e.matchInput(n, t.st.Step); cmd != "" || choice >= 0 {
+		if t.e.m.understand(s, t.st.Step).Decision == DecideAct {
 			return false
 		}
 	}

@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"sort"
 	"strings"
 	"unicode"
 
@@ -56,4 +57,45 @@ func fullSize(r rune) rune {
 		return 'け'
 	}
 	return r
+}
+
+// plainForms turns polite, past, contracted and Kansai verb endings into one
+// plain form, pass by pass, so that 「止めてしまいました」 and 「止めちゃった」
+// meet 「止めた」. The rules are data (language.yaml); within a pass the
+// longest ending wins.
+type plainForms struct {
+	passes []*strings.Replacer
+}
+
+func newPlainForms(l Language) *plainForms {
+	p := &plainForms{}
+	for _, pass := range l.PlainForms {
+		froms := make([]string, 0, len(pass))
+		for from := range pass {
+			froms = append(froms, from)
+		}
+		// Longest first: strings.Replacer tries the pairs in order.
+		sort.Slice(froms, func(i, j int) bool {
+			if len(froms[i]) != len(froms[j]) {
+				return len(froms[i]) > len(froms[j])
+			}
+			return froms[i] < froms[j]
+		})
+		pairs := make([]string, 0, 2*len(froms))
+		for _, from := range froms {
+			pairs = append(pairs, from, pass[from])
+		}
+		p.passes = append(p.passes, strings.NewReplacer(pairs...))
+	}
+	return p
+}
+
+// of returns s with its endings in plain form, after NFKC (so that
+// half-width kana meet the rules) and before any other folding.
+func (p *plainForms) of(s string) string {
+	s = norm.NFKC.String(s)
+	for _, r := range p.passes {
+		s = r.Replace(s)
+	}
+	return s
 }

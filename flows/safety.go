@@ -61,7 +61,7 @@ func (e *Engine) sensitive(s string) string {
 	if hasCardNumber(n) {
 		return e.g.Texts.CardNumber
 	}
-	if e.hasCode(n) || secretGiven.MatchString(n) || hasGiftCode(n) || passwordAlone(n) {
+	if e.hasCode(n) || secretGiven.MatchString(n) || expiryThenCode.MatchString(n) || hasGiftCode(n) || passwordAlone(n) {
 		return e.g.Texts.Secret
 	}
 	return ""
@@ -194,6 +194,9 @@ func hasCardNumber(n string) bool {
 		if t.digits() < 13 {
 			continue
 		}
+		if fourByFour(t.groups) {
+			return true
+		}
 		for i, g := range t.groups {
 			if g[0] == '0' {
 				continue
@@ -214,6 +217,19 @@ func hasCardNumber(n string) bool {
 					return true
 				}
 			}
+		}
+	}
+	return false
+}
+
+// fourByFour reports whether some four consecutive groups are four digits
+// each, the first not starting with 0: the way a card is printed and typed,
+// Luhn or not (a mistyped card number is still a card number, and no phone,
+// order or postal number has this shape).
+func fourByFour(groups []string) bool {
+	for i := 0; i+4 <= len(groups); i++ {
+		if groups[i][0] != '0' && len(groups[i]) == 4 && len(groups[i+1]) == 4 && len(groups[i+2]) == 4 && len(groups[i+3]) == 4 {
+			return true
 		}
 	}
 	return false
@@ -245,16 +261,24 @@ func (e *Engine) hasCode(n string) bool {
 	return false
 }
 
-// codeShaped: 4–8 digits in one group, or two groups of three.
+// codeShaped: 4–8 digits in one group, or 4–8 digits in small groups of at
+// most four, as people read a code out or retype it (123 456, 48 29 13,
+// 4 8 2 9 1 3).
 func codeShaped(t numberToken) bool {
-	switch len(t.groups) {
-	case 1:
+	if len(t.groups) == 1 {
 		return len(t.groups[0]) >= 4 && len(t.groups[0]) <= 8
-	case 2:
-		return len(t.groups[0]) == 3 && len(t.groups[1]) == 3
 	}
-	return false
+	for _, g := range t.groups {
+		if len(g) > 4 {
+			return false
+		}
+	}
+	return t.digits() >= 4 && t.digits() <= 8
 }
+
+// expiryThenCode is a card's expiry date (MM/YY or MM/YYYY) with a three- or
+// four-digit number soon after it: the security code on the back.
+var expiryThenCode = regexp.MustCompile(`(?:^|[^0-9])(?:0[1-9]|1[0-2])\s*/\s*(?:[0-9]{2}|20[0-9]{2}).{0,30}?[^0-9][0-9]{3,4}(?:$|[^0-9円,.\-])`)
 
 // isContact reports whether a number is one of the contacts the bot itself
 // shows (9110 for #9110): a user repeating it is not sending a secret.

@@ -36,10 +36,14 @@ func TestSensitiveText(t *testing.T) {
 		{"番号 4111 1111 1111 1111 1227", card},   // expiry run into the groups
 		{"カードは\n4111111111111111\nです", card},    // on a line of its own
 		{"25012345671234567", card},             // passes Luhn with no grouping: cannot tell
-		{"4111 1111 1111 1112", none},           // fails the Luhn check
+		{"4111 1111 1111 1112", card},           // fails Luhn, but typed 4-4-4-4: a mistyped card number is still one
+		{"1234 5678 9012 3456", card},           // the same
+		{"41111111 11111112", none},             // fails Luhn, not printed like a card
 		{"411111111111", none},                  // 12 digits
 		{"注文番号は250-1234567-1234567です", none},    // an Amazon order number, though it passes Luhn
 		{"090-1234-5678と03-1234-5678に電話", none}, // two phone numbers
+		{"11/24に3980円の請求", none},                // a date and an amount
+		{"11/24の注文 250-1234567-1234567", none},  // a date and an order number
 
 		// One-time codes and PINs, typed without being asked.
 		{"123456", secret},
@@ -55,6 +59,11 @@ func TestSensitiveText(t *testing.T) {
 		{"SMSの認証番号 5521", secret},
 		{"PIN 0000", secret},
 		{"セキュリティコード 123", secret},
+		{"認証コードは 4 8 2 9 1 3", secret}, // a code typed with spaces
+		{"確認コード 48 29 13", secret},
+		{"有効期限12/28 セキュリティコード123", secret}, // expiry and the three-digit code
+		{"期限 03/27 CVV 554", secret},
+		{"有効期限は08/27で裏の3桁は456", secret},
 
 		// Passwords.
 		{"パスワードは abc12345", secret},
@@ -69,6 +78,8 @@ func TestSensitiveText(t *testing.T) {
 		// Gift-card codes (Amazon never asks anyone to read them out).
 		{"AQ12-345678-BCDE", secret},
 		{"ギフト券番号は AQ12345678BCDE", secret},
+		{"アマギフのコード X7K2-9PQR4T-WM3N です", secret},
+		{"ギフトコード: ZZ99 ABCDEF 1234", secret},
 
 		// Ordinary things victims type.
 		{"188", none},

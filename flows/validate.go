@@ -78,6 +78,80 @@ func validate(l *loader) {
 	}
 	validateLinkcheck(l)
 	validateReachable(l)
+	validateUrgent(l)
+}
+
+// validateUrgent checks the crisis and danger messages: they exist, and
+// what they dial comes from the contacts file.
+func validateUrgent(l *loader) {
+	have := map[string]bool{}
+	for i, u := range l.g.Urgent {
+		at := fmt.Sprintf("$.urgent[%d]", i)
+		have[u.ID] = true
+		if u.Text == "" || len(u.Words) == 0 {
+			l.problem(textsFile, at, "urgent message %q needs a text and words", u.ID)
+		}
+		l.checkText(textsFile, at+".text", u.Text)
+		for j, id := range u.Call {
+			l.checkContact(textsFile, fmt.Sprintf("%s.call[%d]", at, j), id, "phone")
+		}
+		for j, w := range u.Words {
+			if Normalize(w) == "" {
+				l.problem(textsFile, fmt.Sprintf("%s.words[%d]", at, j), "word %q is empty after normalisation", w)
+			}
+		}
+	}
+	for _, id := range []string{"crisis", "danger"} {
+		if !have[id] {
+			l.problem(textsFile, "$.urgent", "urgent message %q is missing: a person in crisis or in danger must get the lines first", id)
+		}
+	}
+}
+
+// validateExamples proves that the matcher takes every example, match word
+// and label to its own target: at its step for a choice, at the start step
+// for a command, where no step's choice competes. An example that lands elsewhere, or only gets a question
+// back, is reported where it is written.
+func validateExamples(l *loader) {
+	m := newMatcher(l.g)
+	check := func(file, at, step, s string, want Target) {
+		u := m.understand(s, step)
+		if u.Decision == DecideAct && u.Best.Command == want.Command && (want.Command != "" || u.Best.Choice == want.Choice) {
+			return
+		}
+		got := "nothing"
+		switch u.Decision {
+		case DecideAct:
+			got = fmt.Sprintf("%q (%.2f)", u.Best.Name(), u.Score)
+		case DecideAsk:
+			got = fmt.Sprintf("a question between %q (%.2f) and %q (%.2f)", u.Best.Name(), u.Score, u.Runner.Name(), u.RunnerScore)
+		}
+		l.problem(file, at, "example %q at step %q should mean %q but the matcher takes it as %s", s, step, want.Name(), got)
+	}
+	for _, f := range l.g.Flows {
+		for i := range f.Steps {
+			st := &f.Steps[i]
+			for j, c := range st.Choices {
+				want := Target{Choice: j, Label: c.Label}
+				cat := fmt.Sprintf("$.steps[%d].choices[%d]", i, j)
+				for k, s := range c.Match {
+					check(f.File, fmt.Sprintf("%s.match[%d]", cat, k), st.ID, s, want)
+				}
+				for k, s := range c.Examples {
+					check(f.File, fmt.Sprintf("%s.examples[%d]", cat, k), st.ID, s, want)
+				}
+			}
+		}
+	}
+	for i, c := range l.g.Commands {
+		want := Target{Command: c.ID, Choice: -1, Label: c.Label}
+		for k, s := range c.Match {
+			check(textsFile, fmt.Sprintf("$.commands[%d].match[%d]", i, k), "", s, want)
+		}
+		for k, s := range c.Examples {
+			check(textsFile, fmt.Sprintf("$.commands[%d].examples[%d]", i, k), "", s, want)
+		}
+	}
 }
 
 // validateLinkcheck checks linkcheck.yaml: its own rules, the steps it

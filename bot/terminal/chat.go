@@ -23,6 +23,8 @@ type Chat struct {
 	Out   io.Writer
 	// Echo repeats each input line, so a piped conversation reads as a transcript.
 	Echo bool
+	// Explain prints what each typed message was understood as.
+	Explain bool
 
 	state   flows.State
 	choices []flows.QuickReply
@@ -89,6 +91,9 @@ func (c *Chat) apply(in flows.Input) {
 
 func (c *Chat) print(res flows.Result) {
 	w := c.Out
+	if c.Explain && res.Understood != nil {
+		explain(w, res.Understood)
+	}
 	for _, m := range res.Reply.Messages {
 		fmt.Fprintln(w, "bot:", indent(m.Text))
 		for _, b := range m.Buttons {
@@ -120,3 +125,21 @@ func (c *Chat) print(res flows.Result) {
 }
 
 func indent(s string) string { return strings.ReplaceAll(s, "\n", "\n    ") }
+
+// explain writes what the matcher made of a typed message, for a content
+// editor: the step, the target and its score, the runner-up.
+func explain(w io.Writer, u *flows.Understanding) {
+	if u.Caught != "" && u.Caught != "number" {
+		fmt.Fprintf(w, "  (explain: step %s, caught as %s)\n", u.Step, u.Caught)
+		return
+	}
+	runner := "none"
+	if u.RunnerScore > 0 {
+		runner = fmt.Sprintf("%s %.2f", u.Runner.Name(), u.RunnerScore)
+	}
+	best := "nothing"
+	if u.Score > 0 {
+		best = fmt.Sprintf("%s %.2f", u.Best.Name(), u.Score)
+	}
+	fmt.Fprintf(w, "  (explain: step %s, %s: %s, runner-up %s)\n", u.Step, u.Decision, best, runner)
+}

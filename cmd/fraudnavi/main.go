@@ -7,6 +7,7 @@
 //	fraudnavi flows check [DIR]                validate the flow files
 //	fraudnavi flows graph [DIR]                print the flow graph as Mermaid
 //	fraudnavi flows holidays FILE              convert 内閣府's syukujitsu.csv for the flow files
+//	fraudnavi flows eval FILE                  score the matcher on an evaluation file
 //	fraudnavi healthcheck                      ask a running server's /healthz (for the container)
 package main
 
@@ -43,12 +44,13 @@ func main() {
 var errUsage = errors.New("usage")
 
 const usage = `usage:
-  fraudnavi chat [--now 2026-11-24T23:30]
+  fraudnavi chat [--now 2026-11-24T23:30] [--explain]
   fraudnavi serve
   fraudnavi check < message.txt
   fraudnavi flows check [DIR]
   fraudnavi flows graph [DIR]
   fraudnavi flows holidays syukujitsu.csv > flows/content/syukujitsu.csv
+  fraudnavi flows eval FILE
   fraudnavi healthcheck
 `
 
@@ -97,6 +99,7 @@ func runChat(args []string, getenv func(string) string, clock flows.Clock, stdin
 	fl := flag.NewFlagSet("chat", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	nowFlag := fl.String("now", "", "fix the clock, Asia/Tokyo (2026-11-24T23:30)")
+	explain := fl.Bool("explain", false, "after each typed message, print the step, the target understood, its score and the runner-up")
 	if err := fl.Parse(args); err != nil {
 		return errUsage
 	}
@@ -111,11 +114,14 @@ func runChat(args []string, getenv func(string) string, clock flows.Clock, stdin
 		}
 		clock = flows.FixedClock(t)
 	}
-	c := &terminal.Chat{Engine: eng, Clock: clock, In: stdin, Out: stdout, Echo: !isTerminal(stdin)}
+	c := &terminal.Chat{Engine: eng, Clock: clock, In: stdin, Out: stdout, Echo: !isTerminal(stdin), Explain: *explain}
 	return c.Run()
 }
 
 func runFlows(args []string, getenv func(string) string, clock flows.Clock, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 2 && args[0] == "eval" {
+		return runEval(args[1], getenv, stdout)
+	}
 	if len(args) == 0 || len(args) > 2 {
 		fmt.Fprint(stderr, usage)
 		return errUsage
@@ -132,7 +138,7 @@ func runFlows(args []string, getenv func(string) string, clock flows.Clock, stdi
 		fmt.Fprint(stderr, usage)
 		return errUsage
 	}
-	g, err := flows.Load(flowFiles(dir, getenv))
+	g, err := flows.Check(flowFiles(dir, getenv))
 	var verr *flows.ValidationError
 	if errors.As(err, &verr) {
 		for _, p := range verr.Problems {
@@ -212,4 +218,35 @@ func isTerminal(r io.Reader) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// runEval scores the matcher on an evaluation file and fails below the
+// thresholds the held-out set must meet.
+func runEval(file string, getenv func(string) string, stdout io.Writer) error {
+	eng, err := loadEngine("", getenv)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return fmt.Errorf("flows eval: %w", err)
+	}
+	defer f.Close()
+	cases, err := flows.ReadEvalCases(f)
+	if err != nil {
+		return fmt.Errorf("flows eval %s: %w", file, err)
+	}
+	// Noon on a weekday: the matcher does not depend on the hour, the
+	// urgent messages' call buttons do, and they are not scored.
+	rep, err := eng.Evaluate(cases, time.Date(2026, 11, 25, 12, 0, 0, 0, flows.Tokyo))
+	if err != nil {
+		return fmt.Errorf("flows eval %s: %w", file, err)
+	}
+	if err := rep.Write(stdout); err != nil {
+		return err
+	}
+	if err := rep.Meets(flows.EvalThresholds); err != nil {
+		return fmt.Errorf("flows eval %s: %w", file, err)
+	}
+	return nil
 }

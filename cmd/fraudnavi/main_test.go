@@ -231,3 +231,26 @@ func TestCheckPrintsTheAnalysis(t *testing.T) {
 		})
 	}
 }
+
+func TestChatExplainPrintsStepTargetAndRunnerUp(t *testing.T) {
+	out, _, err := runCmd(t, "カードを盗まれました\n", nil, "chat", "--explain", "--now", "2026-11-24T23:30")
+	if err != nil {
+		t.Fatalf("chat --explain: %v", err)
+	}
+	if !strings.Contains(out, "(explain: step menu, act: カードを今すぐ止めたい ") || !strings.Contains(out, "runner-up ") {
+		t.Fatalf("no explanation of the typed message:\n%s", out)
+	}
+}
+
+func TestFlowsEvalFailsBelowTheThreshold(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "eval.tsv")
+	rows := "menu\tカードを盗まれました\tカードを今すぐ止めたい\tmenu\nmenu\tありがとう\tカードに知らない請求\tmenu\n"
+	if err := os.WriteFile(file, []byte(rows), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := runCmd(t, "", nil, "flows", "eval", file)
+	if err == nil || !strings.Contains(out, "overall: 1/2") || !strings.Contains(out, "confusion") {
+		t.Fatalf("flows eval: err %v\n%s", err, out)
+	}
+}
