@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -199,12 +200,7 @@ func (r EvalReport) Write(w io.Writer) error {
 	ov := r.Overall()
 	fmt.Fprintf(w, "overall: %d/%d right (%.1f%%)\n", ov.Right, ov.Total, 100*ov.Rate())
 	cats := r.ByCategory()
-	names := make([]string, 0, len(cats))
-	for n := range cats {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(cats)) {
 		t := cats[n]
 		fmt.Fprintf(w, "  %-10s %3d/%-3d %5.1f%%\n", n, t.Right, t.Total, 100*t.Rate())
 	}
@@ -265,12 +261,7 @@ func (r EvalReport) Meets(th Thresholds) error {
 		short = append(short, fmt.Sprintf("overall %.1f%% < %.0f%%", 100*ov.Rate(), 100*th.Overall))
 	}
 	cats := r.ByCategory()
-	names := make([]string, 0, len(cats))
-	for n := range cats {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(cats)) {
 		if t := cats[n]; t.Rate() < th.PerCategory {
 			short = append(short, fmt.Sprintf("%s %.1f%% < %.0f%%", n, 100*t.Rate(), 100*th.PerCategory))
 		}
