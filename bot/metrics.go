@@ -113,3 +113,30 @@ func (m *Metrics) WatchCalendar(cal *flows.Calendar, clock flows.Clock) {
 		Help: "Days left in the published national holiday list (flows/content/syukujitsu.csv); after it the bot uses a provisional calendar.",
 	}, func() float64 { return float64(cal.DaysLeft(clock())) }))
 }
+
+// RedisDurability exports Redis's eviction policy and persistence as read at
+// start-up, so an operator can alert on a server that would lose state.
+func (m *Metrics) RedisDurability(policy string, evicts, aof, rdb bool) {
+	if m == nil {
+		return
+	}
+	policyInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "fraudnavi_redis_eviction_policy",
+		Help: "Redis's maxmemory-policy at start-up (1 for the policy in force); evicting=1 if it may delete fraudnavi's keys, which all have a TTL.",
+	}, []string{"policy", "evicting"})
+	policyInfo.WithLabelValues(policy, strconv.FormatBool(evicts)).Set(1)
+	persistence := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "fraudnavi_redis_persistence",
+		Help: "Whether Redis keeps data across a restart, by kind (aof, rdb) at start-up: 1 on, 0 off or unknown.",
+	}, []string{"kind"})
+	persistence.WithLabelValues("aof").Set(boolGauge(aof))
+	persistence.WithLabelValues("rdb").Set(boolGauge(rdb))
+	m.Registry.MustRegister(policyInfo, persistence)
+}
+
+func boolGauge(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

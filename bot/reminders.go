@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -113,8 +114,9 @@ type ReminderWorker struct {
 	// putting them back in the queue; 0 means 8 s.
 	ShutdownTimeout time.Duration
 
-	mu  sync.Mutex
-	srv *asynq.Server
+	mu          sync.Mutex
+	srv         *asynq.Server
+	stopBacklog chan struct{} // closed by Shutdown
 
 	quotaMu     sync.Mutex
 	quotaLogged time.Time // when a used-up quota was last logged
@@ -168,7 +170,8 @@ func (w *ReminderWorker) Start(rdb redis.UniversalClient) error {
 		return fmt.Errorf("bot: start reminder worker: %w", err)
 	}
 	w.srv = srv
-	w.registerBacklog(storage.NewReminders(rdb, w.Clock, storage.WithReminderQueue(queue)))
+	w.stopBacklog = make(chan struct{})
+	w.registerBacklog(storage.NewReminders(rdb, w.Clock, storage.WithReminderQueue(queue)), w.stopBacklog)
 	return nil
 }
 
@@ -178,6 +181,10 @@ func (w *ReminderWorker) Start(rdb redis.UniversalClient) error {
 func (w *ReminderWorker) Shutdown() {
 	w.mu.Lock()
 	srv := w.srv
+	if w.stopBacklog != nil {
+		close(w.stopBacklog)
+		w.stopBacklog = nil
+	}
 	w.mu.Unlock()
 	if srv != nil {
 		srv.Shutdown()
@@ -361,31 +368,57 @@ func RetryKey(name string) string {
 	return uuid.NewSHA1(retryKeySpace, []byte(name)).String()
 }
 
-// registerBacklog exports the size of the reminder queue. Registering twice
-// (a second worker on the same Metrics) keeps the first gauge: both would
-// measure the same queue.
-func (w *ReminderWorker) registerBacklog(r *storage.Reminders) {
+// backlogRefresh is how often the queue size gauge is read from Redis, and
+// backlogTimeout how long one read may take: a scrape reads the cached value,
+// so /metrics answers at once even while Redis hangs.
+const (
+	backlogRefresh = 15 * time.Second
+	backlogTimeout = 2 * time.Second
+)
+
+// registerBacklog exports the size of the reminder queue, read once now and
+// then every backlogRefresh until stop is closed; a failed read keeps the
+// last value. Registering twice (a second worker on the same Metrics) keeps
+// the first gauge: both would measure the same queue.
+func (w *ReminderWorker) registerBacklog(r *storage.Reminders, stop <-chan struct{}) {
 	if w.Metrics == nil || w.Metrics.Registry == nil {
 		return
 	}
-	g := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "fraudnavi_reminder_queue_size",
-		Help: "Reminders waiting in the queue: scheduled, due, or to be retried.",
-	}, func() float64 {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	var size atomic.Uint64
+	size.Store(math.Float64bits(math.NaN()))
+	read := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), backlogTimeout)
 		defer cancel()
 		n, err := r.Backlog(ctx)
 		if err != nil {
 			w.log().Warn("reminder queue size unknown", "err", err)
-			return math.NaN()
+			return
 		}
-		return float64(n)
-	})
+		size.Store(math.Float64bits(float64(n)))
+	}
+	read()
+	g := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "fraudnavi_reminder_queue_size",
+		Help: "Reminders waiting in the queue: scheduled, due, or to be retried (read every 15 s).",
+	}, func() float64 { return math.Float64frombits(size.Load()) })
 	if err := w.Metrics.Registry.Register(g); err != nil {
 		if _, dup := errors.AsType[prometheus.AlreadyRegisteredError](err); !dup {
 			w.log().Error("register reminder queue metric", "err", err)
 		}
+		return
 	}
+	go func() {
+		t := time.NewTicker(backlogRefresh)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				read()
+			}
+		}
+	}()
 }
 
 func (w *ReminderWorker) log() *slog.Logger {

@@ -860,6 +860,54 @@ func TestReminderQueueSizeMetric(t *testing.T) {
 	})
 }
 
+// A scrape reads the cached queue size: /metrics answers, with the last
+// size read, while Redis hangs (it used to wait 5 s and say NaN).
+func TestReminderQueueSizeMetricWhileRedisHangs(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
+		ctx := remCtx(t, time.Minute)
+		r := newRemRig(t, b.Client, wednesday10)
+		later := r.clock().Add(time.Hour)
+		for range 2 {
+			r.seed(ctx, storagetest.UserID(), flows.Reminder{ID: "check_mail", Due: later})
+		}
+		c := secondClient(t, b.Client)
+		h := &hangingRedis{}
+		c.AddHook(h)
+		r.worker(c)
+		h.hang.Store(true)
+		t.Cleanup(func() { h.hang.Store(false) }) // before the worker's shutdown
+		if got := r.counter("fraudnavi_reminder_queue_size", ""); got != 2 {
+			t.Errorf("queue size while Redis hangs = %v, want 2", got)
+		}
+	})
+}
+
+// hangingRedis is a go-redis hook that, while hang is set, holds every
+// command until its context ends, as a frozen Redis does.
+type hangingRedis struct{ hang atomic.Bool }
+
+func (h *hangingRedis) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *hangingRedis) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if h.hang.Load() {
+			<-ctx.Done()
+			return ctx.Err()
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (h *hangingRedis) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if h.hang.Load() {
+			<-ctx.Done()
+			return ctx.Err()
+		}
+		return next(ctx, cmds)
+	}
+}
+
 func TestReminderWorkerStartErrors(t *testing.T) {
 	emb, err := storage.StartEmbedded()
 	if err != nil {

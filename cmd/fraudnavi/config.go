@@ -20,6 +20,9 @@ type config struct {
 	// Roles: the webhook and the reminder worker, together by default.
 	Webhook bool
 	Worker  bool
+	// AllowEviction starts the service on a Redis whose maxmemory-policy may
+	// delete keys, which breaks exactly-once; for a deliberate choice only.
+	AllowEviction bool
 }
 
 // envVars are every variable the code reads, documented in the README and
@@ -27,6 +30,7 @@ type config struct {
 var envVars = []string{
 	"LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN", "LINE_API_ENDPOINT",
 	"REDIS_URL", "ADDR", "LOG_LEVEL", "FRAUDNAVI_ROLE", "FLOWS_DIR",
+	"FRAUDNAVI_ALLOW_EVICTION",
 }
 
 // loadConfig reads the environment and reports every problem at once, so an
@@ -66,6 +70,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 		if err := c.LogLevel.UnmarshalText([]byte(lv)); err != nil {
 			errs = append(errs, fmt.Errorf("LOG_LEVEL %q is not debug, info, warn or error", lv))
 		}
+	}
+	switch v := strings.ToLower(getenv("FRAUDNAVI_ALLOW_EVICTION")); v {
+	case "", "0", "false", "no":
+	case "1", "true", "yes":
+		c.AllowEviction = true
+	default:
+		errs = append(errs, fmt.Errorf("FRAUDNAVI_ALLOW_EVICTION %q is not true or false", v))
 	}
 	switch role := strings.ToLower(getenv("FRAUDNAVI_ROLE")); role {
 	case "", "all":

@@ -57,6 +57,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, cl
 	}
 
 	metrics := bot.NewMetrics()
+	if cfg.RedisURL != "" {
+		if err := checkRedisDurability(ctx, rdb, cfg.AllowEviction, log, metrics); err != nil {
+			return err
+		}
+	}
 	metrics.WatchCalendar(cal, clock)
 	// Keep connections to LINE open for every webhook in flight: the default
 	// transport keeps two, so under load most replies would dial (and,
@@ -83,6 +88,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, cl
 		return err
 	}
 
+	// Ready only while Redis takes writes: a full Redis under noeviction
+	// answers PING but refuses every event with OOM.
+	ready := func(ctx context.Context) error { return storage.ProbeWritable(ctx, rdb) }
 	var srv *bot.Server
 	if cfg.Webhook {
 		wh := &bot.Webhook{
@@ -90,7 +98,6 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, cl
 			// Per user and replica; see bot/ratelimit.go for what happens over it.
 			Limit: bot.NewRateLimiter(clock, bot.DefaultRate, bot.DefaultBurst, bot.DefaultMaxUsers),
 		}
-		ready := func(ctx context.Context) error { return rdb.Ping(ctx).Err() }
 		srv = bot.NewServer(cfg.Addr, wh, ready, metrics, log)
 		if err := srv.Start(); err != nil {
 			return err
@@ -99,7 +106,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, cl
 		fmt.Fprintf(stdout, "fraudnavi listening on %s\n", srv.Addr())
 	} else {
 		// A worker-only replica still answers health and metrics.
-		srv = bot.NewServer(cfg.Addr, http.NotFoundHandler(), func(ctx context.Context) error { return rdb.Ping(ctx).Err() }, metrics, log)
+		srv = bot.NewServer(cfg.Addr, http.NotFoundHandler(), ready, metrics, log)
 		if err := srv.Start(); err != nil {
 			return err
 		}
