@@ -320,12 +320,18 @@ type Input struct {
 	Data string
 	// Time is the value picked with a time picker, if any.
 	Time time.Time
+	// QuoteToken is LINE's opaque handle on the typed message, so that a
+	// warning about it can quote it (the user sees which one to unsend).
+	QuoteToken string
 }
 
 // Message is one message of a reply: text and optional buttons.
 type Message struct {
 	Text    string
 	Buttons []Button
+	// QuoteToken, when set, shows the user's message this one is about
+	// above it (Input.QuoteToken).
+	QuoteToken string
 }
 
 // ButtonKind says what a button does.

@@ -32,11 +32,15 @@ func Render(r flows.Reply) []messaging_api.MessageInterface {
 		}
 		if len(m.Text) <= maxText {
 			// Never more UTF-16 units than bytes: no need to split.
-			msgs = append(msgs, &messaging_api.TextMessage{Text: m.Text})
+			msgs = append(msgs, &messaging_api.TextMessage{Text: m.Text, QuoteToken: m.QuoteToken})
 			continue
 		}
-		for _, part := range split(m.Text, maxText) {
-			msgs = append(msgs, &messaging_api.TextMessage{Text: part})
+		for i, part := range split(m.Text, maxText) {
+			t := &messaging_api.TextMessage{Text: part}
+			if i == 0 {
+				t.QuoteToken = m.QuoteToken
+			}
+			msgs = append(msgs, t)
 		}
 	}
 	if len(msgs) > maxMessages {
