@@ -33,6 +33,8 @@ type Graph struct {
 	Language Language
 	// Urgent are the messages that come before any step: crisis, danger.
 	Urgent []Urgent
+	// RichMenu is the persistent menu at the bottom of the chat (richmenu.yaml).
+	RichMenu *RichMenu
 
 	flowOf       map[string]*Flow // step id → the flow that holds it
 	contactOrder []string         // contact ids in file order, for 相談窓口

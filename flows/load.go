@@ -27,7 +27,7 @@ func Content() fs.FS {
 	return sub
 }
 
-// The two files that are not flows.
+// Files that are not flows (richMenuFile, in richmenu.go, is one more).
 const (
 	contactsFile  = "contacts.yaml"
 	textsFile     = "texts.yaml"
@@ -142,6 +142,11 @@ func load(fsys fs.FS, examples bool) (*Graph, error) {
 			var c contactsFileSchema
 			if l.decode(name, data, &c) {
 				l.addContacts(name, c)
+			}
+		case richMenuFile:
+			m := &RichMenu{}
+			if l.decode(name, data, m) {
+				l.g.RichMenu = m
 			}
 		case textsFile:
 			haveTexts = true
