@@ -15,7 +15,7 @@ import (
 	"github.com/goccy/go-yaml/parser"
 )
 
-//go:embed content/*.yaml content/syukujitsu.csv
+//go:embed content/*.yaml content/syukujitsu.csv content/richmenu.png
 var embedded embed.FS
 
 // Content returns the flow files built into the binary.

@@ -120,6 +120,10 @@ type Server struct {
 	outages    map[string]outage // path → failing until a time
 	drops      int
 	attempts   map[string]int
+
+	richMenus       map[string]*RichMenu
+	richMenuOrder   []string
+	defaultRichMenu string
 }
 
 // Stats counts what the fake has seen since it started or was Reset.
@@ -326,6 +330,7 @@ func (s *Server) resetLocked() {
 	s.outages = make(map[string]outage)
 	s.drops = 0
 	s.attempts = make(map[string]int)
+	s.richMenus, s.richMenuOrder, s.defaultRichMenu = make(map[string]*RichMenu), nil, ""
 }
 
 // notifyLocked wakes the waiters after a count changed.
@@ -485,6 +490,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	if r.Header.Get("Authorization") != "Bearer "+s.cfg.token {
 		c.reject(http.StatusUnauthorized, "Authentication failed. Confirm that the access token in the authorization header is valid.")
+		return
+	}
+	if s.serveRichMenu(c) {
 		return
 	}
 	var handle func(*call)
