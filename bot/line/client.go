@@ -154,3 +154,26 @@ func (c *Client) result(endpoint string, res *http.Response, err error) error {
 	}
 	return &APIError{Status: res.StatusCode, RequestID: res.Header.Get("X-Line-Request-Id"), Message: msg}
 }
+
+// PushQuota is the channel's message quota of this month and what pushes
+// used of it. Limit is -1 when the plan has none.
+type PushQuota struct {
+	Limit, Used int64
+}
+
+// PushQuota asks LINE for this month's quota and consumption.
+func (c *Client) PushQuota() (PushQuota, error) {
+	q, err := c.api.GetMessageQuota()
+	if err != nil {
+		return PushQuota{}, fmt.Errorf("line api quota: %w", err)
+	}
+	used, err := c.api.GetMessageQuotaConsumption()
+	if err != nil {
+		return PushQuota{}, fmt.Errorf("line api quota consumption: %w", err)
+	}
+	limit := q.Value
+	if q.Type == messaging_api.QuotaType_NONE {
+		limit = -1
+	}
+	return PushQuota{Limit: limit, Used: used.TotalUsage}, nil
+}

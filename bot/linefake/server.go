@@ -492,7 +492,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.reject(http.StatusUnauthorized, "Authentication failed. Confirm that the access token in the authorization header is valid.")
 		return
 	}
-	if s.serveRichMenu(c) {
+	if s.serveRichMenu(c) || s.serveQuota(c) {
 		return
 	}
 	var handle func(*call)
