@@ -4,6 +4,8 @@ import (
 	"github.com/fraudnavi/fraudnavi/flows"
 
 	"strconv"
+	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -139,4 +141,39 @@ func boolGauge(b bool) float64 {
 		return 1
 	}
 	return 0
+}
+
+// WatchPushQuota exports the month's push quota and its use, asking fetch
+// (line.Client.PushQuota) at most once per maxAge: a scrape every few
+// seconds must not become LINE API calls. A failed fetch keeps the last
+// values and is retried at the next scrape.
+func (m *Metrics) WatchPushQuota(fetch func() (limit, used int64, err error), clock func() time.Time, maxAge time.Duration) {
+	var (
+		mu          sync.Mutex
+		at          time.Time
+		limit, used float64
+	)
+	get := func(limitNotUsed bool) float64 {
+		mu.Lock()
+		defer mu.Unlock()
+		if now := clock(); at.IsZero() || now.Sub(at) >= maxAge {
+			if l, u, err := fetch(); err == nil {
+				limit, used, at = float64(l), float64(u), now
+			}
+		}
+		if limitNotUsed {
+			return limit
+		}
+		return used
+	}
+	m.Registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "fraudnavi_push_quota_messages",
+			Help: "The channel's message quota this month (LINE's quota endpoint; -1: no limit). Cached.",
+		}, func() float64 { return get(true) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "fraudnavi_push_quota_used_messages",
+			Help: "Messages of the quota used this month (LINE's consumption endpoint). Cached.",
+		}, func() float64 { return get(false) }),
+	)
 }

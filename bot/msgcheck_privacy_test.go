@@ -47,7 +47,7 @@ func TestNothingPastedIsKept(t *testing.T) {
 			}
 			text := strings.Join(rs[0].Texts(), "\n")
 			switch {
-			case i == 0 && !strings.Contains(text, "削除"):
+			case i == 0 && !strings.Contains(text, "送信取消"):
 				t.Fatalf("a card number in a pasted message was not refused first:\n%s", text)
 			case i > 0 && !strings.Contains(text, "dfg538.com"):
 				t.Fatalf("the pasted message was not analysed:\n%s", text)

@@ -79,8 +79,8 @@ func TestNothingTypedIsKept(t *testing.T) {
 				}
 				send(ev)
 				if i != 0 && i != 2 {
-					if rs := h.replyTo(ev); len(rs) != 1 || !strings.Contains(strings.Join(rs[0].Texts(), ""), "削除") {
-						t.Fatalf("%q: reply %+v, want one asking to delete the message", s, rs)
+					if rs := h.replyTo(ev); len(rs) != 1 || !strings.Contains(strings.Join(rs[0].Texts(), ""), "送信取消") {
+						t.Fatalf("%q: reply %+v, want one asking to unsend the message (送信取消)", s, rs)
 					}
 				}
 				if i == 4 {

@@ -162,7 +162,7 @@ func (h *Webhook) convert(raw webhook.EventInterface) (delivery, bool) {
 		typ, src, mode, dc = "message", e.Source, e.Mode, e.DeliveryContext
 		ev = Event{ID: e.WebhookEventId, ReplyToken: e.ReplyToken, Input: flows.Input{Kind: flows.InputOther}}
 		if t, ok := e.Message.(webhook.TextMessageContent); ok {
-			ev.Input = flows.Input{Kind: flows.InputText, Text: t.Text}
+			ev.Input = flows.Input{Kind: flows.InputText, Text: t.Text, QuoteToken: t.QuoteToken}
 		}
 	case webhook.PostbackEvent:
 		typ, src, mode, dc = "postback", e.Source, e.Mode, e.DeliveryContext

@@ -60,12 +60,14 @@ type turn struct {
 	res Result
 	// notes go before the step's own messages (a warning, an acknowledgement).
 	notes []Message
+	// quote is the input's quote token, for a warning about what was typed.
+	quote string
 }
 
 // Next applies one input to a state and returns the new state, the reply and
 // the reminder changes. The input state is not modified.
 func (e *Engine) Next(st State, in Input, now time.Time) Result {
-	t := &turn{e: e, now: now, st: st.clone()}
+	t := &turn{e: e, now: now, st: st.clone(), quote: in.QuoteToken}
 	t.st.Version = st.Version + 1
 	t.pruneReminders()
 	if t.st.Step == "" || e.g.Steps[t.st.Step] == nil {
@@ -163,7 +165,7 @@ func (t *turn) text(s string) {
 	}
 	if warn := t.e.sensitive(s); warn != "" {
 		t.understood(Understanding{Caught: "secret"})
-		t.note(warn)
+		t.notes = append(t.notes, Message{Text: warn, QuoteToken: t.quote})
 		t.quickOnly()
 		return
 	}

@@ -33,6 +33,8 @@ type Graph struct {
 	Language Language
 	// Urgent are the messages that come before any step: crisis, danger.
 	Urgent []Urgent
+	// RichMenu is the persistent menu at the bottom of the chat (richmenu.yaml).
+	RichMenu *RichMenu
 
 	flowOf       map[string]*Flow // step id → the flow that holds it
 	contactOrder []string         // contact ids in file order, for 相談窓口
@@ -320,12 +322,18 @@ type Input struct {
 	Data string
 	// Time is the value picked with a time picker, if any.
 	Time time.Time
+	// QuoteToken is LINE's opaque handle on the typed message, so that a
+	// warning about it can quote it (the user sees which one to unsend).
+	QuoteToken string
 }
 
 // Message is one message of a reply: text and optional buttons.
 type Message struct {
 	Text    string
 	Buttons []Button
+	// QuoteToken, when set, shows the user's message this one is about
+	// above it (Input.QuoteToken).
+	QuoteToken string
 }
 
 // ButtonKind says what a button does.

@@ -15,7 +15,7 @@ import (
 	"github.com/goccy/go-yaml/parser"
 )
 
-//go:embed content/*.yaml content/syukujitsu.csv
+//go:embed content/*.yaml content/syukujitsu.csv content/richmenu.png
 var embedded embed.FS
 
 // Content returns the flow files built into the binary.
@@ -27,7 +27,7 @@ func Content() fs.FS {
 	return sub
 }
 
-// The two files that are not flows.
+// Files that are not flows (richMenuFile, in richmenu.go, is one more).
 const (
 	contactsFile  = "contacts.yaml"
 	textsFile     = "texts.yaml"
@@ -142,6 +142,11 @@ func load(fsys fs.FS, examples bool) (*Graph, error) {
 			var c contactsFileSchema
 			if l.decode(name, data, &c) {
 				l.addContacts(name, c)
+			}
+		case richMenuFile:
+			m := &RichMenu{}
+			if l.decode(name, data, m) {
+				l.g.RichMenu = m
 			}
 		case textsFile:
 			haveTexts = true

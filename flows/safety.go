@@ -73,19 +73,18 @@ func (e *Engine) sensitive(s string) string {
 // notice; with one button that picks up where the user was. ok is false
 // when there is nothing to say: notice is empty and the text is harmless.
 func (e *Engine) Held(in Input, notice string) (r Reply, ok bool) {
-
-	text := notice
+	msg := Message{Text: notice}
 	if in.Kind == InputText {
 		if w := e.sensitive(in.Text); w != "" {
-			text = w
+			msg = Message{Text: w, QuoteToken: in.QuoteToken}
 		}
 	}
-	if text == "" {
+	if msg.Text == "" {
 		return Reply{}, false
 	}
 	label := e.g.Texts.ResumeLabel
 	return Reply{
-		Messages: []Message{{Text: text}},
+		Messages: []Message{msg},
 		QuickReplies: []QuickReply{{
 			Kind:        QuickPostback,
 			Label:       label,

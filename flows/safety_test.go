@@ -151,10 +151,13 @@ func TestSensitiveTextIsWarnedAboutNotKept(t *testing.T) {
 		"パスワードはhanako2024です",
 		"Tanaka2024!",
 	} {
-		r := e.Next(start.State, Input{Kind: InputText, Text: s}, night)
+		r := e.Next(start.State, Input{Kind: InputText, Text: s, QuoteToken: "q-typed"}, night)
 		text := allText(r)
-		if !strings.Contains(text, "削除") {
-			t.Errorf("%q: the reply does not ask to delete the message: %q", s, text)
+		if !strings.Contains(text, "「送信取消」") {
+			t.Errorf("%q: the reply does not ask to unsend the message: %q", s, text)
+		}
+		if q := r.Reply.Messages[0].QuoteToken; q != "q-typed" {
+			t.Errorf("%q: the warning quotes %q, want the typed message", s, q)
 		}
 		for _, part := range []string{"1111", "839201", "hanako2024", "Tanaka2024"} {
 			if strings.Contains(text, part) || strings.Contains(stateText(r.State), part) {

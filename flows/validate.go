@@ -79,6 +79,7 @@ func validate(l *loader) {
 	validateLinkcheck(l)
 	validateReachable(l)
 	validateUrgent(l)
+	l.checkRichMenu()
 }
 
 // validateUrgent checks the crisis and danger messages: they exist, and

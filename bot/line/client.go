@@ -1,8 +1,11 @@
 package line
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -84,16 +87,50 @@ func (c *Client) Reply(token string, r flows.Reply) error {
 // Push sends a message outside a reply. retryKey (a UUID) makes a retry of
 // the same push safe: LINE answers 409 and does not send it again.
 func (c *Client) Push(to, retryKey string, r flows.Reply) error {
-	res, _, err := c.api.PushMessageWithHttpInfo(&messaging_api.PushMessageRequest{
-		To:       to,
-		Messages: Render(r),
-	}, retryKey)
+	res, err := c.pushMessage(pushRequest{To: to, Messages: Render(r)}, retryKey)
 	err = c.result("push", res, err)
 	var ae *APIError
 	if errors.As(err, &ae) && ae.Status == http.StatusConflict {
 		return ErrAlreadyAccepted
 	}
 	return err
+}
+
+// pushRequest is the SDK's PushMessageRequest without the fields fraudnavi
+// never sets: the SDK sends "customAggregationUnits": null, which LINE's
+// OpenAPI types as an array.
+type pushRequest struct {
+	To       string                           `json:"to"`
+	Messages []messaging_api.MessageInterface `json:"messages"`
+}
+
+// pushMessage is the SDK's PushMessageWithHttpInfo with pushRequest as the
+// body. The SDK's Do still adds the token and user agent; a non-2xx answer
+// becomes the same error the SDK returns, which result reads.
+func (c *Client) pushMessage(body pushRequest, retryKey string) (*http.Response, error) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return nil, fmt.Errorf("encode push: %w", err)
+	}
+	req, err := http.NewRequest(http.MethodPost, c.api.Url("/v2/bot/message/push"), bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("push request: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json; charset=UTF-8")
+	req.Header.Set("X-Line-Retry-Key", retryKey)
+	res, err := c.api.Do(req)
+	if err != nil {
+		return res, err
+	}
+	if res.StatusCode/100 != 2 {
+		msg, err := io.ReadAll(io.LimitReader(res.Body, 64<<10))
+		res.Body = io.NopCloser(bytes.NewReader(msg))
+		if err != nil {
+			return res, fmt.Errorf("failed to read response body: %w", err)
+		}
+		return res, fmt.Errorf("unexpected status code: %d, %s", res.StatusCode, msg)
+	}
+	return res, nil
 }
 
 func (c *Client) result(endpoint string, res *http.Response, err error) error {
@@ -116,4 +153,27 @@ func (c *Client) result(endpoint string, res *http.Response, err error) error {
 		msg = msg[i+2:]
 	}
 	return &APIError{Status: res.StatusCode, RequestID: res.Header.Get("X-Line-Request-Id"), Message: msg}
+}
+
+// PushQuota is the channel's message quota of this month and what pushes
+// used of it. Limit is -1 when the plan has none.
+type PushQuota struct {
+	Limit, Used int64
+}
+
+// PushQuota asks LINE for this month's quota and consumption.
+func (c *Client) PushQuota() (PushQuota, error) {
+	q, err := c.api.GetMessageQuota()
+	if err != nil {
+		return PushQuota{}, fmt.Errorf("line api quota: %w", err)
+	}
+	used, err := c.api.GetMessageQuotaConsumption()
+	if err != nil {
+		return PushQuota{}, fmt.Errorf("line api quota consumption: %w", err)
+	}
+	limit := q.Value
+	if q.Type == messaging_api.QuotaType_NONE {
+		limit = -1
+	}
+	return PushQuota{Limit: limit, Used: used.TotalUsage}, nil
 }

@@ -32,11 +32,15 @@ func Render(r flows.Reply) []messaging_api.MessageInterface {
 		}
 		if len(m.Text) <= maxText {
 			// Never more UTF-16 units than bytes: no need to split.
-			msgs = append(msgs, &messaging_api.TextMessage{Text: m.Text})
+			msgs = append(msgs, &messaging_api.TextMessage{Text: m.Text, QuoteToken: m.QuoteToken})
 			continue
 		}
-		for _, part := range split(m.Text, maxText) {
-			msgs = append(msgs, &messaging_api.TextMessage{Text: part})
+		for i, part := range split(m.Text, maxText) {
+			t := &messaging_api.TextMessage{Text: part}
+			if i == 0 {
+				t.QuoteToken = m.QuoteToken
+			}
+			msgs = append(msgs, t)
 		}
 	}
 	if len(msgs) > maxMessages {
@@ -91,16 +95,25 @@ func bubble(m flows.Message) *messaging_api.FlexMessage {
 func action(b flows.Button) messaging_api.ActionInterface {
 	switch b.Kind {
 	case flows.ButtonCall:
-		label := b.Label + " " + b.Value
-		if utf8.RuneCountInString(label) > maxLabel {
-			label = truncate(b.Label, maxLabel)
-		}
-		return &messaging_api.UriAction{Label: label, Uri: TelURI(b.Value)}
+		return &messaging_api.UriAction{Label: callLabel(b.Label, b.Value), Uri: TelURI(b.Value)}
 	case flows.ButtonCopy:
 		return &messaging_api.ClipboardAction{Label: truncate(b.Label, maxLabel), ClipboardText: b.Value}
 	default:
 		return &messaging_api.UriAction{Label: truncate(b.Label, maxLabel), Uri: b.Value}
 	}
+}
+
+// callLabel says whom a call button dials and the number, once: a contact
+// whose name already carries its number ("消費者ホットライン 188") keeps its name.
+// The number is dropped, not cut, when both do not fit LINE's 20 characters.
+func callLabel(name, number string) string {
+	if strings.Contains(name, number) {
+		return truncate(name, maxLabel)
+	}
+	if label := name + " " + number; utf8.RuneCountInString(label) <= maxLabel {
+		return label
+	}
+	return truncate(name, maxLabel)
 }
 
 // TelURI is a one-tap call link. '#' must be percent-encoded or LINE drops

@@ -24,6 +24,25 @@ func TestTelURI(t *testing.T) {
 	}
 }
 
+// TestCallButtonSaysTheNumberOnce: the button names whom it dials and the
+// number, never the number twice.
+func TestCallButtonSaysTheNumberOnce(t *testing.T) {
+	tests := []struct{ name, number, want string }{
+		{"警察相談専用電話 #9110", "#9110", "警察相談専用電話 #9110"},
+		{"消費者ホットライン 188", "188", "消費者ホットライン 188"},
+		{"警察相談専用電話", "#9110", "警察相談専用電話 #9110"},
+		{"とても長い名前の相談窓口の電話番号です", "0120-000-000", "とても長い名前の相談窓口の電話番号です"},
+	}
+	for _, tt := range tests {
+		msgs := Render(flows.Reply{Messages: []flows.Message{{Text: "電話", Buttons: []flows.Button{{Kind: flows.ButtonCall, Label: tt.name, Value: tt.number}}}}})
+		bubble := msgs[0].(*messaging_api.FlexMessage).Contents.(*messaging_api.FlexBubble)
+		got := bubble.Footer.Contents[0].(*messaging_api.FlexButton).Action.(*messaging_api.UriAction).Label
+		if got != tt.want {
+			t.Errorf("call button for %q %q says %q, want %q", tt.name, tt.number, got, tt.want)
+		}
+	}
+}
+
 func TestRenderLimits(t *testing.T) {
 	long := strings.Repeat("あいうえお\n", 1500) // 9,000 UTF-16 units
 	var qs []flows.QuickReply

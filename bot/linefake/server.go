@@ -75,12 +75,23 @@ func WithMonthlyQuota(n int) Option { return func(c *config) { c.quota = n } }
 // WithLatency delays every response by d, to exercise client time-outs.
 func WithLatency(d time.Duration) Option { return func(c *config) { c.latency = d } }
 
-// StrictTokens makes only tokens from IssueReplyToken valid for replies. By
-// default any non-empty token is accepted once.
+// DefaultReplyTokenTTL is how long a token from IssueReplyToken is valid
+// unless WithReplyTokenTTL says otherwise (LINE: about a minute).
+const DefaultReplyTokenTTL = time.Minute
+
+// StrictTokens is the default, as on LINE: only tokens from IssueReplyToken
+// are valid for replies. It is kept for callers that say so explicitly.
 func StrictTokens() Option { return func(c *config) { c.strict = true } }
 
+// AcceptAnyReplyToken makes the fake lenient where LINE is not: any non-empty
+// reply token it never issued is accepted once. Only for tests that send
+// hand-made webhooks without IssueReplyToken and say so by this option.
+func AcceptAnyReplyToken() Option { return func(c *config) { c.strict = false } }
+
 // WithReplyTokenTTL makes tokens from IssueReplyToken expire d after they
-// were issued (LINE: about a minute), to test replies that come too late.
+// were issued (DefaultReplyTokenTTL when not set), to test replies that come
+// too late. d <= 0 means they never expire: only for tests that hold a
+// token past a minute on purpose.
 func WithReplyTokenTTL(d time.Duration) Option { return func(c *config) { c.tokenTTL = d } }
 
 // DiscardRecords keeps counts (Stats, WaitReplies, WaitPushes) but not the
@@ -109,6 +120,10 @@ type Server struct {
 	outages    map[string]outage // path → failing until a time
 	drops      int
 	attempts   map[string]int
+
+	richMenus       map[string]*RichMenu
+	richMenuOrder   []string
+	defaultRichMenu string
 }
 
 // Stats counts what the fake has seen since it started or was Reset.
@@ -212,7 +227,7 @@ func New(opts ...Option) *Server {
 // NewHandler makes the fake without starting a server, for use with any
 // listener (the load generator serves it on a real port).
 func NewHandler(opts ...Option) *Server {
-	cfg := config{token: DefaultToken, quota: -1}
+	cfg := config{token: DefaultToken, quota: -1, strict: true, tokenTTL: DefaultReplyTokenTTL}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -244,7 +259,7 @@ func (s *Server) Handler() http.Handler { return s }
 func (s *Server) Token() string { return s.cfg.token }
 
 // IssueReplyToken returns a new reply token, as LINE puts in a webhook event.
-// Under StrictTokens only such tokens are valid.
+// Only such tokens are valid, unless AcceptAnyReplyToken is set.
 func (s *Server) IssueReplyToken() string {
 	tok := randomHex(16)
 	s.mu.Lock()
@@ -315,6 +330,7 @@ func (s *Server) resetLocked() {
 	s.outages = make(map[string]outage)
 	s.drops = 0
 	s.attempts = make(map[string]int)
+	s.richMenus, s.richMenuOrder, s.defaultRichMenu = make(map[string]*RichMenu), nil, ""
 }
 
 // notifyLocked wakes the waiters after a count changed.
@@ -476,6 +492,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.reject(http.StatusUnauthorized, "Authentication failed. Confirm that the access token in the authorization header is valid.")
 		return
 	}
+	if s.serveRichMenu(c) || s.serveQuota(c) {
+		return
+	}
 	var handle func(*call)
 	switch r.URL.Path {
 	case PathReply:
@@ -560,7 +579,21 @@ func (c *call) rawMessages() []json.RawMessage {
 	return v.Messages
 }
 
+// rawField returns the JSON of one top-level field of the body, "" when it is
+// absent: a null the strict decoder lets through as an empty slice.
+func (c *call) rawField(name string) string {
+	var v map[string]json.RawMessage
+	_ = json.Unmarshal(c.body, &v) // already validated
+	return string(v[name])
+}
+
 func (s *Server) handleReply(c *call) {
+	// LINE refuses a retry key on a reply: a reply token already makes a
+	// reply happen at most once.
+	if len(c.r.Header.Values("X-Line-Retry-Key")) > 0 {
+		c.reject(http.StatusBadRequest, "The X-Line-Retry-Key header cannot be specified for this request")
+		return
+	}
 	var req replyRequest
 	if !c.decode(&req, func(d *details) {
 		if req.ReplyToken == "" {
@@ -629,6 +662,9 @@ func (s *Server) handlePush(c *call) {
 	if !c.decode(&req, func(d *details) {
 		if req.To == "" {
 			d.add("to", "Must be specified")
+		}
+		if c.rawField("customAggregationUnits") == "null" {
+			d.add("customAggregationUnits", "Must be an array of strings or left out")
 		}
 		validateMessages(req.Messages, c.rawMessages(), d)
 	}) {

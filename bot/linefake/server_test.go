@@ -137,7 +137,7 @@ func TestSDKMessagesAccepted(t *testing.T) {
 			}
 
 			key := NewRetryKey()
-			if _, err := api.PushMessage(&messaging_api.PushMessageRequest{To: "U1234", Messages: msgs}, key); err != nil {
+			if _, err := api.PushMessage(&messaging_api.PushMessageRequest{To: "U1234", Messages: msgs, CustomAggregationUnits: []string{}}, key); err != nil {
 				t.Fatalf("PushMessage: %v; rejected: %v", err, srv.Rejected())
 			}
 			pushes := srv.PushesTo("U1234")
@@ -155,7 +155,7 @@ func TestDecodedMessages(t *testing.T) {
 	api := newAPI(t, srv)
 	msgs := sdkMessages()
 	all := append(append([]messaging_api.MessageInterface{}, msgs["text with quick reply"]...), msgs["flex bubble with tel and clipboard"]...)
-	if _, err := api.ReplyMessage(&messaging_api.ReplyMessageRequest{ReplyToken: "tok", Messages: all}); err != nil {
+	if _, err := api.ReplyMessage(&messaging_api.ReplyMessageRequest{ReplyToken: srv.IssueReplyToken(), Messages: all}); err != nil {
 		t.Fatalf("ReplyMessage: %v", err)
 	}
 	r := srv.Replies()[0]
@@ -297,6 +297,7 @@ func TestRawRequests(t *testing.T) {
 		{name: "empty text", path: PathReply, body: replyBody(text("")), want: 400, property: "messages[0].text"},
 		{name: "text of 5001 UTF-16 units", path: PathReply, body: replyBody(text(strings.Repeat("🍎", 2500) + "a")), want: 400, property: "messages[0].text"},
 		{name: "text of 5000 ASCII", path: PathReply, body: replyBody(text(long(5000))), want: 200},
+		{name: "push with customAggregationUnits null", path: PathPush, body: `{"to":"U1","messages":[{"type":"text","text":"a"}],"customAggregationUnits":null}`, hdr: map[string]string{"X-Line-Retry-Key": NewRetryKey()}, want: 400, property: "customAggregationUnits"},
 		{name: "reply token missing", path: PathReply, body: `{"messages":[{"type":"text","text":"a"}]}`, want: 400, property: "replyToken"},
 
 		// Quick replies.
@@ -377,7 +378,7 @@ func TestRawRequests(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := New()
+			srv := New(AcceptAnyReplyToken()) // replyBody's token was never issued
 			defer srv.Close()
 			res, body := post(t, srv, http.MethodPost, tt.path, tt.body, tt.hdr)
 			if res.StatusCode != tt.want {
@@ -442,7 +443,7 @@ func TestReplyToken(t *testing.T) {
 	const invalid = `{"message":"Invalid reply token"}`
 
 	t.Run("reuse", func(t *testing.T) {
-		srv := New()
+		srv := New(AcceptAnyReplyToken())
 		defer srv.Close()
 		api := newAPI(t, srv)
 		if err := reply(api, "any-token"); err != nil {
@@ -457,7 +458,7 @@ func TestReplyToken(t *testing.T) {
 		}
 	})
 	t.Run("a rejected reply leaves the token usable", func(t *testing.T) {
-		srv := New()
+		srv := New(AcceptAnyReplyToken())
 		defer srv.Close()
 		res, _ := post(t, srv, http.MethodPost, PathReply, replyBody(text("")), nil)
 		if res.StatusCode != 400 {
@@ -467,8 +468,8 @@ func TestReplyToken(t *testing.T) {
 			t.Fatalf("status %d: %s", res.StatusCode, body)
 		}
 	})
-	t.Run("strict", func(t *testing.T) {
-		srv := New(StrictTokens())
+	t.Run("strict by default", func(t *testing.T) {
+		srv := New()
 		defer srv.Close()
 		api := newAPI(t, srv)
 		if err := reply(api, "made-up"); err == nil || !strings.Contains(err.Error(), invalid) {
@@ -492,6 +493,27 @@ func TestReplyToken(t *testing.T) {
 			t.Errorf("expired token: err = %v, want %s", err, invalid)
 		}
 	})
+	t.Run("expired by default after a minute", func(t *testing.T) {
+		srv := New()
+		defer srv.Close()
+		api := newAPI(t, srv)
+		tok := srv.IssueReplyToken()
+		srv.mu.Lock()
+		srv.issued[tok] = srv.issued[tok].Add(-DefaultReplyTokenTTL - time.Second)
+		srv.mu.Unlock()
+		if err := reply(api, tok); err == nil || !strings.Contains(err.Error(), invalid) {
+			t.Errorf("token issued over a minute ago: err = %v, want %s", err, invalid)
+		}
+	})
+	t.Run("a retry key on a reply", func(t *testing.T) {
+		srv := New()
+		defer srv.Close()
+		body := mustJSON(obj{"replyToken": srv.IssueReplyToken(), "messages": []obj{text("a")}})
+		res, b := post(t, srv, http.MethodPost, PathReply, body, map[string]string{"X-Line-Retry-Key": NewRetryKey()})
+		if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), "X-Line-Retry-Key") {
+			t.Errorf("reply with a retry key: %d %s, want 400 naming the header", res.StatusCode, b)
+		}
+	})
 	t.Run("unique issued tokens", func(t *testing.T) {
 		srv := NewHandler()
 		seen := make(map[string]bool)
@@ -506,7 +528,8 @@ func TestReplyToken(t *testing.T) {
 }
 
 func textPush(to string) *messaging_api.PushMessageRequest {
-	return &messaging_api.PushMessageRequest{To: to, Messages: []messaging_api.MessageInterface{&messaging_api.TextMessage{Text: "リマインダーです"}}}
+	// The SDK sends a nil slice as null, which the fake (like the spec) refuses.
+	return &messaging_api.PushMessageRequest{To: to, Messages: []messaging_api.MessageInterface{&messaging_api.TextMessage{Text: "リマインダーです"}}, CustomAggregationUnits: []string{}}
 }
 
 func TestPushRetryKey(t *testing.T) {
@@ -549,7 +572,7 @@ func TestPushRetryKey(t *testing.T) {
 }
 
 func TestFailNext(t *testing.T) {
-	srv := New()
+	srv := New(AcceptAnyReplyToken()) // replyBody's token was never issued
 	defer srv.Close()
 	api := newAPI(t, srv)
 	srv.FailNext(PathPush, http.StatusInternalServerError, "", 2)
@@ -628,7 +651,7 @@ func TestMonthlyQuota(t *testing.T) {
 		t.Fatalf("third push: res %v, err %v; want 429 %s", res, err, MonthlyLimitBody)
 	}
 	// Replies are free.
-	if _, err := api.ReplyMessage(&messaging_api.ReplyMessageRequest{ReplyToken: "t", Messages: []messaging_api.MessageInterface{&messaging_api.TextMessage{Text: "a"}}}); err != nil {
+	if _, err := api.ReplyMessage(&messaging_api.ReplyMessageRequest{ReplyToken: srv.IssueReplyToken(), Messages: []messaging_api.MessageInterface{&messaging_api.TextMessage{Text: "a"}}}); err != nil {
 		t.Errorf("reply over quota: %v", err)
 	}
 	if got := srv.Rejected(); got["You have reached your monthly limit."] != 1 || len(got) != 1 {
@@ -659,7 +682,7 @@ func TestLoadingAnimation(t *testing.T) {
 }
 
 func TestRequestIDsUnique(t *testing.T) {
-	srv := New()
+	srv := New(AcceptAnyReplyToken()) // replyBody's token was never issued
 	defer srv.Close()
 	seen := make(map[string]bool)
 	for _, c := range []struct{ path, body string }{
@@ -705,7 +728,7 @@ func TestWait(t *testing.T) {
 }
 
 func TestLatency(t *testing.T) {
-	srv := New(WithLatency(50 * time.Millisecond))
+	srv := New(WithLatency(50*time.Millisecond), AcceptAnyReplyToken())
 	defer srv.Close()
 	start := time.Now()
 	if res, _ := post(t, srv, http.MethodPost, PathReply, replyBody(text("a")), nil); res.StatusCode != 200 {
@@ -795,7 +818,7 @@ func TestConcurrentUse(t *testing.T) {
 }
 
 func TestRecordsAreCopies(t *testing.T) {
-	srv := New()
+	srv := New(AcceptAnyReplyToken()) // replyBody's token was never issued
 	defer srv.Close()
 	if res, _ := post(t, srv, http.MethodPost, PathReply, replyBody(text("a")), nil); res.StatusCode != 200 {
 		t.Fatal(res.Status)

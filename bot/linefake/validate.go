@@ -119,6 +119,11 @@ func checkValue(t reflect.Type, raw json.RawMessage, path string, d *details) {
 		if raw[0] == '"' || json.Unmarshal(raw, &n) != nil {
 			d.add(path, "Must be a 32-bit integer")
 		}
+	case reflect.Int64:
+		var n int64
+		if raw[0] == '"' || json.Unmarshal(raw, &n) != nil {
+			d.add(path, "Must be an integer")
+		}
 	default:
 		panic("linefake: no strict decoding for " + t.String())
 	}

@@ -136,7 +136,8 @@ type eventConfig struct {
 }
 
 // ReplyTokenFrom makes the event's reply token come from s.IssueReplyToken,
-// which StrictTokens requires. Without it the token is random.
+// which the fake requires by default. Without it the token is random and
+// only a fake made with AcceptAnyReplyToken accepts it.
 func ReplyTokenFrom(s *Server) EventOption { return func(c *eventConfig) { c.server = s } }
 
 // Standby sets mode "standby": another channel has the chat, and the bot must

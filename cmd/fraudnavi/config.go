@@ -31,6 +31,7 @@ var envVars = []string{
 	"LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN", "LINE_API_ENDPOINT",
 	"REDIS_URL", "ADDR", "LOG_LEVEL", "FRAUDNAVI_ROLE", "FLOWS_DIR",
 	"FRAUDNAVI_ALLOW_EVICTION",
+	"LINE_API_DATA_ENDPOINT", "RICHMENU_FONT", // richmenu apply and image
 }
 
 // loadConfig reads the environment and reports every problem at once, so an

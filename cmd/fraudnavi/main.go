@@ -8,6 +8,8 @@
 //	fraudnavi flows graph [DIR]                print the flow graph as Mermaid
 //	fraudnavi flows holidays FILE              convert 内閣府's syukujitsu.csv for the flow files
 //	fraudnavi flows eval FILE                  score the matcher on an evaluation file
+//	fraudnavi richmenu image                   draw the rich menu's image from richmenu.yaml
+//	fraudnavi richmenu apply                   make the rich menu the channel's default
 //	fraudnavi healthcheck                      ask a running server's /healthz (for the container)
 package main
 
@@ -51,6 +53,8 @@ const usage = `usage:
   fraudnavi flows graph [DIR]
   fraudnavi flows holidays syukujitsu.csv > flows/content/syukujitsu.csv
   fraudnavi flows eval FILE
+  fraudnavi richmenu image
+  fraudnavi richmenu apply
   fraudnavi healthcheck
 `
 
@@ -68,6 +72,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, clock f
 		return runFlows(args[1:], getenv, clock, stdin, stdout, stderr)
 	case "serve":
 		return runServe(ctx, args[1:], getenv, clock, stdout, stderr)
+	case "richmenu":
+		return runRichMenu(args[1:], getenv, stdout, stderr)
 	case "healthcheck":
 		return runHealthcheck(ctx, getenv)
 	}

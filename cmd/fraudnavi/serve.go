@@ -74,6 +74,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, cl
 		return err
 	}
 	lc.Observe = metrics.LINECall
+	metrics.WatchPushQuota(func() (int64, int64, error) {
+		q, err := lc.PushQuota()
+		return q.Limit, q.Used, err
+	}, clock, 5*time.Minute)
 	store := storage.NewStateStore(rdb, clock, storage.WithOutboxSeal([]byte(cfg.ChannelSecret)))
 	proc := &bot.Processor{
 		Engine:  eng,
