@@ -38,6 +38,9 @@ var officialDomains = []string{
 	"ipa.go.jp",
 	"j-credit.or.jp",
 	"amazon.co.jp",
+	// Only the gift-card scam help pages (facts-2 §2.5, §2.7), not the companies' whole sites.
+	"support.google.com",
+	"support.apple.com",
 }
 
 // OfficialURL reports whether u is an https URL on an official domain.
