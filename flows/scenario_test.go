@@ -87,3 +87,66 @@ func TestNightBranchesEndInSomethingDoableNow(t *testing.T) {
 		}
 	}
 }
+
+// TestCoverageWindowGivesTheDate: where the 60-day rule is told (issue 15,
+// defect 6), the user reads the first day a report made today covers, is
+// told to look back over the last statements and is given the
+// card-not-present rule; no step tells the rule without the date.
+func TestCoverageWindowGivesTheDate(t *testing.T) {
+	e := contentEngine(t)
+	tests := []struct {
+		now   time.Time
+		since time.Time
+	}{
+		{night, time.Date(2026, 9, 25, 0, 0, 0, 0, Tokyo)},
+		{time.Date(2027, 1, 10, 0, 30, 0, 0, Tokyo), time.Date(2026, 11, 11, 0, 0, 0, 0, Tokyo)},
+		{time.Date(2028, 4, 29, 12, 0, 0, 0, Tokyo), time.Date(2028, 2, 29, 0, 0, 0, 0, Tokyo)},
+	}
+	shown := 0
+	for _, f := range e.g.Flows {
+		for _, st := range f.Steps {
+			said := strings.Join(st.Text, "\n")
+			if strings.Contains(said, "60日前") && st.CoverageWindowDays == 0 {
+				t.Errorf("step %s tells the 60-day rule without the date", st.ID)
+			}
+			if st.CoverageWindowDays == 0 {
+				continue
+			}
+			shown++
+			for _, tt := range tests {
+				r := shownAt(e, st.ID, tt.now)
+				checkReply(t, e, st.ID, r)
+				got := allText(r)
+				for _, want := range []string{
+					e.g.FormatDate(tt.now) + "）",
+					e.g.FormatDate(tt.since) + "以降",
+					"2〜3か月分の明細",
+					"明細が届いてから60日以内",
+				} {
+					if !strings.Contains(got, want) {
+						t.Errorf("%s at %s does not say %q:\n%s", st.ID, tt.now, want, got)
+					}
+				}
+				if strings.Contains(got, "返金されます") {
+					t.Errorf("%s promises a refund", st.ID)
+				}
+			}
+		}
+	}
+	if shown < 4 {
+		t.Errorf("the date is shown at %d steps, want the 4 that tell the rule", shown)
+	}
+}
+
+// TestCoverageWindowIsReachedAfterTheCall walks, at 23:30, from a card
+// number given away to the moment after the call: the date is there.
+func TestCoverageWindowIsReachedAfterTheCall(t *testing.T) {
+	e := contentEngine(t)
+	c := newConvo(t, e)
+	for _, l := range []string{"「不正利用」と連絡が来た", "教えた・払ってしまった", "カード番号などを教えた", "番号がわかった・次へ", "かけた・次へ"} {
+		c.tap(l)
+	}
+	if want := e.g.FormatDate(time.Date(2026, 9, 25, 0, 0, 0, 0, Tokyo)) + "以降"; !strings.Contains(allText(c.res), want) {
+		t.Fatalf("after the call at %s, no %q:\n%s", c.st.Step, want, allText(c.res))
+	}
+}
