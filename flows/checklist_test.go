@@ -64,6 +64,16 @@ func TestChecklistTellsTheTruth(t *testing.T) {
 			left: []string{"c_police"},
 		},
 		{
+			name: "a gift-card code given: 「あとでする」 leaves the issuer open, 「発行元に連絡した」 ticks it",
+			taps: []string{"「不正利用」と連絡が来た", "教えた・払ってしまった", "ギフトカードの番号を教えた", "あとでする・次へ", "戻る", "発行元に連絡した"},
+			done: []string{"sc_giftcard"},
+		},
+		{
+			name: "money transferred: 「あとでする」 leaves the police and the bank open",
+			taps: []string{"「不正利用」と連絡が来た", "教えた・払ってしまった", "お金を払った・振り込んだ", "あとでする・次へ"},
+			left: []string{"sc_transfer"},
+		},
+		{
 			name: "「メニュー」 keeps the checklist",
 			taps: []string{"Amazonの乗っ取り・注文", "ログインできる", "できた・次へ", "メニュー"},
 			done: []string{"a_mail"},

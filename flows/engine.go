@@ -345,6 +345,9 @@ func (t *turn) present(id string) {
 			}
 		}
 		t.res.Reply.Messages = append(t.res.Reply.Messages, m)
+		if i == 0 && st.CoverageWindowDays > 0 {
+			t.res.Reply.Messages = append(t.res.Reply.Messages, Message{Text: t.coverageWindowText(st.CoverageWindowDays)})
+		}
 	}
 	if st.Summary {
 		t.res.Reply.Messages = append(t.res.Reply.Messages, Message{Text: t.progressText() + "\n\n" + t.contactsText()})
@@ -501,6 +504,15 @@ func (t *turn) opensText(c *Contact) string {
 		return t.e.g.FormatWhen(next)
 	}
 	return c.Hours.Text
+}
+
+// coverageWindowText is the first day of the window a report made today
+// covers: days before today (Tokyo), the day itself included.
+func (t *turn) coverageWindowText(days int) string {
+	g := t.e.g
+	today := t.now.In(Tokyo)
+	since := time.Date(today.Year(), today.Month(), today.Day()-days, 0, 0, 0, 0, Tokyo)
+	return fill(g.Texts.CoverageWindow, "today", g.FormatDate(today), "since", g.FormatDate(since), "days", strconv.Itoa(days))
 }
 
 func (t *turn) note(s string) { t.notes = append(t.notes, Message{Text: s}) }

@@ -80,6 +80,10 @@ type Step struct {
 	// Irreversible marks a step that starts something that cannot be undone
 	// (the card-stop call): typed text enters it only on a sure match.
 	Irreversible bool `yaml:"irreversible"`
+	// CoverageWindowDays is how far back from the day of the report many card
+	// companies cover fraud (60): after the first text the engine adds
+	// Texts.CoverageWindow with that first covered day, counted from today.
+	CoverageWindowDays int `yaml:"coverage_window_days"`
 }
 
 // Choice is a quick-reply button. Match lists short words that mean it;
@@ -277,6 +281,8 @@ type Texts struct {
 	Date string `yaml:"date"`
 	// Weekdays are the seven day names from Sunday, one character each: "日月火水木金土".
 	Weekdays string `yaml:"weekdays"`
+	// CoverageWindow {today} {since}: the first day a report made today covers.
+	CoverageWindow string `yaml:"coverage_window"`
 }
 
 // State is one user's place in the conversation. It holds no message text:

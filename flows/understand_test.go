@@ -34,7 +34,7 @@ func TestTypedTextReachesWhatItMeans(t *testing.T) {
 		// A mail saying the account will be stopped is a scam contact.
 		{"menu", "アカウントが停止されますというメールが来た", "scamcall_start"},
 		// A gift card is not a credit card.
-		{"scamcall_paid", "iTunesカードの番号を伝えた", "scamcall_consult"},
+		{"scamcall_paid", "iTunesカードの番号を伝えた", "scamcall_giftcard"},
 		// A person or a number, without 相談 or 窓口: the lines, in place.
 		{"card_words", "電話番号を教えて", "card_words"},
 		// Typed button numbers, full width too.

@@ -38,6 +38,9 @@ var officialDomains = []string{
 	"ipa.go.jp",
 	"j-credit.or.jp",
 	"amazon.co.jp",
+	// Only the gift-card scam help pages (facts-2 §2.5, §2.7), not the companies' whole sites.
+	"support.google.com",
+	"support.apple.com",
 }
 
 // OfficialURL reports whether u is an https URL on an official domain.
@@ -335,6 +338,12 @@ func validateFlow(l *loader, f *Flow) {
 		}
 		if st.Offer != "" {
 			msgs++ // the offer
+		}
+		if st.CoverageWindowDays != 0 {
+			msgs++ // the coverage window
+			if st.CoverageWindowDays < 0 || st.CoverageWindowDays > 366 {
+				l.problem(file, at+".coverage_window_days", "step %q: coverage_window_days %d is not 1–366", st.ID, st.CoverageWindowDays)
+			}
 		}
 		if msgs > maxStepMessages {
 			l.problem(file, at+".text", "step %q sends %d messages; at most %d fit in one reply with the engine's note", st.ID, msgs, maxStepMessages)
