@@ -871,28 +871,48 @@ func TestReminderQueueSizeMetricWhileRedisHangs(t *testing.T) {
 			r.seed(ctx, storagetest.UserID(), flows.Reminder{ID: "check_mail", Due: later})
 		}
 		c := secondClient(t, b.Client)
-		h := &hangingRedis{}
+		h := newHangingRedis()
 		c.AddHook(h)
 		r.worker(c)
-		h.hang.Store(true)
-		t.Cleanup(func() { h.hang.Store(false) }) // before the worker's shutdown
+		h.hang()
+		t.Cleanup(h.release) // before the worker's shutdown
 		if got := r.counter("fraudnavi_reminder_queue_size", ""); got != 2 {
 			t.Errorf("queue size while Redis hangs = %v, want 2", got)
 		}
 	})
 }
 
-// hangingRedis is a go-redis hook that, while hang is set, holds every
-// command until its context ends, as a frozen Redis does.
-type hangingRedis struct{ hang atomic.Bool }
+// hangingRedis is a go-redis hook that, once hang is called, holds every
+// command until its context ends or release is called, as a frozen Redis
+// does until it thaws. Release lets commands without a deadline (asynq's
+// on a Cluster) finish, so the worker can shut down.
+type hangingRedis struct {
+	hanging  atomic.Bool
+	released chan struct{}
+}
+
+func newHangingRedis() *hangingRedis { return &hangingRedis{released: make(chan struct{})} }
+
+func (h *hangingRedis) hang()    { h.hanging.Store(true) }
+func (h *hangingRedis) release() { h.hanging.Store(false); close(h.released) }
+
+func (h *hangingRedis) wait(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-h.released:
+		return nil
+	}
+}
 
 func (h *hangingRedis) DialHook(next redis.DialHook) redis.DialHook { return next }
 
 func (h *hangingRedis) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		if h.hang.Load() {
-			<-ctx.Done()
-			return ctx.Err()
+		if h.hanging.Load() {
+			if err := h.wait(ctx); err != nil {
+				return err
+			}
 		}
 		return next(ctx, cmd)
 	}
@@ -900,9 +920,10 @@ func (h *hangingRedis) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 
 func (h *hangingRedis) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
-		if h.hang.Load() {
-			<-ctx.Done()
-			return ctx.Err()
+		if h.hanging.Load() {
+			if err := h.wait(ctx); err != nil {
+				return err
+			}
 		}
 		return next(ctx, cmds)
 	}
