@@ -170,10 +170,12 @@ func TestNothingTypedIsKeptWhenRedisFails(t *testing.T) {
 	})
 }
 
-// randomIDs are reply tokens, hashed user keys and event ids: random hex or
-// base32 runs of 24 characters or more, whose digits can by chance pass for
-// a card number. A card number typed by a user is 13–19 digits.
-var randomIDs = regexp.MustCompile(`[0-9a-fA-F]{24,}|[0-9A-HJKMNP-TV-Z]{26}`)
+// randomIDs are reply tokens, hashed user keys, event ids and LINE's request
+// ids (UUIDs): random hex or base32 runs of 24 characters or more, or
+// hyphenated hex groups, whose digits can by chance pass for a card number
+// (a UUID's "1350-8176-4246-8268" did). A card number typed by a user is
+// 13–19 digits.
+var randomIDs = regexp.MustCompile(`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{24,}|[0-9A-HJKMNP-TV-Z]{26}`)
 
 // assertNothingKept fails for every line of kept that holds one of never,
 // in any width or grouping, or a card number.
