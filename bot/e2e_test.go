@@ -16,12 +16,6 @@ func TestFollowToTheCardCompanyWords(t *testing.T) {
 		eng := loadFlows(t, "")
 		h := newHarness(t, b, eng)
 		user := storagetest.UserID()
-		var want string
-		for _, a := range eng.Graph().Steps["amazon_card_words"].Actions {
-			if a.Copy != nil {
-				want = a.Copy.Text
-			}
-		}
 		h.post(h.follow(user))
 		h.post(h.tap(user, "Amazonの乗っ取り・注文"))
 		h.post(h.text(user, "ｶｰﾄﾞ会社の電話"))
@@ -42,7 +36,7 @@ func TestFollowToTheCardCompanyWords(t *testing.T) {
 				copied = a.ClipboardText
 			}
 		}
-		if copied != want {
+		if want := eng.Words(h.state(user)); copied != want || want == "" {
 			t.Fatalf("copy button copies %q, want %q", copied, want)
 		}
 		if st := h.state(user); st.Step != "amazon_card_words" || st.Version != 4 {

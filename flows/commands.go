@@ -38,6 +38,9 @@ func (t *turn) command(cmd string) {
 	case CmdContacts:
 		t.res.Reply.Messages = append(t.res.Reply.Messages, Message{Text: t.contactsText(), Buttons: t.openLineButtons()})
 		t.quickOnly()
+	case CmdMemo:
+		t.res.Reply.Messages = append(t.res.Reply.Messages, t.memoMessages()...)
+		t.quickOnly()
 	case CmdHelp:
 		t.note(g.Texts.Help)
 		t.quickOnly()

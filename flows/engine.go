@@ -296,6 +296,7 @@ func (t *turn) choose(i int) {
 		if !slices.Contains(t.st.Done, item) {
 			t.st.Done = append(t.st.Done, item)
 		}
+		t.st.DoneAt = markTime(t.st.DoneAt, item, t.now)
 	}
 	if len(c.Set) > 0 {
 		// Copy on write: the input state's map is shared until here.
@@ -324,6 +325,7 @@ func (t *turn) enter(id string, remember bool) {
 	st := t.e.g.Steps[id]
 	if f := t.e.g.FlowOf(id); len(f.Checklist) > 0 && !slices.Contains(t.st.Flows, f.ID) {
 		t.st.Flows = append(t.st.Flows, f.ID)
+		t.st.Entered = markTime(t.st.Entered, f.ID, t.now)
 	}
 	for _, r := range st.Cancel {
 		t.dropReminder(r)
@@ -348,6 +350,9 @@ func (t *turn) present(id string) {
 		if i == 0 && st.CoverageWindowDays > 0 {
 			t.res.Reply.Messages = append(t.res.Reply.Messages, Message{Text: t.coverageWindowText(st.CoverageWindowDays)})
 		}
+	}
+	if st.Script != nil {
+		t.res.Reply.Messages = append(t.res.Reply.Messages, t.scriptMessage(st.Script))
 	}
 	if st.Summary {
 		t.res.Reply.Messages = append(t.res.Reply.Messages, Message{Text: t.progressText() + "\n\n" + t.contactsText()})
@@ -391,6 +396,10 @@ func (t *turn) stepQuickReplies() []QuickReply {
 	if t.callsClosedLine(st.Actions) && len(qs) < maxQuickReplies {
 		// The step's line is closed: 相談窓口 lists and dials what is open now.
 		qs = append(qs, t.quick(g.commandLabel(CmdContacts), cmdData(CmdContacts)))
+	}
+	if st.Summary && len(qs) < maxQuickReplies {
+		// The end of a flow is where a victim goes on to the police or 188.
+		qs = append(qs, t.quick(g.commandLabel(CmdMemo), cmdData(CmdMemo)))
 	}
 	if len(t.st.History) > 0 && len(qs) < maxQuickReplies-2 {
 		qs = append(qs, t.quick(g.commandLabel(CmdBack), cmdData(CmdBack)))

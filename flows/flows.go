@@ -22,8 +22,10 @@ type Graph struct {
 	Contacts  map[string]*Contact
 	Reminders map[string]*ReminderDef
 	Texts     Texts
-	Commands  []Command
-	Calendar  *Calendar // national holidays and year-end closures
+	// Memo is how the case summary (経緯メモ) is worded (texts.yaml memo:).
+	Memo     MemoTexts
+	Commands []Command
+	Calendar *Calendar // national holidays and year-end closures
 	// NotDone are words that mark a choice as "not done" (「あとで」): such
 	// a choice may not complete a checklist item.
 	NotDone []string
@@ -84,6 +86,9 @@ type Step struct {
 	// companies cover fraud (60): after the first text the engine adds
 	// Texts.CoverageWindow with that first covered day, counted from today.
 	CoverageWindowDays int `yaml:"coverage_window_days"`
+	// Script is the words to say on the phone, assembled from the user's
+	// answers: a message of its own with a copy button.
+	Script *Script `yaml:"script"`
 }
 
 // Choice is a quick-reply button. Match lists short words that mean it;
@@ -218,6 +223,7 @@ const (
 	CmdReminders     = "reminders"
 	CmdStopReminders = "stop_reminders"
 	CmdDelete        = "delete"
+	CmdMemo          = "memo"
 )
 
 // Texts are the engine's own messages; they live in texts.yaml, not in Go.
@@ -283,6 +289,9 @@ type Texts struct {
 	Weekdays string `yaml:"weekdays"`
 	// CoverageWindow {today} {since}: the first day a report made today covers.
 	CoverageWindow string `yaml:"coverage_window"`
+	// ScriptFillIn follows words to say that hold blanks: what 「○月○日」
+	// 「□□」「○○円」 stand for (利用日・加盟店名・金額) and where to read them.
+	ScriptFillIn string `yaml:"script_fill_in"`
 }
 
 // State is one user's place in the conversation. It holds no message text:
@@ -297,6 +306,12 @@ type State struct {
 	// the user deletes the data.
 	Flows   []string          `json:"flows,omitempty"`
 	Answers map[string]string `json:"answers,omitempty"`
+	// DoneAt is when the user tapped "done" for each checklist item, and
+	// Entered when they first entered each flow of the incident: the dates
+	// of the case summary (経緯メモ). Like Answers, the engine replaces these
+	// maps and never writes to them.
+	DoneAt  map[string]time.Time `json:"done_at,omitempty"`
+	Entered map[string]time.Time `json:"entered,omitempty"`
 	// Reminders are the follow-ups the user accepted and that are still due.
 	Reminders []Reminder `json:"reminders,omitempty"`
 	// Confirm is a pending yes/no question (データ削除).

@@ -71,6 +71,7 @@ type contactsFileSchema struct {
 type textsFileSchema struct {
 	Start    string    `yaml:"start"`
 	Texts    Texts     `yaml:"texts"`
+	Memo     MemoTexts `yaml:"memo"`
 	Commands []Command `yaml:"commands"`
 	NotDone  []string  `yaml:"not_done"`
 	Urgent   []Urgent  `yaml:"urgent"`
@@ -152,7 +153,7 @@ func load(fsys fs.FS, examples bool) (*Graph, error) {
 			haveTexts = true
 			var t textsFileSchema
 			if l.decode(name, data, &t) {
-				l.g.Start, l.g.Texts, l.g.Commands, l.g.NotDone, l.g.Urgent = t.Start, t.Texts, t.Commands, t.NotDone, t.Urgent
+				l.g.Start, l.g.Texts, l.g.Memo, l.g.Commands, l.g.NotDone, l.g.Urgent = t.Start, t.Texts, t.Memo, t.Commands, t.NotDone, t.Urgent
 			}
 		case linkcheckFile:
 			var r linkcheck.Rules
