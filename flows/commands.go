@@ -257,7 +257,7 @@ func (t *turn) acceptReminder(picked time.Time) {
 		t.stale()
 		return
 	}
-	due := g.Due(def, t.now)
+	due := t.due(def)
 	if !picked.IsZero() {
 		if !picked.After(t.now) || picked.After(t.now.AddDate(0, 0, 61)) {
 			t.note(g.Texts.ReminderTooLate)

@@ -347,8 +347,8 @@ func (t *turn) present(id string) {
 			}
 		}
 		t.res.Reply.Messages = append(t.res.Reply.Messages, m)
-		if i == 0 && st.CoverageWindowDays > 0 {
-			t.res.Reply.Messages = append(t.res.Reply.Messages, Message{Text: t.coverageWindowText(st.CoverageWindowDays)})
+		if i == 0 && g.coverageRule(st) != nil {
+			t.res.Reply.Messages = append(t.res.Reply.Messages, Message{Text: t.coverageWindowText(st)})
 		}
 	}
 	if st.Script != nil {
@@ -359,7 +359,7 @@ func (t *turn) present(id string) {
 	}
 	var offer []QuickReply
 	if def := g.Reminders[st.Offer]; def != nil && !t.hasReminder(def.ID) {
-		due := g.Due(def, t.now)
+		due := t.due(def)
 		t.res.Reply.Messages = append(t.res.Reply.Messages, Message{
 			Text: fill(g.Texts.ReminderOffer, "title", def.Title, "when", g.FormatWhen(due)),
 		})
@@ -378,7 +378,7 @@ func (t *turn) quickOnly() {
 	if def := t.e.g.Reminders[st.Offer]; def != nil && !t.hasReminder(def.ID) {
 		offer = append(offer,
 			t.quick(t.e.g.Texts.ReminderAccept, t.stepData(keyReminder, "a")),
-			t.timePicker(t.e.g.Texts.ReminderPick, t.stepData(keyReminder, "p"), t.e.g.Due(def, t.now)),
+			t.timePicker(t.e.g.Texts.ReminderPick, t.stepData(keyReminder, "p"), t.due(def)),
 		)
 	}
 	t.res.Reply.QuickReplies = append(offer, t.stepQuickReplies()...)
@@ -513,15 +513,6 @@ func (t *turn) opensText(c *Contact) string {
 		return t.e.g.FormatWhen(next)
 	}
 	return c.Hours.Text
-}
-
-// coverageWindowText is the first day of the window a report made today
-// covers: days before today (Tokyo), the day itself included.
-func (t *turn) coverageWindowText(days int) string {
-	g := t.e.g
-	today := t.now.In(Tokyo)
-	since := time.Date(today.Year(), today.Month(), today.Day()-days, 0, 0, 0, 0, Tokyo)
-	return fill(g.Texts.CoverageWindow, "today", g.FormatDate(today), "since", g.FormatDate(since), "days", strconv.Itoa(days))
 }
 
 func (t *turn) note(s string) { t.notes = append(t.notes, Message{Text: s}) }

@@ -72,6 +72,7 @@ func validate(l *loader) {
 	validateTexts(l)
 	known := g.answerValues()
 	validateMemo(l, known)
+	validateCoverageRules(l)
 	for _, f := range g.Flows {
 		validateFlow(l, f, known)
 	}
@@ -318,6 +319,9 @@ func validateFlow(l *loader, f *Flow, known map[string][]string) {
 		if l.g.Steps[r.Step] == nil {
 			l.problem(file, at+".step", "reminder %q continues at step %q, which does not exist", r.ID, r.Step)
 		}
+		if r.From != "" && !items[r.From] {
+			l.problem(file, at+".from", "reminder %q counts from item %q, which is not in this file's checklist", r.ID, r.From)
+		}
 		for j, d := range r.Done {
 			if !items[d] {
 				l.problem(file, fmt.Sprintf("%s.done[%d]", at, j), "reminder %q: checklist item %q is not in this file", r.ID, d)
@@ -346,11 +350,9 @@ func validateFlow(l *loader, f *Flow, known map[string][]string) {
 			msgs++ // the words to say
 			validateScript(l, f, st, at+".script", known)
 		}
-		if st.CoverageWindowDays != 0 {
+		if st.CoverageWindowDays != 0 || st.CoverageWindowRule != "" || st.CoverageWindowFrom != "" {
 			msgs++ // the coverage window
-			if st.CoverageWindowDays < 0 || st.CoverageWindowDays > 366 {
-				l.problem(file, at+".coverage_window_days", "step %q: coverage_window_days %d is not 1–366", st.ID, st.CoverageWindowDays)
-			}
+			validateCoverageWindow(l, f, st, at, items)
 		}
 		if msgs > maxStepMessages {
 			l.problem(file, at+".text", "step %q sends %d messages; at most %d fit in one reply with the engine's note", st.ID, msgs, maxStepMessages)
