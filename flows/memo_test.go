@@ -176,6 +176,17 @@ func TestScriptsSayOnlyWhatIsTrue(t *testing.T) {
 			want: []string{"明細に、身に覚えのない請求がありました", "利用日", "金額"},
 		},
 		{
+			name: "card details entered on a fake site",
+			taps: []string{"怪しいリンクを開いた", "カード情報を入力した", "番号がわかった・次へ"},
+			want: []string{"このカードの情報を入力してしまいましたので"},
+		},
+		{
+			name: "not sure what was entered: the card is stopped without claiming it was entered",
+			taps: []string{"怪しいリンクを開いた", "わからない", "カードを止める", "番号がわかった・次へ"},
+			want: []string{"入力してしまったかもしれないので"},
+			not:  []string{"入力してしまいましたので"},
+		},
+		{
 			name: "a card to stop now (lost or stolen): no unknown charge claimed",
 			taps: []string{"カードを今すぐ止めたい", "番号がわかった・次へ"},
 			want: []string{"このカードの利用を止めたくて"},
