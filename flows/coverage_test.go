@@ -80,7 +80,7 @@ func TestCoverageRulesGiveTheDateAndPromiseNothing(t *testing.T) {
 // TestCoverageWindowCountsFromTheDayOfTheCall: a victim calls the card
 // company just before midnight on a month's last day and reads the
 // compensation step two days later: the window counts from the day of the
-// call, not from the day it is read.
+// call, not from the day it is read, there and in the case summary.
 func TestCoverageWindowCountsFromTheDayOfTheCall(t *testing.T) {
 	e := contentEngine(t)
 	c := newConvo(t, e)
@@ -101,6 +101,10 @@ func TestCoverageWindowCountsFromTheDayOfTheCall(t *testing.T) {
 	}
 	if strings.Contains(got, "2月1日") {
 		t.Errorf("the window counts from the day it is read:\n%s", got)
+	}
+	// The case summary carries the same window to the card company or the police.
+	if memo, _ := memoOf(t, c); !strings.Contains(memo, "3月31日(火)の連絡から60日さかのぼると、1月30日(金)以降") {
+		t.Errorf("the memo does not give the window of the call:\n%s", memo)
 	}
 }
 

@@ -22,8 +22,10 @@ type MemoTexts struct {
 	// Situation heads the flows of the incident; SituationItem {title} {date}.
 	Situation     string `yaml:"situation"`
 	SituationItem string `yaml:"situation_item"`
-	// Known heads what the answers say (Facts).
-	Known string `yaml:"known"`
+	// Known heads what the answers say (Facts) and the coverage windows
+	// opened by a report; Window {reported} {since} {days} is one of those.
+	Known  string `yaml:"known"`
+	Window string `yaml:"window"`
 	// Done heads the items done; DoneItem {label} {when}, DoneItemUndated {label}
 	// for items marked done before their times were kept.
 	Done            string `yaml:"done"`
@@ -79,13 +81,40 @@ func (t *turn) memo() string {
 		}
 	}
 	section(m.Situation, situation)
-	if known := assemble(g, t.st, m.Facts); known != "" {
-		section(m.Known, strings.Split(known, "\n"))
+	var known []string
+	if facts := assemble(g, t.st, m.Facts); facts != "" {
+		known = strings.Split(facts, "\n")
+	}
+	if known = append(known, t.memoWindows()...); len(known) > 0 {
+		section(m.Known, known)
 	}
 	section(m.Done, done)
 	section(m.Left, left)
 	section(m.Numbers, strings.Split(assemble(g, t.st, m.NumberItems), "\n"))
 	return b.String()
+}
+
+// memoWindows are the coverage windows the user's reports opened: for
+// each step of the incident that tells one counted from an item the user
+// marked done, the first covered day, once per rule and day.
+func (t *turn) memoWindows() []string {
+	g := t.e.g
+	var lines []string
+	for _, f := range g.incident(t.st) {
+		for i := range f.Steps {
+			st := &f.Steps[i]
+			r := g.coverageRule(st)
+			at, ok := t.st.DoneAt[st.CoverageWindowFrom]
+			if r == nil || !ok || st.CoverageWindowFrom == "" {
+				continue
+			}
+			line := fill(g.Memo.Window, "reported", g.FormatDate(at), "since", g.FormatDate(windowStart(at, r.Days)), "days", strconv.Itoa(r.Days))
+			if !slices.Contains(lines, line) {
+				lines = append(lines, line)
+			}
+		}
+	}
+	return lines
 }
 
 // memoMessages are the intro and the memo with its copy button, or buttons
