@@ -45,3 +45,42 @@ func TestFollowToTheCardCompanyWords(t *testing.T) {
 		h.noRejections()
 	})
 }
+
+// TestMemoThroughTheWebhook: 「経緯メモ」 typed in LINE gives the case
+// summary with a copy button LINE accepts, holding the call's time and the
+// blank for the 受理番号, and none of what the user typed.
+func TestMemoThroughTheWebhook(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
+		h := newHarness(t, b, loadFlows(t, ""))
+		user := storagetest.UserID()
+		h.post(h.follow(user))
+		h.post(h.tap(user, "カードに知らない請求"))
+		h.post(h.text(user, "鈴木一郎です。昨日から困っています"))
+		h.post(h.tap(user, "心当たりはない"))
+		h.post(h.tap(user, "番号がわかった・次へ"))
+		h.post(h.tap(user, "かけた・次へ"))
+		ask := h.text(user, "経緯メモ")
+		if code := h.post(ask); code != http.StatusOK {
+			t.Fatalf("status %d", code)
+		}
+		rs := h.replyTo(ask)
+		if len(rs) != 1 {
+			t.Fatalf("%d replies", len(rs))
+		}
+		copied := ""
+		for _, a := range actions(rs[0]) {
+			if a.Type == "clipboard" {
+				copied = a.ClipboardText
+			}
+		}
+		for _, want := range []string{"【経緯メモ】", "カード会社に電話して、カードを止める", "受理番号＿＿"} {
+			if !strings.Contains(copied, want) {
+				t.Errorf("the copied memo does not hold %q:\n%s", want, copied)
+			}
+		}
+		if strings.Contains(copied, "鈴木") {
+			t.Errorf("the memo holds typed text:\n%s", copied)
+		}
+		h.noRejections()
+	})
+}
