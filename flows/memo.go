@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"fmt"
 	"maps"
 	"reflect"
 	"slices"
@@ -200,4 +201,11 @@ func validateMemo(l *loader, known map[string][]string) {
 	}
 	l.checkParts(textsFile, "$.memo.facts", "memo fact", l.g.Memo.Facts, known)
 	l.checkParts(textsFile, "$.memo.number_items", "memo number", l.g.Memo.NumberItems, known)
+	for at, parts := range map[string][]Part{"$.memo.facts": l.g.Memo.Facts, "$.memo.number_items": l.g.Memo.NumberItems} {
+		for i, p := range parts {
+			if p.FillIn {
+				l.problem(textsFile, fmt.Sprintf("%s[%d].fill_in", at, i), "fill_in explains the blanks of words to say; the memo's blanks explain themselves")
+			}
+		}
+	}
 }

@@ -161,13 +161,13 @@ func TestScriptsSayOnlyWhatIsTrue(t *testing.T) {
 		{
 			name: "「先にカードを止めたい」: Amazon not reached yet, no charge seen yet",
 			taps: []string{"Amazonの乗っ取り・注文", "先にカードを止めたい", "番号がわかった・次へ"},
-			want: []string{"Amazonにはこれから連絡します", "身に覚えのない利用がないか調べてください", "加盟店名"},
-			not:  []string{"Amazonにはすでに連絡", "私の利用ではありません"},
+			want: []string{"Amazonにはこれから連絡します", "身に覚えのない利用がないか調べてください"},
+			not:  []string{"Amazonにはすでに連絡", "私の利用ではありません", "加盟店名"},
 		},
 		{
 			name: "Amazon reached first",
 			taps: []string{"Amazonの乗っ取り・注文", "ログインできない", "連絡した・次へ", "カードで払われていた", "番号がわかった・次へ"},
-			want: []string{"Amazonにはすでに連絡しています", "○月○日の、□□での○○円は、私の利用ではありません"},
+			want: []string{"Amazonにはすでに連絡しています", "○月○日の、□□での○○円は、私の利用ではありません", "加盟店名"},
 			not:  []string{"これから連絡します"},
 		},
 		{

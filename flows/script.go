@@ -19,6 +19,10 @@ type Part struct {
 	Unless map[string]string `yaml:"unless"`
 	Flows  []string          `yaml:"flows"`
 	Text   string            `yaml:"text"`
+	// FillIn marks words with blanks (○月○日・□□・○○円): when a part
+	// that has them is said, Texts.ScriptFillIn follows the words, telling
+	// what the blanks stand for (利用日・加盟店名・金額) and where to read them.
+	FillIn bool `yaml:"fill_in"`
 }
 
 // Script is the words to say to a company on the phone.
@@ -26,11 +30,8 @@ type Script struct {
 	// Title heads the message (【カード会社に伝えること】).
 	Title string `yaml:"title"`
 	// Copy labels the button that copies the words.
-	Copy string `yaml:"copy"`
-	// FillIn adds Texts.ScriptFillIn under the words: what the blanks
-	// (利用日・加盟店名・金額) stand for and where to find them.
-	FillIn bool   `yaml:"fill_in"`
-	Parts  []Part `yaml:"parts"`
+	Copy  string `yaml:"copy"`
+	Parts []Part `yaml:"parts"`
 }
 
 // fits reports whether a part applies to a user's state.
@@ -66,7 +67,7 @@ func assemble(g *Graph, st State, parts []Part) string {
 func (t *turn) scriptMessage(s *Script) Message {
 	words := assemble(t.e.g, t.st, s.Parts)
 	text := s.Title + "\n" + words
-	if s.FillIn {
+	if slices.ContainsFunc(s.Parts, func(p Part) bool { return p.FillIn && p.fits(t.e.g, t.st) }) {
 		text += "\n\n" + t.e.g.Texts.ScriptFillIn
 	}
 	return Message{Text: text, Buttons: []Button{{Kind: ButtonCopy, Label: s.Copy, Value: words}}}
