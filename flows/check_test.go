@@ -53,6 +53,29 @@ func brokenCopy(t *testing.T) string {
 	return dir
 }
 
+// problemWant is a problem a broken copy of the flows must be reported with.
+type problemWant struct{ file, reason string }
+
+// wantProblems loads dir and asserts that each wanted problem is reported
+// in its file, at a line, with its reason.
+func wantProblems(t *testing.T, dir string, wants []problemWant) {
+	t.Helper()
+	_, err := Load(os.DirFS(dir))
+	var verr *ValidationError
+	if !errors.As(err, &verr) {
+		t.Fatalf("broken flows loaded: err = %v", err)
+	}
+	for _, want := range wants {
+		found := false
+		for _, p := range verr.Problems {
+			found = found || (p.File == want.file && p.Line > 1 && strings.Contains(p.Reason, want.reason))
+		}
+		if !found {
+			t.Errorf("no problem in %s with a line saying %q; got:\n%v", want.file, want.reason, verr)
+		}
+	}
+}
+
 func replaceOnce(t *testing.T, s, old, new string) string {
 	t.Helper()
 	if !strings.Contains(s, old) {

@@ -38,6 +38,9 @@ func (t *turn) command(cmd string) {
 	case CmdContacts:
 		t.res.Reply.Messages = append(t.res.Reply.Messages, Message{Text: t.contactsText(), Buttons: t.openLineButtons()})
 		t.quickOnly()
+	case CmdMemo:
+		t.res.Reply.Messages = append(t.res.Reply.Messages, t.memoMessages()...)
+		t.quickOnly()
 	case CmdHelp:
 		t.note(g.Texts.Help)
 		t.quickOnly()
@@ -254,7 +257,7 @@ func (t *turn) acceptReminder(picked time.Time) {
 		t.stale()
 		return
 	}
-	due := g.Due(def, t.now)
+	due := t.due(def)
 	if !picked.IsZero() {
 		if !picked.After(t.now) || picked.After(t.now.AddDate(0, 0, 61)) {
 			t.note(g.Texts.ReminderTooLate)

@@ -296,6 +296,7 @@ func (t *turn) choose(i int) {
 		if !slices.Contains(t.st.Done, item) {
 			t.st.Done = append(t.st.Done, item)
 		}
+		t.st.DoneAt = markTime(t.st.DoneAt, item, t.now)
 	}
 	if len(c.Set) > 0 {
 		// Copy on write: the input state's map is shared until here.
@@ -324,6 +325,7 @@ func (t *turn) enter(id string, remember bool) {
 	st := t.e.g.Steps[id]
 	if f := t.e.g.FlowOf(id); len(f.Checklist) > 0 && !slices.Contains(t.st.Flows, f.ID) {
 		t.st.Flows = append(t.st.Flows, f.ID)
+		t.st.Entered = markTime(t.st.Entered, f.ID, t.now)
 	}
 	for _, r := range st.Cancel {
 		t.dropReminder(r)
@@ -345,16 +347,19 @@ func (t *turn) present(id string) {
 			}
 		}
 		t.res.Reply.Messages = append(t.res.Reply.Messages, m)
-		if i == 0 && st.CoverageWindowDays > 0 {
-			t.res.Reply.Messages = append(t.res.Reply.Messages, Message{Text: t.coverageWindowText(st.CoverageWindowDays)})
+		if i == 0 && g.coverageRule(st) != nil {
+			t.res.Reply.Messages = append(t.res.Reply.Messages, Message{Text: t.coverageWindowText(st)})
 		}
+	}
+	if st.Script != nil {
+		t.res.Reply.Messages = append(t.res.Reply.Messages, t.scriptMessage(st.Script))
 	}
 	if st.Summary {
 		t.res.Reply.Messages = append(t.res.Reply.Messages, Message{Text: t.progressText() + "\n\n" + t.contactsText()})
 	}
 	var offer []QuickReply
 	if def := g.Reminders[st.Offer]; def != nil && !t.hasReminder(def.ID) {
-		due := g.Due(def, t.now)
+		due := t.due(def)
 		t.res.Reply.Messages = append(t.res.Reply.Messages, Message{
 			Text: fill(g.Texts.ReminderOffer, "title", def.Title, "when", g.FormatWhen(due)),
 		})
@@ -373,7 +378,7 @@ func (t *turn) quickOnly() {
 	if def := t.e.g.Reminders[st.Offer]; def != nil && !t.hasReminder(def.ID) {
 		offer = append(offer,
 			t.quick(t.e.g.Texts.ReminderAccept, t.stepData(keyReminder, "a")),
-			t.timePicker(t.e.g.Texts.ReminderPick, t.stepData(keyReminder, "p"), t.e.g.Due(def, t.now)),
+			t.timePicker(t.e.g.Texts.ReminderPick, t.stepData(keyReminder, "p"), t.due(def)),
 		)
 	}
 	t.res.Reply.QuickReplies = append(offer, t.stepQuickReplies()...)
@@ -391,6 +396,10 @@ func (t *turn) stepQuickReplies() []QuickReply {
 	if t.callsClosedLine(st.Actions) && len(qs) < maxQuickReplies {
 		// The step's line is closed: 相談窓口 lists and dials what is open now.
 		qs = append(qs, t.quick(g.commandLabel(CmdContacts), cmdData(CmdContacts)))
+	}
+	if st.Summary && len(qs) < maxQuickReplies {
+		// The end of a flow is where a victim goes on to the police or 188.
+		qs = append(qs, t.quick(g.commandLabel(CmdMemo), cmdData(CmdMemo)))
 	}
 	if len(t.st.History) > 0 && len(qs) < maxQuickReplies-2 {
 		qs = append(qs, t.quick(g.commandLabel(CmdBack), cmdData(CmdBack)))
@@ -504,15 +513,6 @@ func (t *turn) opensText(c *Contact) string {
 		return t.e.g.FormatWhen(next)
 	}
 	return c.Hours.Text
-}
-
-// coverageWindowText is the first day of the window a report made today
-// covers: days before today (Tokyo), the day itself included.
-func (t *turn) coverageWindowText(days int) string {
-	g := t.e.g
-	today := t.now.In(Tokyo)
-	since := time.Date(today.Year(), today.Month(), today.Day()-days, 0, 0, 0, 0, Tokyo)
-	return fill(g.Texts.CoverageWindow, "today", g.FormatDate(today), "since", g.FormatDate(since), "days", strconv.Itoa(days))
 }
 
 func (t *turn) note(s string) { t.notes = append(t.notes, Message{Text: s}) }

@@ -22,8 +22,12 @@ type Graph struct {
 	Contacts  map[string]*Contact
 	Reminders map[string]*ReminderDef
 	Texts     Texts
-	Commands  []Command
-	Calendar  *Calendar // national holidays and year-end closures
+	// Memo is how the case summary (経緯メモ) is worded (texts.yaml memo:).
+	Memo MemoTexts
+	// CoverageRules are the windows fraud is covered in, by payment.
+	CoverageRules []CoverageRule
+	Commands      []Command
+	Calendar      *Calendar // national holidays and year-end closures
 	// NotDone are words that mark a choice as "not done" (「あとで」): such
 	// a choice may not complete a checklist item.
 	NotDone []string
@@ -80,10 +84,18 @@ type Step struct {
 	// Irreversible marks a step that starts something that cannot be undone
 	// (the card-stop call): typed text enters it only on a sure match.
 	Irreversible bool `yaml:"irreversible"`
-	// CoverageWindowDays is how far back from the day of the report many card
-	// companies cover fraud (60): after the first text the engine adds
-	// Texts.CoverageWindow with that first covered day, counted from today.
-	CoverageWindowDays int `yaml:"coverage_window_days"`
+	// CoverageWindowRule names the coverage rule the step tells (texts.yaml
+	// coverage_rules): after the first text the engine adds the first day
+	// a report covers. CoverageWindowDays alone (60) means the card rule.
+	CoverageWindowRule string `yaml:"coverage_window_rule"`
+	CoverageWindowDays int    `yaml:"coverage_window_days"`
+	// CoverageWindowFrom is the checklist item whose "done" tap is the day
+	// the user reached the company (the card call): the window counts from
+	// that day, and from today until it is done.
+	CoverageWindowFrom string `yaml:"coverage_window_from"`
+	// Script is the words to say on the phone, assembled from the user's
+	// answers: a message of its own with a copy button.
+	Script *Script `yaml:"script"`
 }
 
 // Choice is a quick-reply button. Match lists short words that mean it;
@@ -124,7 +136,11 @@ type ReminderDef struct {
 	// Text is what the push says.
 	Text string `yaml:"text"`
 	// Days after today and the time of day (Asia/Tokyo) it is due.
-	Days int    `yaml:"days"`
+	Days int `yaml:"days"`
+	// From counts Days from the day the user marked this checklist item
+	// done (the card call) instead of today: a reminder before the window
+	// that opened that day closes.
+	From string `yaml:"from"`
 	At   string `yaml:"at"`
 	// Weekday moves it to the next weekday that is not a holiday (bank visits).
 	Weekday bool `yaml:"weekday"`
@@ -218,6 +234,7 @@ const (
 	CmdReminders     = "reminders"
 	CmdStopReminders = "stop_reminders"
 	CmdDelete        = "delete"
+	CmdMemo          = "memo"
 )
 
 // Texts are the engine's own messages; they live in texts.yaml, not in Go.
@@ -281,8 +298,9 @@ type Texts struct {
 	Date string `yaml:"date"`
 	// Weekdays are the seven day names from Sunday, one character each: "日月火水木金土".
 	Weekdays string `yaml:"weekdays"`
-	// CoverageWindow {today} {since}: the first day a report made today covers.
-	CoverageWindow string `yaml:"coverage_window"`
+	// ScriptFillIn follows words to say that hold blanks: what 「○月○日」
+	// 「□□」「○○円」 stand for (利用日・加盟店名・金額) and where to read them.
+	ScriptFillIn string `yaml:"script_fill_in"`
 }
 
 // State is one user's place in the conversation. It holds no message text:
@@ -297,6 +315,12 @@ type State struct {
 	// the user deletes the data.
 	Flows   []string          `json:"flows,omitempty"`
 	Answers map[string]string `json:"answers,omitempty"`
+	// DoneAt is when the user tapped "done" for each checklist item, and
+	// Entered when they first entered each flow of the incident: the dates
+	// of the case summary (経緯メモ). Like Answers, the engine replaces these
+	// maps and never writes to them.
+	DoneAt  map[string]time.Time `json:"done_at,omitempty"`
+	Entered map[string]time.Time `json:"entered,omitempty"`
 	// Reminders are the follow-ups the user accepted and that are still due.
 	Reminders []Reminder `json:"reminders,omitempty"`
 	// Confirm is a pending yes/no question (データ削除).

@@ -69,11 +69,13 @@ type contactsFileSchema struct {
 }
 
 type textsFileSchema struct {
-	Start    string    `yaml:"start"`
-	Texts    Texts     `yaml:"texts"`
-	Commands []Command `yaml:"commands"`
-	NotDone  []string  `yaml:"not_done"`
-	Urgent   []Urgent  `yaml:"urgent"`
+	Start    string         `yaml:"start"`
+	Texts    Texts          `yaml:"texts"`
+	Memo     MemoTexts      `yaml:"memo"`
+	Coverage []CoverageRule `yaml:"coverage_rules"`
+	Commands []Command      `yaml:"commands"`
+	NotDone  []string       `yaml:"not_done"`
+	Urgent   []Urgent       `yaml:"urgent"`
 }
 
 // source is one parsed file, kept to turn YAML paths into line numbers.
@@ -152,7 +154,7 @@ func load(fsys fs.FS, examples bool) (*Graph, error) {
 			haveTexts = true
 			var t textsFileSchema
 			if l.decode(name, data, &t) {
-				l.g.Start, l.g.Texts, l.g.Commands, l.g.NotDone, l.g.Urgent = t.Start, t.Texts, t.Commands, t.NotDone, t.Urgent
+				l.g.Start, l.g.Texts, l.g.Memo, l.g.CoverageRules, l.g.Commands, l.g.NotDone, l.g.Urgent = t.Start, t.Texts, t.Memo, t.Coverage, t.Commands, t.NotDone, t.Urgent
 			}
 		case linkcheckFile:
 			var r linkcheck.Rules

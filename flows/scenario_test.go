@@ -106,10 +106,10 @@ func TestCoverageWindowGivesTheDate(t *testing.T) {
 	for _, f := range e.g.Flows {
 		for _, st := range f.Steps {
 			said := strings.Join(st.Text, "\n")
-			if strings.Contains(said, "60日前") && st.CoverageWindowDays == 0 {
+			if strings.Contains(said, "60日前") && e.g.coverageRule(&st) == nil {
 				t.Errorf("step %s tells the 60-day rule without the date", st.ID)
 			}
-			if st.CoverageWindowDays == 0 {
+			if e.g.coverageRule(&st) == nil {
 				continue
 			}
 			shown++

@@ -70,8 +70,11 @@ func validate(l *loader) {
 	g := l.g
 	validateContacts(l)
 	validateTexts(l)
+	known := g.answerValues()
+	validateMemo(l, known)
+	validateCoverageRules(l)
 	for _, f := range g.Flows {
-		validateFlow(l, f)
+		validateFlow(l, f, known)
 	}
 	if g.Start != "" && g.Steps[g.Start] == nil {
 		l.problem(textsFile, "$.start", "start step %q does not exist", g.Start)
@@ -270,14 +273,14 @@ func validateTexts(l *loader) {
 		have[c.ID] = true
 		l.checkLabel(textsFile, at+".label", c.Label)
 	}
-	for _, id := range []string{CmdMenu, CmdBack, CmdProgress, CmdContacts, CmdHelp, CmdReminders, CmdStopReminders, CmdDelete} {
+	for _, id := range []string{CmdMenu, CmdBack, CmdProgress, CmdContacts, CmdHelp, CmdReminders, CmdStopReminders, CmdDelete, CmdMemo} {
 		if !have[id] {
 			l.problem(textsFile, "$.commands", "global command %q is missing", id)
 		}
 	}
 }
 
-func validateFlow(l *loader, f *Flow) {
+func validateFlow(l *loader, f *Flow, known map[string][]string) {
 	file := f.File
 	if f.ID == "" {
 		l.problem(file, "$.id", "flow without an id")
@@ -298,6 +301,7 @@ func validateFlow(l *loader, f *Flow) {
 		if it.Label == "" {
 			l.problem(file, at+".label", "checklist item %q has no label", it.ID)
 		}
+		l.checkAnswers(file, at+".when", fmt.Sprintf("checklist item %q", it.ID), it.When, known)
 	}
 	for i := range f.Reminders {
 		r := &f.Reminders[i]
@@ -314,6 +318,9 @@ func validateFlow(l *loader, f *Flow) {
 		}
 		if l.g.Steps[r.Step] == nil {
 			l.problem(file, at+".step", "reminder %q continues at step %q, which does not exist", r.ID, r.Step)
+		}
+		if r.From != "" && !items[r.From] {
+			l.problem(file, at+".from", "reminder %q counts from item %q, which is not in this file's checklist", r.ID, r.From)
 		}
 		for j, d := range r.Done {
 			if !items[d] {
@@ -339,11 +346,13 @@ func validateFlow(l *loader, f *Flow) {
 		if st.Offer != "" {
 			msgs++ // the offer
 		}
-		if st.CoverageWindowDays != 0 {
+		if st.Script != nil {
+			msgs++ // the words to say
+			validateScript(l, f, st, at+".script", known)
+		}
+		if st.CoverageWindowDays != 0 || st.CoverageWindowRule != "" || st.CoverageWindowFrom != "" {
 			msgs++ // the coverage window
-			if st.CoverageWindowDays < 0 || st.CoverageWindowDays > 366 {
-				l.problem(file, at+".coverage_window_days", "step %q: coverage_window_days %d is not 1–366", st.ID, st.CoverageWindowDays)
-			}
+			validateCoverageWindow(l, f, st, at, items)
 		}
 		if msgs > maxStepMessages {
 			l.problem(file, at+".text", "step %q sends %d messages; at most %d fit in one reply with the engine's note", st.ID, msgs, maxStepMessages)
@@ -381,6 +390,9 @@ func validateChoices(l *loader, f *Flow, st *Step, at string, items map[string]b
 	}
 	if l.g.callsLineWithHours(st) {
 		limit-- // 相談窓口, offered when the line is closed
+	}
+	if st.Summary {
+		limit-- // 経緯メモ
 	}
 	if n > limit {
 		l.problem(f.File, at+".choices", "step %q has %d choices; at most %d fit (LINE shows 13 quick replies)", st.ID, n, limit)
