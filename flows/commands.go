@@ -36,6 +36,7 @@ func (t *turn) command(cmd string) {
 		t.note(t.progressText())
 		t.quickOnly()
 	case CmdContacts:
+		t.res.AskedForPerson = true
 		t.res.Reply.Messages = append(t.res.Reply.Messages, Message{Text: t.contactsText(), Buttons: t.openLineButtons()})
 		t.quickOnly()
 	case CmdHelp:

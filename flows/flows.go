@@ -407,4 +407,7 @@ type Result struct {
 	// Understood is what the matcher made of typed text, for chat --explain
 	// and the evaluation; nil for taps and for text caught before matching.
 	Understood *Understanding
+	// AskedForPerson is set when the user asked for a person to talk to
+	// (相談窓口, typed or tapped): the operator counts these.
+	AskedForPerson bool
 }
