@@ -1,11 +1,9 @@
 package bot
 
 import (
-	"net/http"
 	"strings"
 	"testing"
 
-	"github.com/fraudnavi/fraudnavi/bot/linefake"
 	"github.com/fraudnavi/fraudnavi/storage"
 	"github.com/fraudnavi/fraudnavi/storage/storagetest"
 )
@@ -21,12 +19,7 @@ func TestConversationMetricsAfterAScriptedWalk(t *testing.T) {
 		h := newHarness(t, b, loadFlows(t, ""))
 		finisher, quitter := storagetest.UserID(), storagetest.UserID()
 		typed := "きのうの夜に気づきました"
-		send := func(ev linefake.Event) {
-			t.Helper()
-			if code := h.post(ev); code != http.StatusOK {
-				t.Fatalf("webhook answered %d", code)
-			}
-		}
+		send := h.deliver
 
 		send(h.follow(finisher))
 		tap := h.tap(finisher, "カードに知らない請求")

@@ -39,6 +39,13 @@ func (t *turn) command(cmd string) {
 		t.res.AskedForPerson = true
 		t.res.Reply.Messages = append(t.res.Reply.Messages, Message{Text: t.contactsText(), Buttons: t.openLineButtons()})
 		t.quickOnly()
+		t.offerStaff()
+	case cmdStaff:
+		t.askStaff()
+	case cmdBot:
+		t.st.QuietUntil = time.Time{}
+		t.note(g.Texts.StaffBack)
+		t.present(t.st.Step)
 	case CmdHelp:
 		t.note(g.Texts.Help)
 		t.quickOnly()

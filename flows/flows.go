@@ -283,6 +283,22 @@ type Texts struct {
 	Weekdays string `yaml:"weekdays"`
 	// CoverageWindow {today} {since}: the first day a report made today covers.
 	CoverageWindow string `yaml:"coverage_window"`
+	// Staff chat (StaffChat), when the operator turns it on.
+	// StaffOffer labels the chip under 相談窓口 that asks for a person here.
+	StaffOfferLabel string `yaml:"staff_offer_label"`
+	// StaffAnswer {hours} {open} {until}: who answers, when, and that the
+	// bot keeps quiet until {until} or 「ボットに戻る」.
+	StaffAnswer string `yaml:"staff_answer"`
+	// StaffHours {from} {to}: weekday hours; StaffHoursWeekends adds
+	// {weekend_from} {weekend_to}.
+	StaffHours         string `yaml:"staff_hours"`
+	StaffHoursWeekends string `yaml:"staff_hours_weekends"`
+	StaffOpenNow       string `yaml:"staff_open_now"`
+	// StaffOpensAt {when}: the staff answer from then.
+	StaffOpensAt string `yaml:"staff_opens_at"`
+	// StaffBackLabel is what the user sends (or taps) to have the bot back.
+	StaffBackLabel string `yaml:"staff_back_label"`
+	StaffBack      string `yaml:"staff_back"`
 }
 
 // State is one user's place in the conversation. It holds no message text:
@@ -301,7 +317,10 @@ type State struct {
 	Reminders []Reminder `json:"reminders,omitempty"`
 	// Confirm is a pending yes/no question (データ削除).
 	Confirm string `json:"confirm,omitempty"`
-	Version int64  `json:"v"`
+	// QuietUntil is when the bot answers again a user who asked for a
+	// person (staff chat); zero: it answers.
+	QuietUntil time.Time `json:"quiet_until,omitzero"`
+	Version    int64     `json:"v"`
 }
 
 // Reminder is an accepted follow-up.

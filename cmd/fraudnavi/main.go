@@ -102,7 +102,19 @@ func loadEngine(dir string, getenv func(string) string) (*flows.Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load flows: %w", err)
 	}
-	return flows.NewEngine(g), nil
+	return newEngine(g, getenv)
+}
+
+// newEngine is the engine of g with the staff chat the environment asks for.
+func newEngine(g *flows.Graph, getenv func(string) string) (*flows.Engine, error) {
+	staff, err := staffChat(getenv)
+	if err != nil {
+		return nil, err
+	}
+	if staff == nil {
+		return flows.NewEngine(g), nil
+	}
+	return flows.NewEngine(g, flows.WithStaffChat(*staff)), nil
 }
 
 func runChat(args []string, getenv func(string) string, clock flows.Clock, stdin io.Reader, stdout, stderr io.Writer) error {

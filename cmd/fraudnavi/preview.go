@@ -33,7 +33,11 @@ func runPreview(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return fmt.Errorf("load flows: %w", err)
 	}
-	srv := &preview.Server{Engine: flows.NewEngine(g), Clock: clock, RichMenu: g.RichMenu}
+	eng, err := newEngine(g, getenv)
+	if err != nil {
+		return err
+	}
+	srv := &preview.Server{Engine: eng, Clock: clock, RichMenu: g.RichMenu}
 	if g.RichMenu != nil {
 		// A menu without its image yet is previewed without the menu.
 		if srv.RichMenuImage, err = fs.ReadFile(fsys, richMenuImageFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
