@@ -106,7 +106,8 @@ const readScreen = `(() => {
 // TestPreviewInBrowser drives the preview in a real browser as a content
 // editor does: the rich menu's 相談窓口 in the morning and at night, a quick
 // reply, and the card company's words at 23:30, each checked on the screen.
-// With -update it saves the last screen as the README's screenshot.
+// With -update it saves the screen of the words at 23:30 as the README's
+// screenshot.
 func TestPreviewInBrowser(t *testing.T) {
 	srv := newPreview(t)
 	ctx := newBrowser(t)
@@ -141,6 +142,8 @@ func TestPreviewInBrowser(t *testing.T) {
 		wantDoes  []string // what the answer's buttons say they do
 		notDoes   string   // no button says this
 		wantChips []string
+		// screenshot: with -update, this screen is the README's picture
+		screenshot bool
 	}{
 		{
 			name: "相談窓口 on a weekday morning", clock: "2026-11-25T10:30", tap: menuArea("相談窓口"), user: "相談窓口",
@@ -161,9 +164,16 @@ func TestPreviewInBrowser(t *testing.T) {
 		},
 		{
 			name: "the words to say, with their copy button", clock: "2026-11-24T23:30", tap: chip("番号がわかった・次へ"), user: "番号がわかった・次へ",
-			want:      []string{"【カード会社に伝えること】", "伝えることをコピー"},
-			wantDoes:  []string{"コピー: クレジットカードの明細に、身に覚えのない請求がありましたので、お電話しました。"},
-			wantChips: []string{"かけた・次へ", "つながらない"},
+			want:       []string{"【カード会社に伝えること】", "伝えることをコピー"},
+			wantDoes:   []string{"コピー: クレジットカードの明細に、身に覚えのない請求がありましたので、お電話しました。"},
+			wantChips:  []string{"かけた・次へ", "つながらない"},
+			screenshot: true,
+		},
+		{
+			name: "a typed card number: the warning quotes it", clock: "2026-11-24T23:30", tap: typeText("4111 1111 1111 1111"), user: "4111 1111 1111 1111",
+			// The quote above the warning shows the message to unsend.
+			want:      []string{"4111 1111 1111 1111\n", "カード番号のようなものが送られました", "送信取消"},
+			wantChips: []string{"かけた・次へ"},
 		},
 	}
 	for i, tt := range tests {
@@ -200,18 +210,26 @@ func TestPreviewInBrowser(t *testing.T) {
 					t.Errorf("no quick reply %q; chips: %q", w, got.Chips)
 				}
 			}
+			if tt.screenshot && *update {
+				png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(screenshotFile, png, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				t.Logf("wrote %s (%d bytes)", screenshotFile, len(png))
+			}
 		})
 	}
-	if *update {
-		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(screenshotFile, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("wrote %s (%d bytes)", screenshotFile, len(png))
-	}
+}
+
+// typeText types s into the message field and sends it.
+func typeText(s string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.SendKeys(chromedp.ID("text"), s),
+		chromedp.Click(chromedp.ID("send")),
+	)
 }
 
 // waitAnswers waits until the page has drawn n answers.
