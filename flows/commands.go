@@ -37,15 +37,9 @@ func (t *turn) command(cmd string) {
 		t.quickOnly()
 	case CmdContacts:
 		t.res.AskedForPerson = true
+		defer t.offerStaff() // after the quick replies are set
 		t.res.Reply.Messages = append(t.res.Reply.Messages, Message{Text: t.contactsText(), Buttons: t.openLineButtons()})
 		t.quickOnly()
-		t.offerStaff()
-	case cmdStaff:
-		t.askStaff()
-	case cmdBot:
-		t.st.QuietUntil = time.Time{}
-		t.note(g.Texts.StaffBack)
-		t.present(t.st.Step)
 	case CmdHelp:
 		t.note(g.Texts.Help)
 		t.quickOnly()
@@ -73,6 +67,12 @@ func (t *turn) command(cmd string) {
 		t.note(g.Texts.Deleted)
 		t.res.Reply.QuickReplies = []QuickReply{t.quick(g.commandLabel(CmdMenu), cmdData(CmdMenu))}
 	case cmdDeleteNo:
+		t.present(t.st.Step)
+	case cmdStaff:
+		t.askStaff()
+	case cmdBot:
+		t.st.QuietUntil = time.Time{}
+		t.note(g.Texts.StaffBack)
 		t.present(t.st.Step)
 	default:
 		t.stale()

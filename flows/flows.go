@@ -269,22 +269,8 @@ type Texts struct {
 	RemindersStopped  string `yaml:"reminders_stopped"`
 	ReminderStopped   string `yaml:"reminder_stopped"`
 	StopAllLabel      string `yaml:"stop_all_label"`
-	Group             string `yaml:"group"`
-	// SlowDown is told once to a user sending faster than the rate limit.
-	SlowDown string `yaml:"slow_down"`
-	// Apology answers an event the bot failed to handle (a bug): nothing
-	// was changed, and the user is offered the way back.
-	Apology string `yaml:"apology"`
-	// When formats a time: {month} {day} {weekday} {time}, e.g. "{month}/{day}({weekday}) {time}".
-	When string `yaml:"when"`
-	// Date formats a day: {month} {day} {weekday}.
-	Date string `yaml:"date"`
-	// Weekdays are the seven day names from Sunday, one character each: "日月火水木金土".
-	Weekdays string `yaml:"weekdays"`
-	// CoverageWindow {today} {since}: the first day a report made today covers.
-	CoverageWindow string `yaml:"coverage_window"`
 	// Staff chat (StaffChat), when the operator turns it on.
-	// StaffOffer labels the chip under 相談窓口 that asks for a person here.
+	// StaffOfferLabel labels the chip under 相談窓口 that asks for a person here.
 	StaffOfferLabel string `yaml:"staff_offer_label"`
 	// StaffAnswer {hours} {open} {until}: who answers, when, and that the
 	// bot keeps quiet until {until} or 「ボットに戻る」.
@@ -299,6 +285,20 @@ type Texts struct {
 	// StaffBackLabel is what the user sends (or taps) to have the bot back.
 	StaffBackLabel string `yaml:"staff_back_label"`
 	StaffBack      string `yaml:"staff_back"`
+	Group          string `yaml:"group"`
+	// SlowDown is told once to a user sending faster than the rate limit.
+	SlowDown string `yaml:"slow_down"`
+	// Apology answers an event the bot failed to handle (a bug): nothing
+	// was changed, and the user is offered the way back.
+	Apology string `yaml:"apology"`
+	// When formats a time: {month} {day} {weekday} {time}, e.g. "{month}/{day}({weekday}) {time}".
+	When string `yaml:"when"`
+	// Date formats a day: {month} {day} {weekday}.
+	Date string `yaml:"date"`
+	// Weekdays are the seven day names from Sunday, one character each: "日月火水木金土".
+	Weekdays string `yaml:"weekdays"`
+	// CoverageWindow {today} {since}: the first day a report made today covers.
+	CoverageWindow string `yaml:"coverage_window"`
 }
 
 // State is one user's place in the conversation. It holds no message text:
