@@ -142,6 +142,9 @@ func TestPreviewInBrowser(t *testing.T) {
 		wantDoes  []string // what the answer's buttons say they do
 		notDoes   string   // no button says this
 		wantChips []string
+		// copiesShown: there is a copy button, and each copies words the
+		// screen shows (whatever the content's words are today)
+		copiesShown bool
 		// screenshot: with -update, this screen is the README's picture
 		screenshot bool
 	}{
@@ -164,10 +167,10 @@ func TestPreviewInBrowser(t *testing.T) {
 		},
 		{
 			name: "the words to say, with their copy button", clock: "2026-11-24T23:30", tap: chip("番号がわかった・次へ"), user: "番号がわかった・次へ",
-			want:       []string{"【カード会社に伝えること】", "伝えることをコピー"},
-			wantDoes:   []string{"コピー: クレジットカードの明細に、身に覚えのない請求がありましたので、お電話しました。"},
-			wantChips:  []string{"かけた・次へ", "つながらない"},
-			screenshot: true,
+			want:        []string{"【カード会社に伝えること】", "伝えることをコピー"},
+			copiesShown: true,
+			wantChips:   []string{"かけた・次へ", "つながらない"},
+			screenshot:  true,
 		},
 		{
 			name: "a typed card number: the warning quotes it", clock: "2026-11-24T23:30", tap: typeText("4111 1111 1111 1111"), user: "4111 1111 1111 1111",
@@ -202,6 +205,9 @@ func TestPreviewInBrowser(t *testing.T) {
 					t.Errorf("no button says %q; buttons say %q", w, got.Buttons)
 				}
 			}
+			if tt.copiesShown {
+				checkCopiesShown(t, got)
+			}
 			if tt.notDoes != "" && hasSubstring(got.Buttons, tt.notDoes) {
 				t.Errorf("a button says %q: %q", tt.notDoes, got.Buttons)
 			}
@@ -230,6 +236,27 @@ func typeText(s string) chromedp.Action[chromedp.Void] {
 		chromedp.SendKeys(chromedp.ID("text"), s),
 		chromedp.Click(chromedp.ID("send")),
 	)
+}
+
+// checkCopiesShown checks that the answer has a copy button and that each
+// says it copies words the answer shows.
+func checkCopiesShown(t *testing.T, got screen) {
+	t.Helper()
+	shown := strings.Join(strings.Fields(got.Answer), " ")
+	copies := 0
+	for _, b := range got.Buttons {
+		words, ok := strings.CutPrefix(b, "コピー: ")
+		if !ok {
+			continue
+		}
+		copies++
+		if w := strings.Join(strings.Fields(words), " "); len(w) < 20 || !strings.Contains(shown, w) {
+			t.Errorf("a copy button copies %q, which the answer does not show:\n%s", w, got.Answer)
+		}
+	}
+	if copies == 0 {
+		t.Errorf("no copy button; buttons say %q", got.Buttons)
+	}
 }
 
 // waitAnswers waits until the page has drawn n answers.
