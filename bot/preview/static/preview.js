@@ -56,6 +56,11 @@ function draw(ans) {
     chat.append(row);
     if (m.quickReply) drawQuick(m.quickReply.items);
   }
+  if (!(ans.messages || []).length) {
+    // The webhook sends no reply (staff chat keeps the bot quiet): say so,
+    // or the editor would wait for one.
+    chat.append(el("div", "system", "（返信なし）"));
+  }
   for (const r of ans.reminders || []) {
     const what = r.op === "cancel" ? "リマインド取消" : "リマインド予約";
     chat.append(el("div", "system reminder", `⏰ ${what}: ${r.due.replace("T", " ")}`));
