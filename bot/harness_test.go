@@ -130,6 +130,16 @@ func (h *harness) postBody(body []byte, sign bool) int {
 	return rec.Code
 }
 
+// deliver posts ev, fails the test unless the webhook answers 200, and
+// returns the replies LINE received for it.
+func (h *harness) deliver(ev linefake.Event) []linefake.Reply {
+	h.t.Helper()
+	if code := h.post(ev); code != http.StatusOK {
+		h.t.Fatalf("webhook answered %d", code)
+	}
+	return h.replyTo(ev)
+}
+
 // event builds an event whose reply token the fake will accept once.
 func (h *harness) text(user, text string) linefake.Event {
 	return linefake.TextEvent(user, text, linefake.ReplyTokenFrom(h.fake))

@@ -22,6 +22,7 @@ type Metrics struct {
 	lineCalls *prometheus.CounterVec
 	Reminders *prometheus.CounterVec
 	QuotaHits prometheus.Counter
+	conv      *conversationMetrics
 }
 
 // NewMetrics registers every metric on a new registry.
@@ -60,6 +61,7 @@ func NewMetrics() *Metrics {
 	}
 	m.Registry.MustRegister(m.events, m.latency, m.conflicts, m.panics, m.lineCalls, m.Reminders, m.QuotaHits,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.conv = newConversationMetrics(m.Registry)
 	return m
 }
 

@@ -148,6 +148,7 @@ func (p *Processor) Handle(ctx context.Context, ev Event) error {
 			return fmt.Errorf("apply event: %w", err)
 		}
 		p.Metrics.event("applied")
+		p.Metrics.conversation(p.Engine.Graph(), st, res)
 		// The outbox is at hand: perform it without decoding what was just encoded.
 		return p.performOutbox(ctx, ev.UserID, applied.Version, &ob)
 	}

@@ -36,6 +36,8 @@ func (t *turn) command(cmd string) {
 		t.note(t.progressText())
 		t.quickOnly()
 	case CmdContacts:
+		t.res.AskedForPerson = true
+		defer t.offerStaff() // after the quick replies are set
 		t.res.Reply.Messages = append(t.res.Reply.Messages, Message{Text: t.contactsText(), Buttons: t.openLineButtons()})
 		t.quickOnly()
 	case CmdMemo:
@@ -68,6 +70,12 @@ func (t *turn) command(cmd string) {
 		t.note(g.Texts.Deleted)
 		t.res.Reply.QuickReplies = []QuickReply{t.quick(g.commandLabel(CmdMenu), cmdData(CmdMenu))}
 	case cmdDeleteNo:
+		t.present(t.st.Step)
+	case cmdStaff:
+		t.askStaff()
+	case cmdBot:
+		t.st.QuietUntil = time.Time{}
+		t.note(g.Texts.StaffBack)
 		t.present(t.st.Step)
 	default:
 		t.stale()

@@ -15,13 +15,18 @@ const maxHistory = 30
 // Engine moves users through a Graph. It is pure: Next depends only on its
 // arguments, so it can be replayed, tested exhaustively and run anywhere.
 type Engine struct {
-	g *Graph
-	m *matcher
+	g     *Graph
+	m     *matcher
+	staff *StaffChat // nil: staff chat is off
 }
 
 // NewEngine prepares g for matching.
-func NewEngine(g *Graph) *Engine {
-	return &Engine{g: g, m: newMatcher(g)}
+func NewEngine(g *Graph, opts ...EngineOption) *Engine {
+	e := &Engine{g: g, m: newMatcher(g)}
+	for _, o := range opts {
+		o(e)
+	}
+	return e
 }
 
 // Understand says what typed text s would be taken to mean at a step,
@@ -73,6 +78,13 @@ func (e *Engine) Next(st State, in Input, now time.Time) Result {
 	if t.st.Step == "" || e.g.Steps[t.st.Step] == nil {
 		// A new user, or a step removed by a flow update: start over gently.
 		t.st.Step, t.st.Flow, t.st.History = e.g.Start, e.g.FlowOf(e.g.Start).ID, nil
+	}
+	if !t.st.QuietUntil.IsZero() && in.Kind != InputFollow {
+		if e.staff == nil {
+			t.st.QuietUntil = time.Time{} // staff chat was turned off: the bot answers
+		} else if t.quiet(in) {
+			return t.finish()
+		}
 	}
 	switch in.Kind {
 	case InputFollow:

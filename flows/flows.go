@@ -286,7 +286,23 @@ type Texts struct {
 	RemindersStopped  string `yaml:"reminders_stopped"`
 	ReminderStopped   string `yaml:"reminder_stopped"`
 	StopAllLabel      string `yaml:"stop_all_label"`
-	Group             string `yaml:"group"`
+	// Staff chat (StaffChat), when the operator turns it on.
+	// StaffOfferLabel labels the chip under 相談窓口 that asks for a person here.
+	StaffOfferLabel string `yaml:"staff_offer_label"`
+	// StaffAnswer {hours} {open} {until}: who answers, when, and that the
+	// bot keeps quiet until {until} or 「ボットに戻る」.
+	StaffAnswer string `yaml:"staff_answer"`
+	// StaffHours {from} {to}: weekday hours; StaffHoursWeekends adds
+	// {weekend_from} {weekend_to}.
+	StaffHours         string `yaml:"staff_hours"`
+	StaffHoursWeekends string `yaml:"staff_hours_weekends"`
+	StaffOpenNow       string `yaml:"staff_open_now"`
+	// StaffOpensAt {when}: the staff answer from then.
+	StaffOpensAt string `yaml:"staff_opens_at"`
+	// StaffBackLabel is what the user sends (or taps) to have the bot back.
+	StaffBackLabel string `yaml:"staff_back_label"`
+	StaffBack      string `yaml:"staff_back"`
+	Group          string `yaml:"group"`
 	// SlowDown is told once to a user sending faster than the rate limit.
 	SlowDown string `yaml:"slow_down"`
 	// Apology answers an event the bot failed to handle (a bug): nothing
@@ -325,7 +341,10 @@ type State struct {
 	Reminders []Reminder `json:"reminders,omitempty"`
 	// Confirm is a pending yes/no question (データ削除).
 	Confirm string `json:"confirm,omitempty"`
-	Version int64  `json:"v"`
+	// QuietUntil is when the bot answers again a user who asked for a
+	// person (staff chat); zero: it answers.
+	QuietUntil time.Time `json:"quiet_until,omitzero"`
+	Version    int64     `json:"v"`
 }
 
 // Reminder is an accepted follow-up.
@@ -431,4 +450,7 @@ type Result struct {
 	// Understood is what the matcher made of typed text, for chat --explain
 	// and the evaluation; nil for taps and for text caught before matching.
 	Understood *Understanding
+	// AskedForPerson is set when the user asked for a person to talk to
+	// (相談窓口, typed or tapped): the operator counts these.
+	AskedForPerson bool
 }

@@ -26,9 +26,29 @@ type Chat struct {
 	// Explain prints what each typed message was understood as.
 	Explain bool
 
-	state   flows.State
+	session Session
 	choices []flows.QuickReply
 }
+
+// Session is one user's conversation with the state in memory, as a local
+// tool keeps it (the terminal chat, the browser preview): the engine's new
+// state replaces the old, and a deletion starts afresh.
+type Session struct {
+	state flows.State
+}
+
+// Next applies one input at now and returns the engine's result.
+func (s *Session) Next(e *flows.Engine, in flows.Input, now time.Time) flows.Result {
+	res := e.Next(s.state, in, now)
+	s.state = res.State
+	if res.Delete {
+		s.state = flows.State{}
+	}
+	return res
+}
+
+// Reset forgets the conversation.
+func (s *Session) Reset() { s.state = flows.State{} }
 
 // Run talks until the input ends or the user types /quit.
 func (c *Chat) Run() error {
@@ -81,12 +101,7 @@ func (c *Chat) input(line string) flows.Input {
 }
 
 func (c *Chat) apply(in flows.Input) {
-	res := c.Engine.Next(c.state, in, c.Clock())
-	c.state = res.State
-	if res.Delete {
-		c.state = flows.State{}
-	}
-	c.print(res)
+	c.print(c.session.Next(c.Engine, in, c.Clock()))
 }
 
 func (c *Chat) print(res flows.Result) {

@@ -32,6 +32,7 @@ var envVars = []string{
 	"REDIS_URL", "ADDR", "LOG_LEVEL", "FRAUDNAVI_ROLE", "FLOWS_DIR",
 	"FRAUDNAVI_ALLOW_EVICTION",
 	"LINE_API_DATA_ENDPOINT", "RICHMENU_FONT", // richmenu apply and image
+	"FRAUDNAVI_STAFF_HOURS", "FRAUDNAVI_STAFF_QUIET_FOR", // staff chat (staff.go)
 }
 
 // loadConfig reads the environment and reports every problem at once, so an

@@ -3,6 +3,7 @@
 //
 //	fraudnavi chat [--now 2026-11-24T23:30]   talk to the bot in a terminal
 //	fraudnavi serve                            run the LINE webhook and the reminder worker
+//	fraudnavi preview [--addr 127.0.0.1:8090]  show the conversation as LINE does, in a browser
 //	fraudnavi check < message.txt              analyse a pasted message or link, offline
 //	fraudnavi flows check [DIR]                validate the flow files
 //	fraudnavi flows graph [DIR]                print the flow graph as Mermaid
@@ -48,6 +49,7 @@ var errUsage = errors.New("usage")
 const usage = `usage:
   fraudnavi chat [--now 2026-11-24T23:30] [--explain]
   fraudnavi serve
+  fraudnavi preview [--addr 127.0.0.1:8090] [--now 2026-11-24T23:30]
   fraudnavi check < message.txt
   fraudnavi flows check [DIR]
   fraudnavi flows graph [DIR]
@@ -72,6 +74,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, clock f
 		return runFlows(args[1:], getenv, clock, stdin, stdout, stderr)
 	case "serve":
 		return runServe(ctx, args[1:], getenv, clock, stdout, stderr)
+	case "preview":
+		return runPreview(ctx, args[1:], getenv, clock, stdout, stderr)
 	case "richmenu":
 		return runRichMenu(args[1:], getenv, stdout, stderr)
 	case "healthcheck":
@@ -98,7 +102,19 @@ func loadEngine(dir string, getenv func(string) string) (*flows.Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load flows: %w", err)
 	}
-	return flows.NewEngine(g), nil
+	return newEngine(g, getenv)
+}
+
+// newEngine is the engine of g with the staff chat the environment asks for.
+func newEngine(g *flows.Graph, getenv func(string) string) (*flows.Engine, error) {
+	staff, err := staffChat(getenv)
+	if err != nil {
+		return nil, err
+	}
+	if staff == nil {
+		return flows.NewEngine(g), nil
+	}
+	return flows.NewEngine(g, flows.WithStaffChat(*staff)), nil
 }
 
 func runChat(args []string, getenv func(string) string, clock flows.Clock, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -113,12 +129,8 @@ func runChat(args []string, getenv func(string) string, clock flows.Clock, stdin
 	if err != nil {
 		return err
 	}
-	if *nowFlag != "" {
-		t, err := time.ParseInLocation("2006-01-02T15:04", *nowFlag, flows.Tokyo)
-		if err != nil {
-			return fmt.Errorf("--now %q: want 2026-11-24T23:30", *nowFlag)
-		}
-		clock = flows.FixedClock(t)
+	if clock, err = fixedClock(*nowFlag, clock); err != nil {
+		return err
 	}
 	c := &terminal.Chat{Engine: eng, Clock: clock, In: stdin, Out: stdout, Echo: !isTerminal(stdin), Explain: *explain}
 	return c.Run()
