@@ -150,3 +150,107 @@ func TestCoverageWindowIsReachedAfterTheCall(t *testing.T) {
 		t.Fatalf("after the call at %s, no %q:\n%s", c.st.Step, want, allText(c.res))
 	}
 }
+
+// TestCheckBeforeStoppingTheCard (issue 15, defect 1): a mail about an
+// unknown order goes to the check first, the order history offers "not
+// there", 「わからない」 is not "card", and every way to the card-stop script
+// passes a step that asks to look in the official app or statement and
+// offers "it was a fake mail" — except where the card itself is compromised
+// (given away, typed into a fake site, lost), where stopping is right.
+func TestCheckBeforeStoppingTheCard(t *testing.T) {
+	e := contentEngine(t)
+	t.Run("an unknown-order mail is checked first, without 大変でしたね", func(t *testing.T) {
+		for _, said := range []string{"アマゾンから知らない注文のメールが来た", "アカウントが停止されるとSMSが来た"} {
+			c := newConvo(t, e)
+			r := c.say(said)
+			if f := e.g.FlowOf(r.State.Step); f.ID != "msgcheck" {
+				t.Errorf("%q opens %s (%s), want the message check", said, r.State.Step, f.ID)
+			}
+			if strings.Contains(allText(r), "大変でしたね") {
+				t.Errorf("%q is answered as a takeover:\n%s", said, allText(r))
+			}
+		}
+	})
+	fake := func(t *testing.T, c *convo) {
+		t.Helper()
+		if c.st.Step != "msgcheck_fake" {
+			t.Fatalf("at %s, want the fake-message guidance", c.st.Step)
+		}
+		said := allText(c.res)
+		for _, s := range []string{"偽物", "カードを止める必要もありません", "リンクを開かない", e.g.Contacts["antiphishing_form"].Value} {
+			if !strings.Contains(said, s) {
+				t.Errorf("the fake-message guidance does not say %q:\n%s", s, said)
+			}
+		}
+	}
+	t.Run("the order is not in the order history", func(t *testing.T) {
+		c := newConvo(t, e)
+		for _, l := range []string{"Amazonの乗っ取り・注文", "ログインできる", "できた・次へ", "変えた・次へ", "オンにした・次へ", "見直した・次へ", "注文が見つからない", "メール・SMSで知った"} {
+			c.tap(l)
+		}
+		fake(t, c)
+	})
+	t.Run("「わからない」 how it was paid: look first, no pay=card", func(t *testing.T) {
+		c := newConvo(t, e)
+		for _, l := range []string{"Amazonの乗っ取り・注文", "ログインできない", "連絡した・次へ", "わからない"} {
+			c.tap(l)
+		}
+		if c.st.Step == "amazon_card_number" || c.st.Answers["pay"] == "card" {
+			t.Fatalf("「わからない」 goes to %s with pay=%q", c.st.Step, c.st.Answers["pay"])
+		}
+		c.tap("注文が見つからない")
+		c.tap("メール・SMSで知った")
+		fake(t, c)
+	})
+	t.Run("「ない」 in a typed answer is not 「心当たりはない」", func(t *testing.T) {
+		for _, s := range e.g.Steps["card_start"].Choices[0].Match {
+			if s == "ない" {
+				t.Errorf("card_start's 心当たりはない matches any 「ない」")
+			}
+		}
+	})
+	t.Run("from the card check, 明細・アプリになかった", func(t *testing.T) {
+		c := newConvo(t, e)
+		for _, l := range []string{"カードに知らない請求", "心当たりはない", "明細・アプリになかった"} {
+			c.tap(l)
+		}
+		fake(t, c)
+	})
+	t.Run("every way to a card-stop script passes the check", func(t *testing.T) {
+		// Where the card itself is in someone else's hands, stopping it is right.
+		compromised := map[string]bool{"scamcall": true, "phishing": true, "lost": true}
+		check := func(st *Step) bool {
+			for _, c := range st.Choices {
+				if c.Next == "msgcheck_fake" {
+					return true
+				}
+			}
+			return false
+		}
+		seen := map[string]bool{}
+		queue := []string{e.g.Start}
+		for len(queue) > 0 {
+			id := queue[0]
+			queue = queue[1:]
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			st := e.g.Steps[id]
+			if compromised[e.g.FlowOf(id).ID] || check(st) {
+				continue
+			}
+			for _, a := range st.Actions {
+				if a.Copy != nil && strings.Contains(a.Copy.Text, "カードの利用を止めて") {
+					t.Errorf("the card-stop script at %s is reached without the check", id)
+				}
+			}
+			for _, c := range st.Choices {
+				queue = append(queue, c.Next)
+			}
+		}
+		if !seen["card_start"] || !seen["amazon_start"] {
+			t.Fatal("the walk did not reach the card and Amazon flows")
+		}
+	})
+}

@@ -31,8 +31,8 @@ func TestTypedTextReachesWhatItMeans(t *testing.T) {
 		{"menu", "カードを無くしてしまいました", "card_number"},
 		{"menu", "アマゾンで知らん注文されてもうた", "amazon_start"},
 		{"menu", "怪しいリンクを押しちゃった", "phishing_start"},
-		// A mail saying the account will be stopped is a scam contact.
-		{"menu", "アカウントが停止されますというメールが来た", "scamcall_start"},
+		// A mail saying the account will be stopped is checked first (issue 15, defect 1).
+		{"menu", "アカウントが停止されますというメールが来た", "msgcheck_paste"},
 		// A gift card is not a credit card.
 		{"scamcall_paid", "iTunesカードの番号を伝えた", "scamcall_giftcard"},
 		// A person or a number, without 相談 or 窓口: the lines, in place.
