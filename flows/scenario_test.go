@@ -254,3 +254,62 @@ func TestCheckBeforeStoppingTheCard(t *testing.T) {
 		}
 	})
 }
+
+// TestNewSituationsOfferSomethingNowAtNight walks each situation added to the
+// menu in issue 15 at 23:30 on a weekday, along the first choice of every
+// step (and each way of paying): before its summary the user meets something
+// doable now — a line open now, an official page, or a 24-hour route — and
+// the lost-card words never claim an unknown charge on the statement.
+func TestNewSituationsOfferSomethingNowAtNight(t *testing.T) {
+	e := contentEngine(t)
+	now := []string{"24時間", "いつでも", "いまの時間でも"}
+	tests := []struct {
+		name string
+		taps []string
+	}{
+		{"lost wallet", []string{"カード・財布をなくした", "財布ごとなくした"}},
+		{"gift card given", []string{"お金・ギフト券を払った", "ギフトカードの番号を教えた"}},
+		{"bank transfer", []string{"お金・ギフト券を払った", "銀行で振り込んだ"}},
+		{"payment app or crypto", []string{"お金・ギフト券を払った", "支払いアプリ・暗号資産"}},
+		{"carrier billing", []string{"スマホ料金・アプリの請求"}},
+		{"fake virus warning", []string{"画面に警告が出た"}},
+		{"remote-control app", []string{"画面に警告が出た", "アプリを入れてしまった"}},
+		{"helping a parent who lost a card", []string{"家族のことで相談", "カード・財布をなくした"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newConvo(t, e)
+			for _, l := range tt.taps {
+				c.tap(l)
+			}
+			doable := ""
+			for i := 0; !e.g.Steps[c.st.Step].Summary; i++ {
+				if i > 30 {
+					t.Fatalf("no summary after 30 steps, at %s", c.st.Step)
+				}
+				checkReply(t, e, c.st.Step, c.res)
+				for _, m := range c.res.Reply.Messages {
+					for _, b := range m.Buttons {
+						if b.Kind == ButtonLink || b.Kind == ButtonCall {
+							doable = c.st.Step
+						}
+					}
+				}
+				for _, s := range now {
+					if strings.Contains(allText(c.res), s) {
+						doable = c.st.Step
+					}
+				}
+				for _, a := range e.g.Steps[c.st.Step].Actions {
+					if a.Copy != nil && e.g.FlowOf(c.st.Step).ID == "lost" && strings.Contains(a.Copy.Text, "身に覚えのない") {
+						t.Errorf("the lost-card words at %s claim an unknown charge: %q", c.st.Step, a.Copy.Text)
+					}
+				}
+				c.tap(e.g.Steps[c.st.Step].Choices[0].Label)
+			}
+			if doable == "" {
+				t.Errorf("at 23:30 nothing on the way to %s can be done now", c.st.Step)
+			}
+		})
+	}
+}

@@ -41,6 +41,8 @@ var officialDomains = []string{
 	// Only the gift-card scam help pages (facts-2 §2.5, §2.7), not the companies' whole sites.
 	"support.google.com",
 	"support.apple.com",
+	// Apple's own page for reporting a purchase (facts-2 §6.6).
+	"reportaproblem.apple.com",
 }
 
 // OfficialURL reports whether u is an https URL on an official domain.
