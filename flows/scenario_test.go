@@ -1,6 +1,8 @@
 package flows
 
 import (
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -312,4 +314,96 @@ func TestNewSituationsOfferSomethingNowAtNight(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSmallerDefects pins the review's smaller items (issue 15, defect 7).
+func TestSmallerDefects(t *testing.T) {
+	e := contentEngine(t)
+	t.Run("no card number found: a way on, not 相談窓口 answering 「カードの裏面の番号へ」", func(t *testing.T) {
+		for _, id := range []string{"card_find", "amazon_card_find", "scamcall_card_find", "phishing_card_find"} {
+			st := e.g.Steps[id]
+			if strings.Contains(strings.Join(st.Text, "\n"), "「相談窓口」と送って") {
+				t.Errorf("%s sends the user to 相談窓口, which only says 「カードの裏面の番号へ」", id)
+			}
+			if !slices.ContainsFunc(st.Choices, func(c Choice) bool { return c.Next == "lost_start" }) {
+				t.Errorf("%s offers no way on when the card is not at hand", id)
+			}
+		}
+	})
+	t.Run("card-company hours reminders wait for a working day", func(t *testing.T) {
+		at := func(mo time.Month, d, h int) time.Time { return time.Date(2026, mo, d, h, 30, 0, 0, Tokyo) }
+		tests := []struct{ now, want time.Time }{
+			{at(11, 27, 23), time.Date(2026, 11, 30, 10, 0, 0, 0, Tokyo)}, // Friday night → Monday
+			{at(12, 31, 23), time.Date(2027, 1, 4, 10, 0, 0, 0, Tokyo)},   // → after 1/1 and the weekend
+		}
+		for _, id := range []string{"amazon_rem_card", "card_rem_hours"} {
+			def := e.g.Reminders[id]
+			if !strings.Contains(def.Text, "9時〜10時ごろ") {
+				t.Errorf("%s does not give the sourced opening hours: %q", id, def.Text)
+			}
+			for _, tt := range tests {
+				if got := e.g.Due(def, tt.now); !got.Equal(tt.want) {
+					t.Errorf("%s asked at %v is due %v, want %v", id, tt.now, got, tt.want)
+				}
+			}
+		}
+	})
+	t.Run("a card with キャッシング is not taken for a bank-integrated card", func(t *testing.T) {
+		for _, id := range []string{"card_reissue_unsure", "amazon_reissue_unsure"} {
+			st := e.g.Steps[id]
+			if !strings.Contains(strings.Join(st.Text, "\n"), "キャッシング") {
+				t.Errorf("%s does not tell キャッシング apart", id)
+			}
+			for _, c := range st.Choices {
+				if slices.Contains(c.Match, "ATMでも使う") {
+					t.Errorf("%s: %q takes any ATM use for a bank card", id, c.Label)
+				}
+			}
+		}
+	})
+	t.Run("no card steps after 「カード以外だった」", func(t *testing.T) {
+		c := newConvo(t, e)
+		for _, l := range []string{"Amazonの乗っ取り・注文", "ログインできない", "連絡した・次へ", "カード以外だった"} {
+			c.tap(l)
+		}
+		for i := 0; !e.g.Steps[c.st.Step].Summary; i++ {
+			if i > 20 {
+				t.Fatalf("no summary, at %s", c.st.Step)
+			}
+			if strings.HasPrefix(c.st.Step, "amazon_card") || strings.HasPrefix(c.st.Step, "amazon_reissue") || c.st.Step == "amazon_next_card" || c.st.Step == "amazon_comp" {
+				t.Errorf("not paid by card, yet at %s", c.st.Step)
+			}
+			c.tap(e.g.Steps[c.st.Step].Choices[0].Label)
+		}
+	})
+	t.Run("188 is named in the Amazon and card flows", func(t *testing.T) {
+		for _, f := range []string{"amazon", "card"} {
+			found := false
+			for _, st := range e.g.Steps {
+				if e.g.FlowOf(st.ID).ID == f && slices.ContainsFunc(st.Actions, func(a Action) bool { return a.Call == "hotline_188" }) {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("flow %s never offers 188", f)
+			}
+		}
+	})
+	t.Run("the card-number warning does not make a caller hang up on their issuer", func(t *testing.T) {
+		if strings.Contains(e.g.Texts.CardNumber, "聞かれたら詐欺を疑ってください") {
+			t.Errorf("the warning says any request is a scam: %q", e.g.Texts.CardNumber)
+		}
+	})
+	t.Run("contacts cite the page that says it, not the 2016 blog or a homepage", func(t *testing.T) {
+		// inochi_free: facts-2 §3.1 names the municipalities' notices without their pages.
+		for id, c := range e.g.Contacts {
+			u, err := url.Parse(c.Source)
+			if c.Status != "active" || id == "inochi_free" || err != nil {
+				continue
+			}
+			if u.Host == "yuruiblog.com" || strings.Trim(u.Path, "/") == "" {
+				t.Errorf("contact %s is sourced to %s", id, c.Source)
+			}
+		}
+	})
 }

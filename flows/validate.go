@@ -307,6 +307,10 @@ func validateFlow(l *loader, f *Flow) {
 		if r.Title == "" || utf8.RuneCountInString(r.Title) > 40 {
 			l.problem(file, at+".title", "reminder %q: title must be 1–40 characters", r.ID)
 		}
+		if n := utf8.RuneCountInString(l.g.Texts.ReminderCancel + r.Title); n > maxLabel {
+			// The reminder list offers 「停止:<title>」 as a button: LINE would cut it mid-word.
+			l.problem(file, at+".title", "reminder %q: %q and its title are %d characters, more than a button's %d", r.ID, l.g.Texts.ReminderCancel, n, maxLabel)
+		}
 		l.checkText(file, at+".text", r.Text)
 		if r.Days < 0 || r.Days > 60 {
 			l.problem(file, at+".days", "reminder %q: days must be 0–60, got %d", r.ID, r.Days)
