@@ -407,3 +407,28 @@ func TestSmallerDefects(t *testing.T) {
 		}
 	})
 }
+
+// TestWordsAnElderlyReaderMayNotKnowAreExplained: in each flow, the first
+// step text (in file order) that uses SMS, サブスク, ブラウザ, 端末 or
+// スクリーンショット explains it in brackets right after (issue 15, defect 7).
+func TestWordsAnElderlyReaderMayNotKnowAreExplained(t *testing.T) {
+	e := contentEngine(t)
+	for _, f := range e.g.Flows {
+		for _, w := range []string{"SMS", "サブスク", "ブラウザ", "端末", "スクリーンショット"} {
+		steps:
+			for _, st := range f.Steps {
+				for _, text := range st.Text {
+					i := strings.Index(text, w)
+					if i < 0 {
+						continue
+					}
+					rest := strings.TrimPrefix(text[i+len(w):], "リプション")
+					if !strings.HasPrefix(rest, "（") {
+						t.Errorf("%s: %q first appears at %s unexplained: %q", f.File, w, st.ID, text)
+					}
+					break steps
+				}
+			}
+		}
+	}
+}
