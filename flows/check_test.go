@@ -39,6 +39,7 @@ func brokenCopy(t *testing.T) string {
 		"amazon.yaml": func(t *testing.T, s string) string {
 			s = replaceOnce(t, s, "        next: amazon_password\n", "        next: amazon_nowhere\n")
 			s = replaceOnce(t, s, "  - id: amazon_mail\n", "  - id: amazon_mail\n    colour: red\n")
+			s = replaceOnce(t, s, "title: 新しいカードを登録し直す\n", "title: 届いた新しいカードを登録し直すのを忘れずに\n")
 			return replaceOnce(t, s, "label: ログインできる\n", "label: ログインはできるけれどメールがとても心配だ\n")
 		},
 	})
@@ -96,6 +97,8 @@ func TestCheckReportsEveryProblemWithFileAndLine(t *testing.T) {
 		{"amazon.yaml", `goes to "amazon_nowhere", which does not exist`},
 		{"amazon.yaml", `unknown field "colour"`},
 		{"amazon.yaml", "has 21 characters; LINE allows 1–20"},
+		// The reminder list's 「停止:<title>」 button would be cut (issue 15, defect 7).
+		{"amazon.yaml", "more than a button's 20"},
 		{"extra.yaml", "has 14 choices"},
 		{"extra.yaml", `contact "amazon_old_freedial" is discontinued`},
 	}

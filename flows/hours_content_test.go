@@ -34,6 +34,10 @@ func openPerFacts(t *testing.T, id string, at time.Time) bool {
 		return hm >= "10:00" && hm < "16:00"
 	case "police_9110":
 		return workday && hm >= "08:30" && hm < "17:15"
+	case "fsa_consumer": // facts-2 §1.14: weekdays 10:00–17:00
+		return workday && hm >= "10:00" && hm < "17:00"
+	case "ipa_anshin_phone": // facts-2 §7.2: 10:00–12:00, 13:30–17:00, not weekends, holidays, New Year
+		return workday && (hm >= "10:00" && hm < "12:00" || hm >= "13:30" && hm < "17:00")
 	}
 	t.Fatalf("contact %s has a call button but no facts in openPerFacts", id)
 	return false

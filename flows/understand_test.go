@@ -27,12 +27,12 @@ func TestTypedTextReachesWhatItMeans(t *testing.T) {
 		// Polite, past and contracted forms, Kansai.
 		{"amazon_start", "ログインできませんでした", "amazon_locked"},
 		{"amazon_start", "ログインできひん", "amazon_locked"},
-		{"menu", "カードを盗まれました", "card_number"},
-		{"menu", "カードを無くしてしまいました", "card_number"},
+		{"menu", "カードを盗まれました", "lost_start"},
+		{"menu", "カードを無くしてしまいました", "lost_start"},
 		{"menu", "アマゾンで知らん注文されてもうた", "amazon_start"},
 		{"menu", "怪しいリンクを押しちゃった", "phishing_start"},
-		// A mail saying the account will be stopped is a scam contact.
-		{"menu", "アカウントが停止されますというメールが来た", "scamcall_start"},
+		// A mail saying the account will be stopped is checked first (issue 15, defect 1).
+		{"menu", "アカウントが停止されますというメールが来た", "msgcheck_paste"},
 		// A gift card is not a credit card.
 		{"scamcall_paid", "iTunesカードの番号を伝えた", "scamcall_giftcard"},
 		// A person or a number, without 相談 or 窓口: the lines, in place.

@@ -41,6 +41,8 @@ var officialDomains = []string{
 	// Only the gift-card scam help pages (facts-2 §2.5, §2.7), not the companies' whole sites.
 	"support.google.com",
 	"support.apple.com",
+	// Apple's own page for reporting a purchase (facts-2 §6.6).
+	"reportaproblem.apple.com",
 }
 
 // OfficialURL reports whether u is an https URL on an official domain.
@@ -308,6 +310,10 @@ func validateFlow(l *loader, f *Flow, known map[string][]string) {
 		at := fmt.Sprintf("$.reminders[%d]", i)
 		if r.Title == "" || utf8.RuneCountInString(r.Title) > 40 {
 			l.problem(file, at+".title", "reminder %q: title must be 1–40 characters", r.ID)
+		}
+		if n := utf8.RuneCountInString(l.g.Texts.ReminderCancel + r.Title); n > maxLabel {
+			// The reminder list offers 「停止:<title>」 as a button: LINE would cut it mid-word.
+			l.problem(file, at+".title", "reminder %q: %q and its title are %d characters, more than a button's %d", r.ID, l.g.Texts.ReminderCancel, n, maxLabel)
 		}
 		l.checkText(file, at+".text", r.Text)
 		if r.Days < 0 || r.Days > 60 {

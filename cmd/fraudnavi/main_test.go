@@ -235,7 +235,7 @@ func TestChatExplainPrintsStepTargetAndRunnerUp(t *testing.T) {
 	if err != nil {
 		t.Fatalf("chat --explain: %v", err)
 	}
-	if !strings.Contains(out, "(explain: step menu, act: カードを今すぐ止めたい ") || !strings.Contains(out, "runner-up ") {
+	if !strings.Contains(out, "(explain: step menu, act: カード・財布をなくした ") || !strings.Contains(out, "runner-up ") {
 		t.Fatalf("no explanation of the typed message:\n%s", out)
 	}
 }
@@ -243,7 +243,7 @@ func TestChatExplainPrintsStepTargetAndRunnerUp(t *testing.T) {
 func TestFlowsEvalFailsBelowTheThreshold(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "eval.tsv")
-	rows := "menu\tカードを盗まれました\tカードを今すぐ止めたい\tmenu\nmenu\tありがとう\tカードに知らない請求\tmenu\n"
+	rows := "menu\tカードを盗まれました\tカード・財布をなくした\tmenu\nmenu\tありがとう\tカードに知らない請求\tmenu\n"
 	if err := os.WriteFile(file, []byte(rows), 0o600); err != nil {
 		t.Fatal(err)
 	}
