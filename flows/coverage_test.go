@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -163,4 +164,26 @@ func TestCheckRejectsWindowsThatDoNotAgree(t *testing.T) {
 		{"card.yaml", `reminder "card_rem_statement" counts from item "c_call"`},
 		{"phishing.yaml", `coverage rule "paypay" is not in texts.yaml`},
 	})
+}
+
+// TestEveryCoverageRuleIsTold: each rule is told where the user is about to
+// report (the bank's loss desk, the carrier, Google Play), so a victim of
+// each kind reads their own window and not the card companies'.
+func TestEveryCoverageRuleIsTold(t *testing.T) {
+	e := contentEngine(t)
+	// The card companies' rule is checked in scenario_test.go.
+	want := map[string]string{"cash_card": "lost_cash", "carrier": "carrier_billing", "google_play": "carrier_google"}
+	told := map[string][]string{}
+	for _, f := range e.g.Flows {
+		for _, st := range f.Steps {
+			if r := e.g.coverageRule(&st); r != nil {
+				told[r.ID] = append(told[r.ID], st.ID)
+			}
+		}
+	}
+	for rule, step := range want {
+		if !slices.Contains(told[rule], step) {
+			t.Errorf("rule %s is told at %v, want at %s", rule, told[rule], step)
+		}
+	}
 }
