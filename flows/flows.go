@@ -194,6 +194,11 @@ type Language struct {
 	Both []string `yaml:"both"`
 	// NumberSuffixes follow a typed button number: 「3番」.
 	NumberSuffixes []string `yaml:"number_suffixes"`
+	// Variants are words spelled or said differently for one meaning,
+	// under the spelling both sides are folded to: 「せいきゅう」「セイキュウ」
+	// meet 「請求」, 「ショートメール」 meets 「SMS」, 「アマギフ」 meets
+	// 「ギフトカード」. They apply after the plain forms and the folding.
+	Variants map[string][]string `yaml:"variants"`
 }
 
 // Urgent is a message that overrides every step when its words are typed:
