@@ -440,10 +440,14 @@ func (m *matcher) urgent(r typed) *Urgent {
 // endsNegative reports whether the predicate of normalised n is negative:
 // a negation at its end, or followed only by a particle or two (ないよ,
 // なかったけど). A negation inside (「知らない請求がある」) describes a noun and
-// does not make the sentence negative.
+// does not make the sentence negative, nor does one before a noun at the
+// end (「知らない請求」): only kana are cut as particles.
 func endsNegative(n string, negations []string) bool {
 	r := []rune(n)
 	for cut := 0; cut <= 2 && cut < len(r); cut++ {
+		if cut > 0 && !unicode.Is(unicode.Hiragana, r[len(r)-cut]) {
+			break
+		}
 		head := string(r[:len(r)-cut])
 		for _, neg := range negations {
 			if neg != "" && strings.HasSuffix(head, neg) {
