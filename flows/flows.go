@@ -189,6 +189,9 @@ type Language struct {
 	// Negations mark a negative statement (ない, なかった): 「確認していない」
 	// is not near 「確認した」, however many characters they share.
 	Negations []string `yaml:"negations"`
+	// Quotatives end a sentence that reports what was said (と言われた,
+	// そう): the polarity is that of what was said, before them.
+	Quotatives []string `yaml:"quotatives"`
 	// Both are words that name several things at once (両方, どちらも): the
 	// matcher asks instead of picking one of them.
 	Both []string `yaml:"both"`

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // How the matcher decides, on scores from 0 (nothing shared) to 1 (the
@@ -136,7 +137,8 @@ func grams(dst []gram, n string) []gram {
 type weights struct {
 	idf       map[gram]float64
 	unknown   float64  // the weight of a gram no example has
-	negations []string // normalised negation markers
+	negations  []string // normalised negation markers
+	quotatives []string // normalised endings of reported speech
 }
 
 func newWeights(texts []string) weights {
@@ -164,7 +166,7 @@ func (w weights) of(g gram) float64 {
 }
 
 func (w weights) example(n string) example {
-	e := example{grams: grams(nil, n), negative: endsNegative(n, w.negations)}
+	e := example{grams: grams(nil, n), negative: endsNegative(n, w.negations, w.quotatives)}
 	e.weights = make([]float64, len(e.grams))
 	for i, g := range e.grams {
 		e.weights[i] = w.of(g)
@@ -264,6 +266,9 @@ func newMatcher(g *Graph) *matcher {
 	m.accept = m.w.example(m.normalize(g.Texts.ReminderAccept))
 	for _, s := range g.Language.Negations {
 		m.w.negations = append(m.w.negations, m.normalize(s))
+	}
+	for _, s := range g.Language.Quotatives {
+		m.w.quotatives = append(m.w.quotatives, m.normalize(s))
 	}
 	for _, c := range g.Commands {
 		m.commands = append(m.commands, m.target(Target{Command: c.ID, Choice: -1, Label: c.Label}, c.ID == CmdDelete, c.Match, c.Examples))
@@ -390,10 +395,17 @@ func (m *matcher) decide(r typed, step string) Understanding {
 	return u
 }
 
-// buttonNumber reads a typed button number: 「3」「３番」「3ばんめ」. It
-// returns 0 when s is not one.
+// buttonNumber reads a typed button number: 「3」「３番」「3ばんめ」「三番」.
+// It returns 0 when s is not one.
 func (m *matcher) buttonNumber(s string) int {
 	n := Normalize(s)
+	// A kanji numeral counts only with its suffix: 「一番」 is the first
+	// button, but 「一」 alone could be anything.
+	if r, size := utf8.DecodeRuneInString(n); size < len(n) && m.numbers[n[size:]] {
+		if v := strings.IndexRune(kanjiDigits, r); v >= 0 {
+			return v/utf8.RuneLen(r) + 1
+		}
+	}
 	i := 0
 	for i < len(n) && n[i] >= '0' && n[i] <= '9' {
 		i++
@@ -404,6 +416,9 @@ func (m *matcher) buttonNumber(s string) int {
 	v, _ := strconv.Atoi(n[:i])
 	return v
 }
+
+// kanjiDigits are the kanji numerals of the first nine buttons, in order.
+const kanjiDigits = "一二三四五六七八九"
 
 // confirms reads a typed yes or no (the delete question, a reminder offer).
 func (m *matcher) confirms(r typed, yes, no example) string {
@@ -441,8 +456,21 @@ func (m *matcher) urgent(r typed) *Urgent {
 // a negation at its end, or followed only by a particle or two (ないよ,
 // なかったけど). A negation inside (「知らない請求がある」) describes a noun and
 // does not make the sentence negative, nor does one before a noun at the
-// end (「知らない請求」): only kana are cut as particles.
-func endsNegative(n string, negations []string) bool {
+// end (「知らない請求」): only kana are cut as particles. Reported speech
+// has the polarity of what was said: 「必要ないと言われた」 is negative.
+func endsNegative(n string, negations, quotatives []string) bool {
+	if negativeEnd(n, negations) {
+		return true
+	}
+	for _, q := range quotatives {
+		if q != "" && strings.HasSuffix(n, q) && len(q) < len(n) {
+			return negativeEnd(strings.TrimSuffix(n, q), negations)
+		}
+	}
+	return false
+}
+
+func negativeEnd(n string, negations []string) bool {
 	r := []rune(n)
 	for cut := 0; cut <= 2 && cut < len(r); cut++ {
 		if cut > 0 && !unicode.Is(unicode.Hiragana, r[len(r)-cut]) {

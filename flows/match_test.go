@@ -163,6 +163,9 @@ func TestNegationKeepsItsPlace(t *testing.T) {
 		{"入れなくなってる", true},
 		{"ログインできひん", true},
 		{"ログインできた", false},
+		{"必要ないと言われた", true},
+		{"必要と言われた", false},
+		{"いらないそうです", true},
 	} {
 		if got := e.m.read(tt.say).x.negative; got != tt.negative {
 			t.Errorf("%q: negative = %v, want %v", tt.say, got, tt.negative)

@@ -40,6 +40,14 @@ func TestTypedTextReachesWhatItMeans(t *testing.T) {
 		// Typed button numbers, full width too.
 		{"menu", "3番", "card_number"},
 		{"menu", "２", "card_start"},
+		{"phishing_start", "三番", "phishing_report"}, // a kanji numeral with 番
+		// Reported speech keeps the polarity of what was said.
+		{"card_after", "必要って言われました", "card_police"},
+		{"card_after", "届け出はいらないそうです", "card_comp"},
+		// 「どうしたらいい」 is a question about the topic, not a call for ヘルプ.
+		{"menu", "カードを止めるにはどうしたらいいですか", "card_number"},
+		// A Google Play card is a gift card, written in any script.
+		{"scamcall_paid", "Googleプレイカードの番号を教えた", "scamcall_giftcard"},
 	}
 	for _, tt := range tests {
 		c := at(t, e, tt.step)
