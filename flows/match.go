@@ -135,8 +135,8 @@ func grams(dst []gram, n string) []gram {
 // weights is the inverse document frequency of each gram over every example
 // of the graph: a gram many examples share (ない, した) says little.
 type weights struct {
-	idf       map[gram]float64
-	unknown   float64  // the weight of a gram no example has
+	idf        map[gram]float64
+	unknown    float64  // the weight of a gram no example has
 	negations  []string // normalised negation markers
 	quotatives []string // normalised endings of reported speech
 }
