@@ -189,12 +189,19 @@ type Language struct {
 	// Negations mark a negative statement (ない, なかった): 「確認していない」
 	// is not near 「確認した」, however many characters they share.
 	Negations []string `yaml:"negations"`
-	// Quotatives end a sentence that reports what was said (と言われた,
-	// そう): the polarity is that of what was said, before them.
-	Quotatives []string `yaml:"quotatives"`
+	// CarryPolarity are endings that pass on the polarity of what comes
+	// before them: reported speech (と言われた, そう) and nouns that name a
+	// state (状態, まま). 「必要ないと言われた」 and 「ログインできない状態」 are
+	// negative.
+	CarryPolarity []string `yaml:"carry_polarity"`
 	// Both are words that name several things at once (両方, どちらも): the
 	// matcher asks instead of picking one of them.
 	Both []string `yaml:"both"`
+	// Also is the particle that names several things when said twice
+	// (「カードもパスワードも」), and NotAlso the words that hold it without
+	// meaning that (もう, 何も).
+	Also    string   `yaml:"also"`
+	NotAlso []string `yaml:"not_also"`
 	// NumberSuffixes follow a typed button number: 「3番」.
 	NumberSuffixes []string `yaml:"number_suffixes"`
 	// Variants are words spelled or said differently for one meaning,

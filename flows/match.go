@@ -138,7 +138,7 @@ type weights struct {
 	idf        map[gram]float64
 	unknown    float64  // the weight of a gram no example has
 	negations  []string // normalised negation markers
-	quotatives []string // normalised endings of reported speech
+	carry      []string // normalised endings that carry the polarity before them
 }
 
 func newWeights(texts []string) weights {
@@ -166,7 +166,7 @@ func (w weights) of(g gram) float64 {
 }
 
 func (w weights) example(n string) example {
-	e := example{grams: grams(nil, n), negative: endsNegative(n, w.negations, w.quotatives)}
+	e := example{grams: grams(nil, n), negative: endsNegative(n, w.negations, w.carry)}
 	e.weights = make([]float64, len(e.grams))
 	for i, g := range e.grams {
 		e.weights[i] = w.of(g)
@@ -228,6 +228,8 @@ type matcher struct {
 	urgentWords [][]string
 	urgentMsgs  []*Urgent
 	both        []string // normalised
+	also        string   // normalised
+	notAlso     []string // normalised
 	// The yes and no of the delete question and the accept of a reminder
 	// offer, read once.
 	deleteYes, deleteNo, accept example
@@ -241,6 +243,10 @@ func newMatcher(g *Graph) *matcher {
 	}
 	for _, w := range g.Language.Both {
 		m.both = append(m.both, m.normalize(w))
+	}
+	m.also = m.normalize(g.Language.Also)
+	for _, w := range g.Language.NotAlso {
+		m.notAlso = append(m.notAlso, m.normalize(w))
 	}
 	for i := range g.Urgent {
 		u := &g.Urgent[i]
@@ -267,8 +273,8 @@ func newMatcher(g *Graph) *matcher {
 	for _, s := range g.Language.Negations {
 		m.w.negations = append(m.w.negations, m.normalize(s))
 	}
-	for _, s := range g.Language.Quotatives {
-		m.w.quotatives = append(m.w.quotatives, m.normalize(s))
+	for _, s := range g.Language.CarryPolarity {
+		m.w.carry = append(m.w.carry, m.normalize(s))
 	}
 	for _, c := range g.Commands {
 		m.commands = append(m.commands, m.target(Target{Command: c.ID, Choice: -1, Label: c.Label}, c.ID == CmdDelete, c.Match, c.Examples))
@@ -379,7 +385,7 @@ func (m *matcher) decide(r typed, step string) Understanding {
 			}
 		}
 	}
-	several := containsAny(n, m.both) && top[1].t != nil
+	several := (containsAny(n, m.both) || m.namesSeveral(n)) && top[1].t != nil && top[1].score >= askScore
 	switch {
 	case !several && u.Score >= need && (u.Score-rival >= margin || u.Score > exact && rival <= exact):
 		// An example typed as written wins unless another is too.
@@ -432,6 +438,21 @@ func (m *matcher) confirms(r typed, yes, no example) string {
 	return ""
 }
 
+// namesSeveral reports whether normalised n names several things with the
+// particle said twice: 「カードもパスワードも入れた」.
+func (m *matcher) namesSeveral(n string) bool {
+	if m.also == "" {
+		return false
+	}
+	c := strings.Count(n, m.also)
+	for _, w := range m.notAlso {
+		if w != "" {
+			c -= strings.Count(n, w) * strings.Count(w, m.also)
+		}
+	}
+	return c >= 2
+}
+
 // containsAny reports whether normalised n contains one of the words.
 func containsAny(n string, words []string) bool {
 	for _, w := range words {
@@ -457,12 +478,13 @@ func (m *matcher) urgent(r typed) *Urgent {
 // なかったけど). A negation inside (「知らない請求がある」) describes a noun and
 // does not make the sentence negative, nor does one before a noun at the
 // end (「知らない請求」): only kana are cut as particles. Reported speech
-// has the polarity of what was said: 「必要ないと言われた」 is negative.
-func endsNegative(n string, negations, quotatives []string) bool {
+// and a state have the polarity of what comes before them:
+// 「必要ないと言われた」「ログインできない状態」 are negative.
+func endsNegative(n string, negations, carry []string) bool {
 	if negativeEnd(n, negations) {
 		return true
 	}
-	for _, q := range quotatives {
+	for _, q := range carry {
 		if q != "" && strings.HasSuffix(n, q) && len(q) < len(n) {
 			return negativeEnd(strings.TrimSuffix(n, q), negations)
 		}

@@ -128,6 +128,7 @@ func TestLanguageRulesMeetTheExamples(t *testing.T) {
 		{"クレカの明細", "カードの明細"},           // クレカ is a card
 		{"ＳＴＯＰ ＣＡＲＤ", "止めカード"},         // full-width English
 		{"はじめの画面", "最初の画面"},            // kana and kanji
+		{"いえにくるといわれた", "家にくると言われた"},    // danger in kana meets the urgent words
 		{"身に覚えのない請求", "知らない請求"},        // one way to say "unknown"
 	} {
 		if got, want := e.m.normalize(tt.typed), e.m.normalize(tt.written); got != want {
@@ -166,6 +167,7 @@ func TestNegationKeepsItsPlace(t *testing.T) {
 		{"必要ないと言われた", true},
 		{"必要と言われた", false},
 		{"いらないそうです", true},
+		{"ログインできない状態です", true},
 	} {
 		if got := e.m.read(tt.say).x.negative; got != tt.negative {
 			t.Errorf("%q: negative = %v, want %v", tt.say, got, tt.negative)

@@ -71,22 +71,25 @@ func TestNegationIsNotNone(t *testing.T) {
 	}
 }
 
-// TestSeveralAtOnceAreAsked: 「…も…も両方」 is asked about with both as
-// buttons, not answered with one of them.
+// TestSeveralAtOnceAreAsked: 「…も…も両方」, or 「…も…も」 alone, is asked
+// about with both as buttons, not answered with one of them.
 func TestSeveralAtOnceAreAsked(t *testing.T) {
 	e := contentEngine(t)
-	c := at(t, e, "phishing_start")
-	c.say("カードもパスワードも両方入れた")
-	if c.st.Step != "phishing_start" {
-		t.Fatalf("moved to %s", c.st.Step)
-	}
-	if !strings.Contains(allText(c.res), e.g.Texts.DidYouMean) {
-		t.Fatalf("no もしかして question: %q", allText(c.res))
-	}
-	got := labels(c.res.Reply.QuickReplies)
-	for _, want := range []string{"カード情報を入力した", "パスワードを入力した"} {
-		if !strings.Contains(strings.Join(got[:3], "|"), want) {
-			t.Errorf("candidates %v lack %q among the first", got, want)
+	var c *convo
+	for _, say := range []string{"カードもパスワードも両方入れた", "カードもパスワードも入れた"} {
+		c = at(t, e, "phishing_start")
+		c.say(say)
+		if c.st.Step != "phishing_start" {
+			t.Fatalf("%q moved to %s", say, c.st.Step)
+		}
+		if !strings.Contains(allText(c.res), e.g.Texts.DidYouMean) {
+			t.Fatalf("%q: no もしかして question: %q", say, allText(c.res))
+		}
+		got := labels(c.res.Reply.QuickReplies)
+		for _, want := range []string{"カード情報を入力した", "パスワードを入力した"} {
+			if !strings.Contains(strings.Join(got[:3], "|"), want) {
+				t.Errorf("%q: candidates %v lack %q among the first", say, got, want)
+			}
 		}
 	}
 	c.tap("パスワードを入力した")
