@@ -194,6 +194,10 @@ type Language struct {
 	// state (状態, まま). 「必要ないと言われた」 and 「ログインできない状態」 are
 	// negative.
 	CarryPolarity []string `yaml:"carry_polarity"`
+	// Concessive endings (のに) make what comes before them a reason, not
+	// the statement: 「買ってないのに」 complains about a charge, it does not
+	// answer no.
+	Concessive []string `yaml:"concessive"`
 	// Both are words that name several things at once (両方, どちらも): the
 	// matcher asks instead of picking one of them.
 	Both []string `yaml:"both"`

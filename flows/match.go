@@ -139,6 +139,7 @@ type weights struct {
 	unknown    float64  // the weight of a gram no example has
 	negations  []string // normalised negation markers
 	carry      []string // normalised endings that carry the polarity before them
+	concessive []string // normalised endings after which a negation is a reason
 }
 
 func newWeights(texts []string) weights {
@@ -166,7 +167,7 @@ func (w weights) of(g gram) float64 {
 }
 
 func (w weights) example(n string) example {
-	e := example{grams: grams(nil, n), negative: endsNegative(n, w.negations, w.carry)}
+	e := example{grams: grams(nil, n), negative: !endsWithAny(n, w.concessive) && endsNegative(n, w.negations, w.carry)}
 	e.weights = make([]float64, len(e.grams))
 	for i, g := range e.grams {
 		e.weights[i] = w.of(g)
@@ -272,6 +273,9 @@ func newMatcher(g *Graph) *matcher {
 	m.accept = m.w.example(m.normalize(g.Texts.ReminderAccept))
 	for _, s := range g.Language.Negations {
 		m.w.negations = append(m.w.negations, m.normalize(s))
+	}
+	for _, s := range g.Language.Concessive {
+		m.w.concessive = append(m.w.concessive, m.normalize(s))
 	}
 	for _, s := range g.Language.CarryPolarity {
 		m.w.carry = append(m.w.carry, m.normalize(s))
@@ -451,6 +455,16 @@ func (m *matcher) namesSeveral(n string) bool {
 		}
 	}
 	return c >= 2
+}
+
+// endsWithAny reports whether normalised n ends with one of the words.
+func endsWithAny(n string, words []string) bool {
+	for _, w := range words {
+		if w != "" && strings.HasSuffix(n, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // containsAny reports whether normalised n contains one of the words.

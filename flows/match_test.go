@@ -167,6 +167,7 @@ func TestNegationKeepsItsPlace(t *testing.T) {
 		{"必要ないと言われた", true},
 		{"必要と言われた", false},
 		{"いらないそうです", true},
+		{"買ってないのに", false}, // a reason, not an answer
 		{"ログインできない状態です", true},
 	} {
 		if got := e.m.read(tt.say).x.negative; got != tt.negative {
