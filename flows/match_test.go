@@ -140,6 +140,7 @@ func TestLanguageRulesMeetTheExamples(t *testing.T) {
 		{"まとめへ", "ま止めへ"},     // a kana word is not cut inside another
 		{"乗っ取られた", "乗っ盗まれた"}, // 取られた inside 乗っ取られた stays
 		{"パスワード", "パスワードワード"},
+		{"止められるとメールが来た", "止められる止めるが来た"}, // と + メール is not とめる
 	} {
 		if got, bad := e.m.normalize(tt.typed), e.m.normalize(tt.not); got == bad {
 			t.Errorf("%q reads as %q, the same as %q", tt.typed, got, tt.not)
