@@ -165,6 +165,7 @@ func TestNegationKeepsItsPlace(t *testing.T) {
 		{"入れなくなってる", true},
 		{"ログインできひん", true},
 		{"ログインできた", false},
+		{"心当たり無いです", true}, // 無い in kanji
 		{"必要ないと言われた", true},
 		{"必要と言われた", false},
 		{"いらないそうです", true},
