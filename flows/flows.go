@@ -198,6 +198,9 @@ type Language struct {
 	// the statement: 「買ってないのに」 complains about a charge, it does not
 	// answer no.
 	Concessive []string `yaml:"concessive"`
+	// NotYet are words that put the action ahead (これから): 「これから確認
+	// します」 has not confirmed anything, so it reads as a negative.
+	NotYet []string `yaml:"not_yet"`
 	// Both are words that name several things at once (両方, どちらも): the
 	// matcher asks instead of picking one of them.
 	Both []string `yaml:"both"`

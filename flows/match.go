@@ -140,6 +140,7 @@ type weights struct {
 	negations  []string // normalised negation markers
 	carry      []string // normalised endings that carry the polarity before them
 	concessive []string // normalised endings after which a negation is a reason
+	notYet     []string // normalised words that put the action ahead
 }
 
 func newWeights(texts []string) weights {
@@ -167,7 +168,7 @@ func (w weights) of(g gram) float64 {
 }
 
 func (w weights) example(n string) example {
-	e := example{grams: grams(nil, n), negative: !endsWithAny(n, w.concessive) && endsNegative(n, w.negations, w.carry)}
+	e := example{grams: grams(nil, n), negative: containsAny(n, w.notYet) || !endsWithAny(n, w.concessive) && endsNegative(n, w.negations, w.carry)}
 	e.weights = make([]float64, len(e.grams))
 	for i, g := range e.grams {
 		e.weights[i] = w.of(g)
@@ -273,6 +274,9 @@ func newMatcher(g *Graph) *matcher {
 	m.accept = m.w.example(m.normalize(g.Texts.ReminderAccept))
 	for _, s := range g.Language.Negations {
 		m.w.negations = append(m.w.negations, m.normalize(s))
+	}
+	for _, s := range g.Language.NotYet {
+		m.w.notYet = append(m.w.notYet, m.normalize(s))
 	}
 	for _, s := range g.Language.Concessive {
 		m.w.concessive = append(m.w.concessive, m.normalize(s))
