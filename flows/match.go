@@ -502,9 +502,17 @@ func endsNegative(n string, negations, carry []string) bool {
 	if negativeEnd(n, negations) {
 		return true
 	}
-	for _, q := range carry {
-		if q != "" && strings.HasSuffix(n, q) && len(q) < len(n) {
-			return negativeEnd(strings.TrimSuffix(n, q), negations)
+	// The ending may itself be followed by a particle or two (言われたわ).
+	r := []rune(n)
+	for cut := 0; cut <= 2 && cut < len(r); cut++ {
+		if cut > 0 && !unicode.Is(unicode.Hiragana, r[len(r)-cut]) {
+			break
+		}
+		head := string(r[:len(r)-cut])
+		for _, q := range carry {
+			if q != "" && strings.HasSuffix(head, q) && len(q) < len(head) {
+				return negativeEnd(strings.TrimSuffix(head, q), negations)
+			}
 		}
 	}
 	return false

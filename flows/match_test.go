@@ -130,6 +130,9 @@ func TestLanguageRulesMeetTheExamples(t *testing.T) {
 		{"はじめの画面", "最初の画面"},            // kana and kanji
 		{"いえにくるといわれた", "家にくると言われた"},    // danger in kana meets the urgent words
 		{"身に覚えのない請求", "知らない請求"},        // one way to say "unknown"
+		{"嫁が使うとった", "嫁が使ってた"},          // western progressive
+		{"家内が使っておりました", "家内が使っていた"},    // humble
+		{"止めていただけますか", "止めて"},          // a request
 	} {
 		if got, want := e.m.normalize(tt.typed), e.m.normalize(tt.written); got != want {
 			t.Errorf("%q reads as %q, %q as %q: they should meet", tt.typed, got, tt.written, want)
@@ -168,6 +171,7 @@ func TestNegationKeepsItsPlace(t *testing.T) {
 		{"心当たり無いです", true},  // 無い in kanji
 		{"これから確認します", true}, // not done yet
 		{"たぶんないと思います", true},
+		{"いらんて言われたわ", true}, // Kansai, reported, then a particle
 		{"必要ないと言われた", true},
 		{"必要と言われた", false},
 		{"いらないそうです", true},
