@@ -177,16 +177,17 @@ func TestExplainSaysWhatWasUnderstood(t *testing.T) {
 // set. Both are tuning data now (a fresh held-out set, written by someone
 // who never saw the flows, is kept outside this repository), so the floors
 // sit just under what the matcher reaches today and catch regressions:
-// tune.tsv 98.1 %, test.tsv 94.4 % (its menu rows 87.0 %) when set. No wrong
-// move into the card-stop script or data deletion is tolerated on either.
+// tune.tsv 97.3 % (its weakest category 96.4 %), test.tsv 95.3 % (91.3 %)
+// when set. No wrong move into the card-stop script or data deletion is
+// tolerated on either.
 func TestHeldOutEvaluation(t *testing.T) {
 	e := contentEngine(t)
 	for _, tt := range []struct {
 		file string
 		th   Thresholds
 	}{
-		{"testdata/eval/tune.tsv", Thresholds{Overall: 0.96, PerCategory: 0.90}},
-		{"testdata/eval/test.tsv", Thresholds{Overall: 0.93, PerCategory: 0.85}},
+		{"testdata/eval/tune.tsv", Thresholds{Overall: 0.96, PerCategory: 0.94}},
+		{"testdata/eval/test.tsv", Thresholds{Overall: 0.94, PerCategory: 0.88}},
 	} {
 		f, err := os.Open(tt.file)
 		if err != nil {
