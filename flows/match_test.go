@@ -84,6 +84,9 @@ var utterances = []struct {
 	{"amazon_card_words", "使い方がわからない", "cmd:help"},
 	{"amazon_card_words", "リマインド停止", "cmd:stop_reminders"},
 	{"amazon_card_words", "データを削除して", "cmd:delete"},
+	// The more specific reading wins when it explains all the other's
+	// evidence: 通知 alone is リマインド一覧.
+	{"card_after", "通知がうるさいので止めてほしい", "cmd:stop_reminders"},
 }
 
 func TestFreeTextReachesTheIntendedChoice(t *testing.T) {
