@@ -147,3 +147,17 @@ func BenchmarkMatchTypedMessage(b *testing.B) {
 		i++
 	}
 }
+
+// BenchmarkLoadAndPrepare is what start-up pays for the flows: loading and
+// validating the content, and preparing the matcher (plain forms, variants,
+// every example's grams).
+func BenchmarkLoadAndPrepare(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		g, err := Load(Content())
+		if err != nil {
+			b.Fatal(err)
+		}
+		NewEngine(g)
+	}
+}
