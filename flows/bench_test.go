@@ -2,6 +2,7 @@ package flows
 
 import (
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 )
@@ -118,5 +119,45 @@ func BenchmarkUnderstand(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		e.Understand("card_start", "まだ確認していません")
+	}
+}
+
+// BenchmarkMatchTypedMessage is the matcher on one typed message, taken in
+// turn from the tune part of the evaluation set (so the figure is an average
+// over what people type, not one lucky sentence): normalisation, plain
+// forms, variants and scoring against the step's choices and the commands.
+//
+//	go test -run '^$' -bench Match -benchmem ./flows/
+func BenchmarkMatchTypedMessage(b *testing.B) {
+	e := contentEngine(b)
+	f, err := os.Open("testdata/eval/tune.tsv")
+	if err != nil {
+		b.Fatal(err)
+	}
+	cases, err := ReadEvalCases(f)
+	f.Close()
+	if err != nil || len(cases) == 0 {
+		b.Fatalf("read tune.tsv: %v (%d cases)", err, len(cases))
+	}
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		c := cases[i%len(cases)]
+		e.Understand(c.Step, c.Say)
+		i++
+	}
+}
+
+// BenchmarkLoadAndPrepare is what start-up pays for the flows: loading and
+// validating the content, and preparing the matcher (plain forms, variants,
+// every example's grams).
+func BenchmarkLoadAndPrepare(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		g, err := Load(Content())
+		if err != nil {
+			b.Fatal(err)
+		}
+		NewEngine(g)
 	}
 }

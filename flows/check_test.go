@@ -173,3 +173,24 @@ func TestExampleForAnotherTargetIsReported(t *testing.T) {
 		t.Fatalf("the misplaced example is not reported at card.yaml with a line: %v", verr)
 	}
 }
+
+// TestVariantOfTwoSpellingsIsReported: a variant listed under two spellings
+// would silently follow only one of them; flows check says where.
+func TestVariantOfTwoSpellingsIsReported(t *testing.T) {
+	dir := contentCopy(t, map[string]func(t *testing.T, s string) string{
+		"language.yaml": func(t *testing.T, s string) string {
+			return replaceOnce(t, s, "  SMS:\n    - ショートメール\n", "  SMS:\n    - ショートメール\n    - アマギフ\n")
+		},
+	})
+	_, err := Check(os.DirFS(dir))
+	var verr *ValidationError
+	if !errors.As(err, &verr) {
+		t.Fatalf("Check: %v, want a ValidationError", err)
+	}
+	for _, p := range verr.Problems {
+		if p.File == "language.yaml" && p.Line > 0 && strings.Contains(p.Reason, "アマギフ") {
+			return
+		}
+	}
+	t.Fatalf("the variant of two spellings is not reported at language.yaml with a line: %v", verr)
+}

@@ -205,11 +205,33 @@ type Language struct {
 	// Negations mark a negative statement (ない, なかった): 「確認していない」
 	// is not near 「確認した」, however many characters they share.
 	Negations []string `yaml:"negations"`
+	// CarryPolarity are endings that pass on the polarity of what comes
+	// before them: reported speech (と言われた, そう) and nouns that name a
+	// state (状態, まま). 「必要ないと言われた」 and 「ログインできない状態」 are
+	// negative.
+	CarryPolarity []string `yaml:"carry_polarity"`
+	// Concessive endings (のに) make what comes before them a reason, not
+	// the statement: 「買ってないのに」 complains about a charge, it does not
+	// answer no.
+	Concessive []string `yaml:"concessive"`
+	// NotYet are words that put the action ahead (これから): 「これから確認
+	// します」 has not confirmed anything, so it reads as a negative.
+	NotYet []string `yaml:"not_yet"`
 	// Both are words that name several things at once (両方, どちらも): the
 	// matcher asks instead of picking one of them.
 	Both []string `yaml:"both"`
+	// Also is the particle that names several things when said twice
+	// (「カードもパスワードも」), and NotAlso the words that hold it without
+	// meaning that (もう, 何も).
+	Also    string   `yaml:"also"`
+	NotAlso []string `yaml:"not_also"`
 	// NumberSuffixes follow a typed button number: 「3番」.
 	NumberSuffixes []string `yaml:"number_suffixes"`
+	// Variants are words spelled or said differently for one meaning,
+	// under the spelling both sides are folded to: 「せいきゅう」「セイキュウ」
+	// meet 「請求」, 「ショートメール」 meets 「SMS」, 「アマギフ」 meets
+	// 「ギフトカード」. They apply after the plain forms and the folding.
+	Variants map[string][]string `yaml:"variants"`
 }
 
 // Urgent is a message that overrides every step when its words are typed:

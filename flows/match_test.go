@@ -84,6 +84,9 @@ var utterances = []struct {
 	{"amazon_card_words", "使い方がわからない", "cmd:help"},
 	{"amazon_card_words", "リマインド停止", "cmd:stop_reminders"},
 	{"amazon_card_words", "データを削除して", "cmd:delete"},
+	// The more specific reading wins when it explains all the other's
+	// evidence: 通知 alone is リマインド一覧.
+	{"card_after", "通知がうるさいので止めてほしい", "cmd:stop_reminders"},
 }
 
 func TestFreeTextReachesTheIntendedChoice(t *testing.T) {
@@ -108,5 +111,78 @@ func TestFreeTextReachesTheIntendedChoice(t *testing.T) {
 	t.Logf("free text: %d of %d utterances (%.0f%%) reach the intended choice", hits, len(utterances), rate*100)
 	if len(utterances) < 40 || rate < 0.9 {
 		t.Fatalf("free text reached %d of %d (%.0f%%); want at least 40 utterances and 90%%", hits, len(utterances), rate*100)
+	}
+}
+
+// TestLanguageRulesMeetTheExamples: what people type in other registers and
+// scripts meets the same plain, single-spelling form as the examples, so a
+// content editor writes one example instead of every way of saying it.
+func TestLanguageRulesMeetTheExamples(t *testing.T) {
+	e := contentEngine(t)
+	for _, tt := range []struct{ typed, written string }{
+		{"カードを無くしてしまいました", "カードをなくした"}, // kanji variant, polite past
+		{"わからへん", "わからない"},             // Kansai negation
+		{"止めなあかん", "止めたい"},             // Kansai "must"
+		{"ショートメールが来た", "SMSが来た"},       // synonym
+		{"アマギフの番号", "ギフトカードの番号"},       // slang for the same card
+		{"せいきゅうがある", "請求がある"},          // hiragana only
+		{"セイキュウ", "請求"},                // katakana only
+		{"届け出は不要", "届け出は必要ない"},         // one word for "not needed"
+		{"クレカの明細", "カードの明細"},           // クレカ is a card
+		{"ＳＴＯＰ ＣＡＲＤ", "止めカード"},         // full-width English
+		{"はじめの画面", "最初の画面"},            // kana and kanji
+		{"いえにくるといわれた", "家にくると言われた"},    // danger in kana meets the urgent words
+		{"身に覚えのない請求", "知らない請求"},        // one way to say "unknown"
+		{"嫁が使うとった", "嫁が使ってた"},          // western progressive
+		{"家内が使っておりました", "家内が使っていた"},    // humble
+		{"止めていただけますか", "止めて"},          // a request
+	} {
+		if got, want := e.m.normalize(tt.typed), e.m.normalize(tt.written); got != want {
+			t.Errorf("%q reads as %q, %q as %q: they should meet", tt.typed, got, tt.written, want)
+		}
+	}
+	for _, tt := range []struct{ typed, not string }{
+		{"請求がへん", "請求がない"},   // へん after a particle is 変, not a negation
+		{"まとめへ", "ま止めへ"},     // a kana word is not cut inside another
+		{"乗っ取られた", "乗っ盗まれた"}, // 取られた inside 乗っ取られた stays
+		{"パスワード", "パスワードワード"},
+		{"止められるとメールが来た", "止められる止めるが来た"}, // と + メール is not とめる
+	} {
+		if got, bad := e.m.normalize(tt.typed), e.m.normalize(tt.not); got == bad {
+			t.Errorf("%q reads as %q, the same as %q", tt.typed, got, tt.not)
+		}
+	}
+}
+
+// TestNegationKeepsItsPlace: a negation that describes a noun
+// (「知らない請求」) does not make a statement negative; one that ends the
+// predicate does, even after a particle, and 「なくなった」 (no longer able)
+// is one.
+func TestNegationKeepsItsPlace(t *testing.T) {
+	e := contentEngine(t)
+	for _, tt := range []struct {
+		say      string
+		negative bool
+	}{
+		{"身に覚えのない請求", false},
+		{"知らない請求がある", false},
+		{"知らない請求はなかった", true},
+		{"心当たりはないよ", true},
+		{"入れなくなってる", true},
+		{"ログインできひん", true},
+		{"ログインできた", false},
+		{"心当たり無いです", true},  // 無い in kanji
+		{"これから確認します", true}, // not done yet
+		{"たぶんないと思います", true},
+		{"いらんて言われたわ", true}, // Kansai, reported, then a particle
+		{"必要ないと言われた", true},
+		{"必要と言われた", false},
+		{"いらないそうです", true},
+		{"買ってないのに", false}, // a reason, not an answer
+		{"ログインできない状態です", true},
+	} {
+		if got := e.m.read(tt.say).x.negative; got != tt.negative {
+			t.Errorf("%q: negative = %v, want %v", tt.say, got, tt.negative)
+		}
 	}
 }

@@ -99,3 +99,45 @@ func (p *plainForms) of(s string) string {
 	}
 	return s
 }
+
+// variants folds the words of Language.Variants to one spelling, on text
+// already in plain form and folded; within a place the longest word wins.
+type variants struct{ r *strings.Replacer }
+
+// newVariants prepares the table; fold is what both sides went through.
+func newVariants(table map[string][]string, fold func(string) string) variants {
+	to := map[string]string{}
+	for canon, words := range table {
+		c := fold(canon)
+		// The word itself is kept whole: 「乗っ取られ」 is not read as
+		// 「乗っ」 and a variant 「取られ」.
+		to[c] = c
+		for _, w := range words {
+			if f := fold(w); f != "" {
+				to[f] = c
+			}
+		}
+	}
+	froms := make([]string, 0, len(to))
+	for f := range to {
+		froms = append(froms, f)
+	}
+	sort.Slice(froms, func(i, j int) bool {
+		if len(froms[i]) != len(froms[j]) {
+			return len(froms[i]) > len(froms[j])
+		}
+		return froms[i] < froms[j]
+	})
+	pairs := make([]string, 0, 2*len(froms))
+	for _, f := range froms {
+		pairs = append(pairs, f, to[f])
+	}
+	return variants{strings.NewReplacer(pairs...)}
+}
+
+func (v variants) of(s string) string {
+	if v.r == nil {
+		return s
+	}
+	return v.r.Replace(s)
+}

@@ -35,9 +35,10 @@ var secretGiven = regexp.MustCompile(`(?i)(?:パスワード|ぱすわーど|パ
 // 「確認コードが届きました 482913」, 「123456 is your Amazon OTP」.
 var codeWords = regexp.MustCompile(`(?i)パスワード|ぱすわーど|パスコード|暗証|認証|確認コード|確認番号|ワンタイム|セキュリティ|コード|\b(?:otp|one[ -]?time|passcode|password|pin|code|verification|cvv2?|cvc)\b`)
 
-// giftCode is an Amazon-style gift-card claim code: AQ12-345678-BCDE(F),
-// letters and digits mixed.
-var giftCode = regexp.MustCompile(`(?i)(?:^|[^0-9a-z])([0-9a-z]{4}-[0-9a-z]{6}-[0-9a-z]{4,5})(?:$|[^0-9a-z])`)
+// giftCode is a gift-card claim code, letters and digits mixed: Amazon's
+// AQ12-345678-BCDE(F), or three to five groups of four (Apple's X7K2 9QPL
+// ZZ4M 3RT8, Google Play's five) split by hyphens or spaces.
+var giftCode = regexp.MustCompile(`(?i)(?:^|[^0-9a-z])([0-9a-z]{4}-[0-9a-z]{6}-[0-9a-z]{4,5}|[0-9a-z]{4}(?:[- ][0-9a-z]{4}){2,4})(?:$|[^0-9a-z])`)
 
 // domainLike is a web address typed without its scheme: amaz0n-jp.com/login.
 var domainLike = regexp.MustCompile(`(?i)^[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?:[/?#:].*)?$`)

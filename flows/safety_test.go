@@ -112,7 +112,12 @@ func TestSensitiveText(t *testing.T) {
 		{"amazon.co.jp", none},
 		{"amaz0n-co-jp.xyz/signin?id=12", none}, // the phishing address they opened
 		{"www.amaz0n-support1.com", none},
-		{"1234-567890-1234", none}, // all digits: not a gift-card code
+		{"1234-567890-1234", none},                // all digits: not a gift-card code
+		{"ギフト券の番号はX7K2-9QPL-ZZ4M-3RT8です", secret}, // Apple's four groups of four
+		{"コードは X7K2 9QPL ZZ4M 3RT8", secret},      // the same with spaces
+		{"AB12 CD34 EF56 GH78 IJ90", secret},      // Google Play's five groups
+		{"have a nice day with you", none},        // four-letter words, no digits
+		{"1234 5678 9012", none},                  // digits only: an amount, an id
 		{"iPhone", none},
 		{"ログインできない", none},
 		{"カード止めたい", none},

@@ -207,11 +207,23 @@ func TestCheckBeforeStoppingTheCard(t *testing.T) {
 		fake(t, c)
 	})
 	t.Run("「ない」 in a typed answer is not 「心当たりはない」", func(t *testing.T) {
-		for _, s := range e.g.Steps["card_start"].Choices[0].Match {
-			if s == "ない" {
-				t.Errorf("card_start's 心当たりはない matches any 「ない」")
+		for _, typed := range []string{"まだ確認していない", "明細をまだ見ていない", "わからない", "よくわからないです"} {
+			c := newConvo(t, e)
+			c.tap("カードに知らない請求")
+			c.say(typed)
+			if c.st.Step != "card_start" {
+				t.Errorf("%q at the card check goes to %s", typed, c.st.Step)
 			}
 		}
+		// A plain 「ない」 answers the question, and the stop still checks first.
+		c := newConvo(t, e)
+		c.tap("カードに知らない請求")
+		c.say("ないです")
+		if c.st.Step != "card_number" {
+			t.Fatalf("「ないです」 at the card check goes to %s", c.st.Step)
+		}
+		c.tap("明細・アプリになかった")
+		fake(t, c)
 	})
 	t.Run("from the card check, 明細・アプリになかった", func(t *testing.T) {
 		c := newConvo(t, e)

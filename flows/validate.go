@@ -87,7 +87,30 @@ func validate(l *loader) {
 	validateLinkcheck(l)
 	validateReachable(l)
 	validateUrgent(l)
+	validateVariants(l)
 	l.checkRichMenu()
+}
+
+// validateVariants checks the spellings table of language.yaml: a variant
+// that folds to nothing, or that two spellings claim (one of them would
+// silently lose), is reported.
+func validateVariants(l *loader) {
+	p := newPlainForms(l.g.Language)
+	fold := func(s string) string { return Normalize(p.of(s)) }
+	owner := map[string]string{}
+	for _, canon := range slices.Sorted(maps.Keys(l.g.Language.Variants)) {
+		for i, w := range l.g.Language.Variants[canon] {
+			at := fmt.Sprintf("$.variants.%s[%d]", canon, i)
+			f := fold(w)
+			switch prev, dup := owner[f]; {
+			case f == "":
+				l.problem(languageFile, at, "variant %q is empty after normalisation", w)
+			case dup && prev != canon:
+				l.problem(languageFile, at, "variant %q is also a variant of %q: one spelling per variant", w, prev)
+			}
+			owner[f] = canon
+		}
+	}
 }
 
 // validateUrgent checks the crisis and danger messages: they exist, and
