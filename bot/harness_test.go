@@ -284,6 +284,19 @@ func (p *cutProxy) Restore() {
 	p.cut = false
 }
 
+// onlyRacingReplies fails the test if the fake LINE API refused anything but
+// a reply with a used token. Deliveries racing each other may each try a
+// reply (a redelivery, or a user's next event performing the outbox an
+// earlier event left pending); LINE's single-use token lets one through.
+func (h *harness) onlyRacingReplies() {
+	h.t.Helper()
+	for reason := range h.fake.Rejected() {
+		if reason != "Invalid reply token" {
+			h.t.Fatalf("the fake LINE API rejected requests: %v", h.fake.Rejected())
+		}
+	}
+}
+
 type flowsChange = flows.ReminderChange
 
 func (h *harness) postSigned(body []byte, sig string) int {

@@ -94,24 +94,44 @@ func (p *Processor) Handle(ctx context.Context, ev Event) error {
 	if ev.Unfollow {
 		return p.forget(ctx, ev.UserID)
 	}
+	version, ob, err := p.apply(ctx, ev)
+	if err != nil || ob == nil {
+		return err
+	}
+	return p.performOutbox(ctx, ev.UserID, version, ob)
+}
+
+// apply applies ev to its user's state, once, and returns the outbox still
+// to perform: the one ev left, or, for an event applied before, its own
+// outbox if that is still pending (nil when there is nothing to do). A bot
+// that dies after apply and before performing the outbox leaves it pending.
+func (p *Processor) apply(ctx context.Context, ev Event) (version int64, ob *outbox, err error) {
 	for range maxConflicts {
 		rec, seen, err := p.Store.Load(ctx, ev.UserID, ev.ID)
 		if err != nil {
-			return fmt.Errorf("load state: %w", err)
+			return 0, nil, fmt.Errorf("load state: %w", err)
 		}
 		if seen {
 			// A redelivery: finish what the first delivery left undone, if anything.
 			p.Metrics.event("duplicate")
-			return p.perform(ctx, ev.UserID, rec.Version, rec.OutboxFor(ev.ID))
+			ob, err := p.pendingOutbox(ctx, ev.UserID, rec.Version, rec.OutboxFor(ev.ID))
+			return rec.Version, ob, err
 		}
 		if rec.Outbox != nil {
-			// An earlier event is still being performed, or its delivery
-			// failed and LINE will redeliver it. This event's write replaces
-			// that outbox, so schedule its reminders now (idempotent); its
-			// reply stays with its own handler, which holds it in memory.
-			if err := p.performReminders(ctx, ev.UserID, rec.Outbox); err != nil {
-				return err
+			// An earlier event's outbox is pending: its delivery is still
+			// replying, failed and waits for LINE's redelivery, or died
+			// after its apply. This event's write would replace that outbox
+			// and, in the last case, its reply would never be sent: perform
+			// it first. Its handler, if alive, races for
+			// the same single-use reply token, so the user gets it once; a
+			// reply recorded as failed is pushed with the retry key of that
+			// outbox's version, as its own redelivery would push it.
+			p.Metrics.event("earlier_outbox_performed")
+			if err := p.perform(ctx, ev.UserID, rec.Version, rec.Outbox); err != nil {
+				return 0, nil, fmt.Errorf("perform the pending outbox of an earlier event: %w", err)
 			}
+			// Apply on the version loaded: the outbox is gone from it now,
+			// and if anything else changed it, the apply is a conflict.
 		}
 		var st flows.State
 		if rec.State != nil {
@@ -126,11 +146,11 @@ func (p *Processor) Handle(ctx context.Context, ev Event) error {
 		ob := outbox{ReplyToken: ev.ReplyToken, Reply: res.Reply, Reminders: res.Reminders, Delete: res.Delete}
 		stateBytes, err := json.Marshal(res.State)
 		if err != nil {
-			return fmt.Errorf("encode state: %w", err)
+			return 0, nil, fmt.Errorf("encode state: %w", err)
 		}
 		obBytes, err := json.Marshal(ob)
 		if err != nil {
-			return fmt.Errorf("encode outbox: %w", err)
+			return 0, nil, fmt.Errorf("encode outbox: %w", err)
 		}
 		applied, err := p.Store.Apply(ctx, ev.UserID, ev.ID, rec.Version, stateBytes, obBytes)
 		switch {
@@ -143,15 +163,16 @@ func (p *Processor) Handle(ctx context.Context, ev Event) error {
 			// retried. Perform its outbox if still pending: LINE's
 			// single-use token keeps a racing duplicate from replying twice.
 			p.Metrics.event("duplicate")
-			return p.perform(ctx, ev.UserID, applied.Version, applied.OutboxFor(ev.ID))
+			ob, err := p.pendingOutbox(ctx, ev.UserID, applied.Version, applied.OutboxFor(ev.ID))
+			return applied.Version, ob, err
 		case err != nil:
-			return fmt.Errorf("apply event: %w", err)
+			return 0, nil, fmt.Errorf("apply event: %w", err)
 		}
 		p.Metrics.event("applied")
 		// The outbox is at hand: perform it without decoding what was just encoded.
-		return p.performOutbox(ctx, ev.UserID, applied.Version, &ob)
+		return applied.Version, &ob, nil
 	}
-	return fmt.Errorf("apply event: %w after %d attempts", storage.ErrVersionConflict, maxConflicts)
+	return 0, nil, fmt.Errorf("apply event: %w after %d attempts", storage.ErrVersionConflict, maxConflicts)
 }
 
 // perform does an outbox's work: reminders first (idempotent, so safe to
@@ -159,30 +180,26 @@ func (p *Processor) Handle(ctx context.Context, ev Event) error {
 // again after a crash; LINE's single-use reply token is what keeps a reply
 // from reaching the user twice. A deletion deletes instead of clearing.
 func (p *Processor) perform(ctx context.Context, userID string, version int64, raw []byte) error {
+	ob, err := p.pendingOutbox(ctx, userID, version, raw)
+	if err != nil || ob == nil {
+		return err
+	}
+	return p.performOutbox(ctx, userID, version, ob)
+}
+
+// pendingOutbox decodes a stored outbox; nil for none. One that cannot be
+// read is dropped, so that it does not block the user's later events.
+func (p *Processor) pendingOutbox(ctx context.Context, userID string, version int64, raw []byte) (*outbox, error) {
 	if raw == nil {
-		return nil
+		return nil, nil
 	}
 	var ob outbox
 	if err := json.Unmarshal(raw, &ob); err != nil {
 		p.Log.Error("unreadable outbox dropped", "user", storage.UserKey(userID), "err", err)
 		_, err := p.Store.ClearOutbox(ctx, userID, version)
-		return err
+		return nil, err
 	}
-	return p.performOutbox(ctx, userID, version, &ob)
-}
-
-// performReminders does only the reminder changes of an outbox.
-func (p *Processor) performReminders(ctx context.Context, userID string, raw []byte) error {
-	var ob outbox
-	if err := json.Unmarshal(raw, &ob); err != nil {
-		return nil // perform reports an unreadable outbox
-	}
-	for _, c := range ob.Reminders {
-		if err := p.remind(ctx, userID, c); err != nil {
-			return err
-		}
-	}
-	return nil
+	return &ob, nil
 }
 
 // performOutbox is perform on a decoded outbox.
