@@ -113,10 +113,22 @@ func newHarness(t *testing.T, b storagetest.Backend, eng *flows.Engine, opts ...
 	return h
 }
 
-// post sends a signed webhook with the events through the echo handler.
+// post sends a signed webhook with the events through the echo handler,
+// stamped at the harness clock as LINE stamps events when they happen (the
+// bot refuses events older than its seen window as replays).
 func (h *harness) post(events ...linefake.Event) int {
 	h.t.Helper()
-	return h.postBody(linefake.Body("Ubot", events...), true)
+	return h.postBody(h.body(events...), true)
+}
+
+// body is the webhook body post sends.
+func (h *harness) body(events ...linefake.Event) []byte {
+	stamped := make([]linefake.Event, len(events))
+	for i, ev := range events {
+		ev.Timestamp = h.clock.Now()
+		stamped[i] = ev
+	}
+	return linefake.Body("Ubot", stamped...)
 }
 
 func (h *harness) postBody(body []byte, sign bool) int {

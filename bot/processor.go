@@ -24,8 +24,11 @@ type Event struct {
 	ID         string // webhookEventId: what makes a redelivery recognisable
 	UserID     string
 	ReplyToken string
-	Input      flows.Input
-	Unfollow   bool
+	// Stamped is when the event happened, by LINE's clock; zero if unknown.
+	// An event older than the ids the store remembers is refused as a replay.
+	Stamped  time.Time
+	Input    flows.Input
+	Unfollow bool
 }
 
 // Replier sends replies. *line.Client is one; tests may count calls.
@@ -92,6 +95,10 @@ const maxConflicts = 10
 // errors.Is(err, storage.ErrUnavailable) tells Redis is down.
 func (p *Processor) Handle(ctx context.Context, ev Event) error {
 	if ev.Unfollow {
+		if p.Store.Stale(ev.Stamped) {
+			p.refuseReplay(ev, "older than the seen window")
+			return nil
+		}
 		return p.forget(ctx, ev.UserID)
 	}
 	version, ob, err := p.apply(ctx, ev)
@@ -106,6 +113,10 @@ func (p *Processor) Handle(ctx context.Context, ev Event) error {
 // outbox if that is still pending (nil when there is nothing to do). A bot
 // that dies after apply and before performing the outbox leaves it pending.
 func (p *Processor) apply(ctx context.Context, ev Event) (version int64, ob *outbox, err error) {
+	if p.Store.Stale(ev.Stamped) {
+		p.refuseReplay(ev, "older than the seen window")
+		return 0, nil, nil
+	}
 	for range maxConflicts {
 		rec, seen, err := p.Store.Load(ctx, ev.UserID, ev.ID)
 		if err != nil {
@@ -152,8 +163,11 @@ func (p *Processor) apply(ctx context.Context, ev Event) (version int64, ob *out
 		if err != nil {
 			return 0, nil, fmt.Errorf("encode outbox: %w", err)
 		}
-		applied, err := p.Store.Apply(ctx, ev.UserID, ev.ID, rec.Version, stateBytes, obBytes)
+		applied, err := p.Store.ApplyStamped(ctx, ev.UserID, ev.ID, ev.Stamped, rec.Version, stateBytes, obBytes)
 		switch {
+		case errors.Is(err, storage.ErrReplay):
+			p.refuseReplay(ev, "no newer than an applied event whose id was trimmed")
+			return 0, nil, nil
 		case errors.Is(err, storage.ErrVersionConflict):
 			p.Metrics.conflict()
 			continue
@@ -173,6 +187,16 @@ func (p *Processor) apply(ctx context.Context, ev Event) (version int64, ob *out
 		return applied.Version, &ob, nil
 	}
 	return 0, nil, fmt.Errorf("apply event: %w after %d attempts", storage.ErrVersionConflict, maxConflicts)
+}
+
+// refuseReplay counts and logs an event refused as a replay. It is answered
+// 200 and not applied: a signed body captured and posted again, or a
+// redelivery later than LINE makes them, whose id the store may have
+// forgotten after applying it.
+func (p *Processor) refuseReplay(ev Event, why string) {
+	p.Metrics.event("replay_refused")
+	p.Log.Warn("event refused as a replay: not applied", "user", storage.UserKey(ev.UserID), "why", why,
+		"stamped", ev.Stamped.UTC().Format(time.RFC3339))
 }
 
 // perform does an outbox's work: reminders first (idempotent, so safe to

@@ -201,6 +201,7 @@ func (h *Webhook) convert(raw webhook.EventInterface) (delivery, bool) {
 		h.Metrics.eventOf(typ, "group")
 		return delivery{}, false
 	}
+	ev.Stamped = stampOf(raw)
 	if ev.UserID == "" || ev.ID == "" {
 		h.Metrics.eventOf(typ, "ignored")
 		return delivery{}, false
@@ -232,6 +233,25 @@ func (h *Webhook) limited(d delivery) bool {
 		}
 	}
 	return true
+}
+
+// stampOf is when LINE says the event happened; zero if it does not say.
+func stampOf(raw webhook.EventInterface) time.Time {
+	var ms int64
+	switch e := raw.(type) {
+	case webhook.MessageEvent:
+		ms = e.Timestamp
+	case webhook.PostbackEvent:
+		ms = e.Timestamp
+	case webhook.FollowEvent:
+		ms = e.Timestamp
+	case webhook.UnfollowEvent:
+		ms = e.Timestamp
+	}
+	if ms <= 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms)
 }
 
 // postbackInput reads a tap. A date-time picker's value carries no zone:
