@@ -276,6 +276,10 @@ func (p *Processor) remind(ctx context.Context, userID string, c flows.ReminderC
 	if p.Scheduler == nil {
 		return nil
 	}
+	// Bounded like the state store's calls, so a hung Redis gives the
+	// webhook's 503 in time.
+	ctx, cancel := context.WithTimeout(ctx, storage.DefaultCallTimeout)
+	defer cancel()
 	var err error
 	if c.Op == flows.ReminderSchedule {
 		err = p.Scheduler.Schedule(ctx, userID, c)

@@ -66,9 +66,18 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if err := h.handle(r.Context(), cb.Events); err != nil {
-		if errors.Is(err, storage.ErrUnavailable) {
+		switch {
+		case errors.Is(err, storage.ErrUnavailable):
+			h.Metrics.eventOf("request", "redis_unavailable")
 			h.Log.Error("redis unavailable: asking LINE to redeliver", "err", err)
 			http.Error(w, "storage unavailable", http.StatusServiceUnavailable)
+			return
+		case errors.Is(err, storage.ErrBudgetSpent):
+			// The request's time went elsewhere (a slow LINE, most often):
+			// Redis is not to blame, and an operator must not look there.
+			h.Metrics.eventOf("request", "budget_spent")
+			h.Log.Error("webhook time budget spent before its work was done: asking LINE to redeliver", "err", err)
+			http.Error(w, "out of time", http.StatusServiceUnavailable)
 			return
 		}
 		h.Log.Error("webhook failed: asking LINE to redeliver", "err", err)

@@ -22,6 +22,10 @@ const (
 	// DefaultSeenWindow is how long an applied event id is remembered. LINE
 	// redelivers a failed webhook for a limited time only, well within a day.
 	DefaultSeenWindow = 24 * time.Hour
+	// DefaultCallTimeout bounds each Redis call of the store: LINE waits
+	// 2 s for the webhook's answer, and a hung Redis must give a 503 within
+	// it rather than a time-out. A healthy Redis answers in a millisecond.
+	DefaultCallTimeout = time.Second
 	// DefaultSeenMax caps the remembered event ids per user, so a flood of
 	// events cannot grow the set without bound.
 	DefaultSeenMax = 500
@@ -76,7 +80,9 @@ type StateStore struct {
 	ttl        time.Duration
 	seenWindow time.Duration
 	seenMax    int
-	clock      flows.Clock
+	// callTimeout bounds each Redis call; see DefaultCallTimeout.
+	callTimeout time.Duration
+	clock       flows.Clock
 	// seal encrypts the outbox: a reply may name what the user pasted (the
 	// owner of a link), and it waits in Redis until LINE has it.
 	seal    *sealer
@@ -110,6 +116,16 @@ func WithSeenWindow(d time.Duration, n int) Option {
 	}
 }
 
+// WithCallTimeout sets how long each Redis call may take (DefaultCallTimeout
+// by default). A call that takes longer fails with ErrUnavailable.
+func WithCallTimeout(d time.Duration) Option {
+	return func(s *StateStore) {
+		if d > 0 {
+			s.callTimeout = d
+		}
+	}
+}
+
 // WithOutboxSeal encrypts the outbox (the pending reply) with a key derived
 // from secret (the channel secret), so a copy of Redis taken while a reply
 // waits holds nothing a user wrote or was told. An empty secret leaves it
@@ -123,11 +139,12 @@ func WithOutboxSeal(secret []byte) Option {
 // seen window.
 func NewStateStore(rdb redis.UniversalClient, clock flows.Clock, opts ...Option) *StateStore {
 	s := &StateStore{
-		rdb:        rdb,
-		ttl:        DefaultTTL,
-		seenWindow: DefaultSeenWindow,
-		seenMax:    DefaultSeenMax,
-		clock:      clock,
+		rdb:         rdb,
+		ttl:         DefaultTTL,
+		seenWindow:  DefaultSeenWindow,
+		seenMax:     DefaultSeenMax,
+		callTimeout: DefaultCallTimeout,
+		clock:       clock,
 	}
 	for _, opt := range opts {
 		opt(s)
@@ -282,9 +299,11 @@ func (s *StateStore) Load(ctx context.Context, userID, eventID string) (rec Reco
 	if userID == "" {
 		return Record{}, false, errors.New("storage: load: empty user id")
 	}
-	res, err := loadScript.Run(ctx, s.rdb, keys(userID), eventID).Slice()
+	res, err := bounded(ctx, s.callTimeout, "load", func(ctx context.Context) ([]any, error) {
+		return loadScript.Run(ctx, s.rdb, keys(userID), eventID).Slice()
+	})
 	if err != nil {
-		return Record{}, false, wrapErr("load", err)
+		return Record{}, false, err
 	}
 	if len(res) != 5 {
 		return Record{}, false, fmt.Errorf("storage: load: unexpected reply %v", res)
@@ -348,9 +367,11 @@ func (s *StateStore) ApplyStamped(ctx context.Context, userID, eventID string, s
 		min(s.seenWindow, s.ttl).Milliseconds(),
 		max(stamped.UnixMilli(), 0),
 	}
-	res, err := applyScript.Run(ctx, s.rdb, keys(userID), args...).Slice()
+	res, err := bounded(ctx, s.callTimeout, "apply", func(ctx context.Context) ([]any, error) {
+		return applyScript.Run(ctx, s.rdb, keys(userID), args...).Slice()
+	})
 	if err != nil {
-		return Record{}, wrapErr("apply", err)
+		return Record{}, err
 	}
 	if len(res) < 2 {
 		return Record{}, fmt.Errorf("storage: apply: unexpected reply %v", res)
@@ -393,9 +414,11 @@ func (s *StateStore) ClearOutbox(ctx context.Context, userID string, version int
 	if userID == "" {
 		return false, errors.New("storage: clear outbox: empty user id")
 	}
-	n, err := clearOutboxScript.Run(ctx, s.rdb, keys(userID)[:1], version).Int()
+	n, err := bounded(ctx, s.callTimeout, "clear outbox", func(ctx context.Context) (int, error) {
+		return clearOutboxScript.Run(ctx, s.rdb, keys(userID)[:1], version).Int()
+	})
 	if err != nil {
-		return false, wrapErr("clear outbox", err)
+		return false, err
 	}
 	return n > 0, nil
 }
@@ -414,9 +437,11 @@ func (s *StateStore) ReplaceOutbox(ctx context.Context, userID string, version i
 	if err != nil {
 		return false, fmt.Errorf("storage: replace outbox: %w", err)
 	}
-	n, err := replaceOutboxScript.Run(ctx, s.rdb, keys(userID)[:1], version, sealed).Int()
+	n, err := bounded(ctx, s.callTimeout, "replace outbox", func(ctx context.Context) (int, error) {
+		return replaceOutboxScript.Run(ctx, s.rdb, keys(userID)[:1], version, sealed).Int()
+	})
 	if err != nil {
-		return false, wrapErr("replace outbox", err)
+		return false, err
 	}
 	return n > 0, nil
 }
@@ -429,10 +454,10 @@ func (s *StateStore) Delete(ctx context.Context, userID string) error {
 		return errors.New("storage: delete: empty user id")
 	}
 	// One DEL for both keys: they share a slot, so this works on a Cluster too.
-	if err := s.rdb.Del(ctx, keys(userID)...).Err(); err != nil {
-		return wrapErr("delete", err)
-	}
-	return nil
+	_, err := bounded(ctx, s.callTimeout, "delete", func(ctx context.Context) (int64, error) {
+		return s.rdb.Del(ctx, keys(userID)...).Result()
+	})
+	return err
 }
 
 // parseRecord decodes {version, state, outbox, outbox_event} as returned by
