@@ -18,6 +18,27 @@ import (
 // larger one is not from LINE.
 const MaxBody = 1 << 20
 
+// Bodies being read at once are bounded. A body is read whole before its
+// signature can be checked (the SDK's ParseRequest), so without a bound
+// anyone could make the bot hold MaxBody per connection they open: 400
+// bogus 1 MiB posts took it to 832 MB. LINE's bodies are small (a few KiB)
+// and arrive fast, so they have slots of their own: a body that declares a
+// Content-Length of at most SmallBody reads in one of MaxReadingSmall
+// slots, any other in one of MaxReadingLarge. A flood of large bodies then
+// cannot crowd out LINE's, and the two pools hold at most 16 MiB each. A
+// post that finds no slot within readWait is answered 503 with Retry-After,
+// which LINE redelivers.
+const (
+	SmallBody       = 64 << 10
+	MaxReadingSmall = 256
+	MaxReadingLarge = 16
+	readWait        = 500 * time.Millisecond
+)
+
+// badSignatureLogEvery rate-limits the log line about bad signatures: a
+// flood of forged posts must not flood the log. The metric counts them all.
+const badSignatureLogEvery = 10 * time.Second
+
 // maxParallelUsers bounds how many users of one webhook are handled at once.
 const maxParallelUsers = 8
 
@@ -31,7 +52,72 @@ type Webhook struct {
 	// Limit is the per-user rate limit; nil for none. See ratelimit.go
 	// for what happens to an event over it.
 	Limit *RateLimiter
+
+	// readingSmall and readingLarge hold a slot per body being read; see
+	// SmallBody.
+	readingSmall, readingLarge readSlots
+	badSigLog                  logEvery
 }
+
+// logEvery lets a log line through at most once per period, saying how many
+// were held back since.
+type logEvery struct {
+	mu      sync.Mutex
+	last    time.Time
+	dropped int
+}
+
+// allow reports whether to log now, and how many were dropped before.
+func (l *logEvery) allow(period time.Duration) (bool, int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now := time.Now(); l.last.IsZero() || now.Sub(l.last) >= period {
+		n := l.dropped
+		l.last, l.dropped = now, 0
+		return true, n
+	}
+	l.dropped++
+	return false, 0
+}
+
+// readSlots is a pool of slots for reading bodies.
+type readSlots struct {
+	once  sync.Once
+	slots chan struct{}
+}
+
+func (p *readSlots) pool(n int) chan struct{} {
+	p.once.Do(func() { p.slots = make(chan struct{}, n) })
+	return p.slots
+}
+
+// acquireRead takes a slot for reading r's body, waiting at most readWait,
+// and returns its release and the most the body may hold; ok is false when
+// no slot came free.
+func (h *Webhook) acquireRead(r *http.Request) (release func(), limit int64, ok bool) {
+	slots, limit := h.readingLarge.pool(MaxReadingLarge), int64(MaxBody)
+	if r.ContentLength >= 0 && r.ContentLength <= SmallBody {
+		slots, limit = h.readingSmall.pool(MaxReadingSmall), SmallBody
+	}
+	release = func() { <-slots }
+	select {
+	case slots <- struct{}{}:
+		return release, limit, true
+	default:
+	}
+	t := time.NewTimer(readWait)
+	defer t.Stop()
+	select {
+	case slots <- struct{}{}:
+		return release, limit, true
+	case <-t.C:
+	case <-r.Context().Done():
+	}
+	return nil, 0, false
+}
+
+// readingNow is how many large bodies are being read.
+func (h *Webhook) readingNow() int { return len(h.readingLarge.pool(MaxReadingLarge)) }
 
 // delivery is an event as delivered: LINE marks the ones it sends again.
 type delivery struct {
@@ -43,9 +129,22 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	defer func() { h.Metrics.observeLatency(time.Since(start).Seconds()) }()
 
-	r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
+	if r.ContentLength > MaxBody {
+		h.Metrics.eventOf("request", "too_large")
+		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+		return
+	}
+	release, limit, ok := h.acquireRead(r)
+	if !ok {
+		h.Metrics.eventOf("request", "busy_reading")
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	// ParseRequest checks the signature on the raw bytes before decoding.
 	cb, err := webhook.ParseRequest(h.Secret, r)
+	release()
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
@@ -54,7 +153,10 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case errors.Is(err, webhook.ErrInvalidSignature):
 		h.Metrics.eventOf("request", "bad_signature")
-		h.Log.Warn("webhook with a bad or missing signature")
+		if ok, dropped := h.badSigLog.allow(badSignatureLogEvery); ok {
+			h.Log.Warn("webhook with a bad or missing signature (logged at most once per period; all are counted)",
+				"period", badSignatureLogEvery.String(), "not_logged_since", dropped)
+		}
 		http.Error(w, "invalid signature", http.StatusBadRequest)
 		return
 	case err != nil:

@@ -34,6 +34,10 @@ var envVars = []string{
 	"LINE_API_DATA_ENDPOINT", "RICHMENU_FONT", // richmenu apply and image
 }
 
+// runtimeEnvVars are variables the Go runtime reads, which deploy/ sets:
+// GOMEMLIMIT, the soft memory limit, from the container's limit.
+var runtimeEnvVars = []string{"GOMEMLIMIT"}
+
 // loadConfig reads the environment and reports every problem at once, so an
 // operator fixes them in one go. Secrets never appear in the errors.
 func loadConfig(getenv func(string) string) (config, error) {
