@@ -225,6 +225,11 @@ func (w *ReminderWorker) process(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}
+	// The payload must be this task's: one copied from another task (by
+	// anyone who can write to Redis) would push to someone else.
+	if id, ok := asynq.GetTaskID(ctx); ok && id != storage.TaskID(task.UserID, task.ReminderID, task.Due) {
+		return fmt.Errorf("reminder payload of another task: %w", asynq.SkipRetry)
+	}
 	// A reminder is never due at night, but a retry or a backlog can be.
 	if now := w.Clock(); flows.Deliverable(now).After(now) {
 		return &quietHoursError{until: flows.Deliverable(now)}
