@@ -210,6 +210,7 @@ func (h *Webhook) handle(ctx context.Context, events []webhook.EventInterface) e
 		mu       sync.Mutex
 		firstErr error
 		sem      = make(chan struct{}, maxParallelUsers)
+		held     []heldReply // answers to limited events, sent at the end
 	)
 	for _, u := range order {
 		wg.Add(1)
@@ -217,7 +218,12 @@ func (h *Webhook) handle(ctx context.Context, events []webhook.EventInterface) e
 		go func(ds []delivery) {
 			defer func() { <-sem; wg.Done() }()
 			for _, d := range ds {
-				if h.limited(d) {
+				if limited, r := h.limited(d); limited {
+					if r != nil {
+						mu.Lock()
+						held = append(held, *r)
+						mu.Unlock()
+					}
 					continue
 				}
 				if err := h.handleEvent(ctx, d.Event); err != nil {
@@ -233,7 +239,29 @@ func (h *Webhook) handle(ctx context.Context, events []webhook.EventInterface) e
 		}(byUser[u])
 	}
 	wg.Wait()
-	return firstErr
+	// The answers to limited events use their reply tokens, which a
+	// redelivery of this body would need: LINE redelivers every event of a
+	// failed webhook, marked as redelivered and so not limited, and the
+	// reply of each would then fail on a spent token. So they are sent only
+	// when the webhook succeeds; otherwise the redelivery answers them.
+	if firstErr != nil {
+		for range held {
+			h.Metrics.event("held_reply_withheld")
+		}
+		return firstErr
+	}
+	for _, r := range held {
+		if err := h.Processor.LINE.Reply(r.token, r.reply); err != nil {
+			h.Processor.logLINE("reply failed", r.userID, err)
+		}
+	}
+	return nil
+}
+
+// heldReply is the answer to an event over the rate limit.
+type heldReply struct {
+	userID, token string
+	reply         flows.Reply
 }
 
 // handleEvent hands one event to the processor. A panic outside the engine
@@ -322,15 +350,16 @@ func (h *Webhook) convert(raw webhook.EventInterface) (delivery, bool) {
 }
 
 // limited reports whether d is over its user's rate limit; if so it is not
-// applied, and it is answered as ratelimit.go explains: the warning about a
-// card number or secret it holds, or the notice for the first of a burst.
-func (h *Webhook) limited(d delivery) bool {
-	if h.Limit == nil || d.redelivered || d.Unfollow {
-		return false
+// applied, and r is its answer, as ratelimit.go explains (nil for none): the
+// warning about a card number or secret it holds, or the notice for the
+// first of a burst. A データ削除 (asked for or confirmed) is never limited.
+func (h *Webhook) limited(d delivery) (limited bool, r *heldReply) {
+	if h.Limit == nil || d.redelivered || d.Unfollow || h.Processor.Engine.AboutDeletion(d.Input) {
+		return false, nil
 	}
 	ok, notify := h.Limit.Allow(d.UserID)
 	if ok {
-		return false
+		return false, nil
 	}
 	h.Metrics.event("rate_limited")
 	notice := ""
@@ -338,12 +367,10 @@ func (h *Webhook) limited(d delivery) bool {
 		notice = h.Processor.Engine.Graph().Texts.SlowDown
 		h.Log.Warn("user over the rate limit: events not applied until it refills", "user", storage.UserKey(d.UserID))
 	}
-	if r, ok := h.Processor.Engine.Held(d.Input, notice); ok && d.ReplyToken != "" {
-		if err := h.Processor.LINE.Reply(d.ReplyToken, r); err != nil {
-			h.Processor.logLINE("reply failed", d.UserID, err)
-		}
+	if reply, ok := h.Processor.Engine.Held(d.Input, notice); ok && d.ReplyToken != "" {
+		return true, &heldReply{userID: d.UserID, token: d.ReplyToken, reply: reply}
 	}
-	return true
+	return true, nil
 }
 
 // stampOf is when LINE says the event happened; zero if it does not say.
