@@ -313,9 +313,11 @@ func (h *Webhook) convert(raw webhook.EventInterface) (delivery, bool) {
 		typ, src, mode, dc = "unfollow", e.Source, e.Mode, e.DeliveryContext
 		ev = Event{ID: e.WebhookEventId, Unfollow: true}
 	case webhook.JoinEvent:
-		// Added to a group or room: say once that the bot works 1:1.
+		// Added to a group or room: say once that the bot works 1:1, and
+		// leave.
 		if e.Mode != webhook.EventMode_STANDBY {
 			h.Processor.ReplyOnly(e.ReplyToken, h.Processor.Engine.Graph().Texts.Group)
+			h.leave("join", e.Source)
 		}
 		h.Metrics.eventOf("join", "group")
 		return delivery{}, false
@@ -335,7 +337,11 @@ func (h *Webhook) convert(raw webhook.EventInterface) (delivery, bool) {
 		ev.UserID = s.UserId
 	default:
 		if typ == "message" || typ == "postback" {
+			// A group or room the bot is still in (it leaves on joining,
+			// but that may have failed): say once that it works 1:1, and
+			// leave, rather than answer every message there.
 			h.Processor.ReplyOnly(ev.ReplyToken, h.Processor.Engine.Graph().Texts.Group)
+			h.leave(typ, src)
 		}
 		h.Metrics.eventOf(typ, "group")
 		return delivery{}, false
@@ -371,6 +377,36 @@ func (h *Webhook) limited(d delivery) (limited bool, r *heldReply) {
 		return true, &heldReply{userID: d.UserID, token: d.ReplyToken, reply: reply}
 	}
 	return true, nil
+}
+
+// Leaver makes the bot leave a group or room. *line.Client is one.
+type Leaver interface {
+	Leave(kind, id string) error
+}
+
+// leave makes the bot leave the group or room src names, if it names one.
+// The chat's id is not logged: it says who talks with whom.
+func (h *Webhook) leave(typ string, src webhook.SourceInterface) {
+	var kind, id string
+	switch s := src.(type) {
+	case webhook.GroupSource:
+		kind, id = "group", s.GroupId
+	case *webhook.GroupSource:
+		kind, id = "group", s.GroupId
+	case webhook.RoomSource:
+		kind, id = "room", s.RoomId
+	case *webhook.RoomSource:
+		kind, id = "room", s.RoomId
+	}
+	lv, ok := h.Processor.LINE.(Leaver)
+	if id == "" || !ok {
+		return
+	}
+	if err := lv.Leave(kind, id); err != nil {
+		h.Processor.logLINE("leaving a "+kind+" failed: the bot answers its next message and tries again", "", err)
+		return
+	}
+	h.Metrics.eventOf(typ, "left_"+kind)
 }
 
 // stampOf is when LINE says the event happened; zero if it does not say.
