@@ -86,6 +86,14 @@ const (
 	replyMaxRetry   = time.Second
 )
 
+// An event that finds an earlier event's outbox pending waits up to
+// earlierOutboxWait, looking every earlierOutboxPoll, for that event's
+// delivery to finish it, before performing it itself.
+const (
+	earlierOutboxWait = 250 * time.Millisecond
+	earlierOutboxPoll = 10 * time.Millisecond
+)
+
 // maxConflicts bounds retries when other events of the same user keep
 // winning the version race.
 const maxConflicts = 10
@@ -117,7 +125,8 @@ func (p *Processor) apply(ctx context.Context, ev Event) (version int64, ob *out
 		p.refuseReplay(ev, "older than the seen window")
 		return 0, nil, nil
 	}
-	for range maxConflicts {
+	waited := time.Duration(0) // for an earlier event's outbox to clear
+	for conflicts := 0; conflicts < maxConflicts; {
 		rec, seen, err := p.Store.Load(ctx, ev.UserID, ev.ID)
 		if err != nil {
 			return 0, nil, fmt.Errorf("load state: %w", err)
@@ -128,12 +137,24 @@ func (p *Processor) apply(ctx context.Context, ev Event) (version int64, ob *out
 			ob, err := p.pendingOutbox(ctx, ev.UserID, rec.Version, rec.OutboxFor(ev.ID))
 			return rec.Version, ob, err
 		}
+		if rec.Outbox != nil && waited < earlierOutboxWait {
+			// An earlier event's outbox is pending, most often because its
+			// delivery is replying right now: give it a moment to finish,
+			// rather than race it for its reply token (a wasted LINE call).
+			select {
+			case <-ctx.Done():
+				return 0, nil, fmt.Errorf("wait for an earlier event's outbox: %w", ctx.Err())
+			case <-time.After(earlierOutboxPoll):
+			}
+			waited += earlierOutboxPoll
+			continue
+		}
 		if rec.Outbox != nil {
-			// An earlier event's outbox is pending: its delivery is still
-			// replying, failed and waits for LINE's redelivery, or died
-			// after its apply. This event's write would replace that outbox
-			// and, in the last case, its reply would never be sent: perform
-			// it first. Its handler, if alive, races for
+			// Still pending: the earlier event's delivery is retrying a
+			// reply, failed and waits for LINE's redelivery, or died after
+			// its apply. This event's write would replace that outbox and,
+			// in the last case, its reply would never be sent: perform it
+			// first. Its handler, if alive, races for
 			// the same single-use reply token, so the user gets it once; a
 			// reply recorded as failed is pushed with the retry key of that
 			// outbox's version, as its own redelivery would push it.
@@ -170,6 +191,7 @@ func (p *Processor) apply(ctx context.Context, ev Event) (version int64, ob *out
 			return 0, nil, nil
 		case errors.Is(err, storage.ErrVersionConflict):
 			p.Metrics.conflict()
+			conflicts++
 			continue
 		case errors.Is(err, storage.ErrAlreadyApplied):
 			// Applied already: by a delivery racing with this one, or by this
