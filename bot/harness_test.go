@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -50,6 +51,10 @@ type harnessOption func(*harness)
 // withProxy puts a TCP proxy between the bot and Redis that a test can cut,
 // to take Redis away without stopping a shared server.
 func withProxy() harnessOption { return func(h *harness) { h.proxy = &cutProxy{} } }
+
+// withServedProxy is withProxy with the Redis client serve uses (made by
+// storage.Open), for tests of its time-outs and retries.
+func withServedProxy() harnessOption { return func(h *harness) { h.proxy = &cutProxy{asServed: true} } }
 
 // withFake gives the fake LINE API options (strict tokens, a token TTL).
 func withFake(opts ...linefake.Option) harnessOption {
@@ -113,10 +118,22 @@ func newHarness(t *testing.T, b storagetest.Backend, eng *flows.Engine, opts ...
 	return h
 }
 
-// post sends a signed webhook with the events through the echo handler.
+// post sends a signed webhook with the events through the echo handler,
+// stamped at the harness clock as LINE stamps events when they happen (the
+// bot refuses events older than its seen window as replays).
 func (h *harness) post(events ...linefake.Event) int {
 	h.t.Helper()
-	return h.postBody(linefake.Body("Ubot", events...), true)
+	return h.postBody(h.body(events...), true)
+}
+
+// body is the webhook body post sends.
+func (h *harness) body(events ...linefake.Event) []byte {
+	stamped := make([]linefake.Event, len(events))
+	for i, ev := range events {
+		ev.Timestamp = h.clock.Now()
+		stamped[i] = ev
+	}
+	return linefake.Body("Ubot", stamped...)
 }
 
 func (h *harness) postBody(body []byte, sign bool) int {
@@ -228,8 +245,12 @@ func (s *syncBuffer) String() string {
 type cutProxy struct {
 	mu     sync.Mutex
 	cut    bool
-	conns  []net.Conn
-	target string
+	thawed chan struct{} // non-nil while frozen; closed on Thaw
+	// asServed: the bot's client is made by storage.Open, with serve's
+	// options, instead of with fast-failing test options.
+	asServed bool
+	conns    []net.Conn
+	target   string
 }
 
 func (p *cutProxy) client(t *testing.T, rdb redis.UniversalClient) redis.UniversalClient {
@@ -264,17 +285,73 @@ func (p *cutProxy) client(t *testing.T, rdb redis.UniversalClient) redis.Univers
 			}
 			p.conns = append(p.conns, in, out)
 			p.mu.Unlock()
-			go func() { io.Copy(out, in); out.Close() }()
-			go func() { io.Copy(in, out); in.Close() }()
+			go p.pump(out, in)
+			go p.pump(in, out)
 		}
 	}()
 	opt := storagetest.ClientOptions(c)
 	opt.Addr = ln.Addr().String()
+	if p.asServed {
+		u := &url.URL{Scheme: "redis", Host: opt.Addr, Path: "/" + strconv.Itoa(opt.DB)}
+		if opt.Password != "" {
+			u.User = url.UserPassword(opt.Username, opt.Password)
+		}
+		cl, err := storage.Open(context.Background(), u.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cl.Close() })
+		return cl
+	}
 	opt.MaxRetries = 0
 	opt.DialTimeout = 500 * time.Millisecond
 	cl := redis.NewClient(opt)
 	t.Cleanup(func() { cl.Close() })
 	return cl
+}
+
+// pump copies src to dst until either closes, holding the bytes while the
+// proxy is frozen.
+func (p *cutProxy) pump(dst, src net.Conn) {
+	defer dst.Close()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			p.mu.Lock()
+			thawed := p.thawed
+			p.mu.Unlock()
+			if thawed != nil {
+				<-thawed
+			}
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// Freeze holds every byte between the bot and Redis, as a Redis that hangs
+// (a long fork, a stalled disk, a paused VM) does: connections stay open
+// and nothing comes back. Thaw lets the bytes through again.
+func (p *cutProxy) Freeze() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.thawed == nil {
+		p.thawed = make(chan struct{})
+	}
+}
+
+func (p *cutProxy) Thaw() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.thawed != nil {
+		close(p.thawed)
+		p.thawed = nil
+	}
 }
 
 // Cut takes Redis away; Restore brings it back.
@@ -292,6 +369,19 @@ func (p *cutProxy) Restore() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.cut = false
+}
+
+// onlyRacingReplies fails the test if the fake LINE API refused anything but
+// a reply with a used token. Deliveries racing each other may each try a
+// reply (a redelivery, or a user's next event performing the outbox an
+// earlier event left pending); LINE's single-use token lets one through.
+func (h *harness) onlyRacingReplies() {
+	h.t.Helper()
+	for reason := range h.fake.Rejected() {
+		if reason != "Invalid reply token" {
+			h.t.Fatalf("the fake LINE API rejected requests: %v", h.fake.Rejected())
+		}
+	}
 }
 
 type flowsChange = flows.ReminderChange

@@ -24,8 +24,11 @@ type Event struct {
 	ID         string // webhookEventId: what makes a redelivery recognisable
 	UserID     string
 	ReplyToken string
-	Input      flows.Input
-	Unfollow   bool
+	// Stamped is when the event happened, by LINE's clock; zero if unknown.
+	// An event older than the ids the store remembers is refused as a replay.
+	Stamped  time.Time
+	Input    flows.Input
+	Unfollow bool
 }
 
 // Replier sends replies. *line.Client is one; tests may count calls.
@@ -83,6 +86,14 @@ const (
 	replyMaxRetry   = time.Second
 )
 
+// An event that finds an earlier event's outbox pending waits up to
+// earlierOutboxWait, looking every earlierOutboxPoll, for that event's
+// delivery to finish it, before performing it itself.
+const (
+	earlierOutboxWait = 250 * time.Millisecond
+	earlierOutboxPoll = 10 * time.Millisecond
+)
+
 // maxConflicts bounds retries when other events of the same user keep
 // winning the version race.
 const maxConflicts = 10
@@ -92,26 +103,67 @@ const maxConflicts = 10
 // errors.Is(err, storage.ErrUnavailable) tells Redis is down.
 func (p *Processor) Handle(ctx context.Context, ev Event) error {
 	if ev.Unfollow {
+		if p.Store.Stale(ev.Stamped) {
+			p.refuseReplay(ev, "older than the seen window")
+			return nil
+		}
 		return p.forget(ctx, ev.UserID)
 	}
-	for range maxConflicts {
+	version, ob, err := p.apply(ctx, ev)
+	if err != nil || ob == nil {
+		return err
+	}
+	return p.performOutbox(ctx, ev.UserID, version, ob)
+}
+
+// apply applies ev to its user's state, once, and returns the outbox still
+// to perform: the one ev left, or, for an event applied before, its own
+// outbox if that is still pending (nil when there is nothing to do). A bot
+// that dies after apply and before performing the outbox leaves it pending.
+func (p *Processor) apply(ctx context.Context, ev Event) (version int64, ob *outbox, err error) {
+	if p.Store.Stale(ev.Stamped) {
+		p.refuseReplay(ev, "older than the seen window")
+		return 0, nil, nil
+	}
+	waited := time.Duration(0) // for an earlier event's outbox to clear
+	for conflicts := 0; conflicts < maxConflicts; {
 		rec, seen, err := p.Store.Load(ctx, ev.UserID, ev.ID)
 		if err != nil {
-			return fmt.Errorf("load state: %w", err)
+			return 0, nil, fmt.Errorf("load state: %w", err)
 		}
 		if seen {
 			// A redelivery: finish what the first delivery left undone, if anything.
 			p.Metrics.event("duplicate")
-			return p.perform(ctx, ev.UserID, rec.Version, rec.OutboxFor(ev.ID))
+			ob, err := p.pendingOutbox(ctx, ev.UserID, rec.Version, rec.OutboxFor(ev.ID))
+			return rec.Version, ob, err
+		}
+		if rec.Outbox != nil && waited < earlierOutboxWait {
+			// An earlier event's outbox is pending, most often because its
+			// delivery is replying right now: give it a moment to finish,
+			// rather than race it for its reply token (a wasted LINE call).
+			select {
+			case <-ctx.Done():
+				return 0, nil, fmt.Errorf("wait for an earlier event's outbox: %w", ctx.Err())
+			case <-time.After(earlierOutboxPoll):
+			}
+			waited += earlierOutboxPoll
+			continue
 		}
 		if rec.Outbox != nil {
-			// An earlier event is still being performed, or its delivery
-			// failed and LINE will redeliver it. This event's write replaces
-			// that outbox, so schedule its reminders now (idempotent); its
-			// reply stays with its own handler, which holds it in memory.
-			if err := p.performReminders(ctx, ev.UserID, rec.Outbox); err != nil {
-				return err
+			// Still pending: the earlier event's delivery is retrying a
+			// reply, failed and waits for LINE's redelivery, or died after
+			// its apply. This event's write would replace that outbox and,
+			// in the last case, its reply would never be sent: perform it
+			// first. Its handler, if alive, races for
+			// the same single-use reply token, so the user gets it once; a
+			// reply recorded as failed is pushed with the retry key of that
+			// outbox's version, as its own redelivery would push it.
+			p.Metrics.event("earlier_outbox_performed")
+			if err := p.perform(ctx, ev.UserID, rec.Version, rec.Outbox); err != nil {
+				return 0, nil, fmt.Errorf("perform the pending outbox of an earlier event: %w", err)
 			}
+			// Apply on the version loaded: the outbox is gone from it now,
+			// and if anything else changed it, the apply is a conflict.
 		}
 		var st flows.State
 		if rec.State != nil {
@@ -126,16 +178,20 @@ func (p *Processor) Handle(ctx context.Context, ev Event) error {
 		ob := outbox{ReplyToken: ev.ReplyToken, Reply: res.Reply, Reminders: res.Reminders, Delete: res.Delete}
 		stateBytes, err := json.Marshal(res.State)
 		if err != nil {
-			return fmt.Errorf("encode state: %w", err)
+			return 0, nil, fmt.Errorf("encode state: %w", err)
 		}
 		obBytes, err := json.Marshal(ob)
 		if err != nil {
-			return fmt.Errorf("encode outbox: %w", err)
+			return 0, nil, fmt.Errorf("encode outbox: %w", err)
 		}
-		applied, err := p.Store.Apply(ctx, ev.UserID, ev.ID, rec.Version, stateBytes, obBytes)
+		applied, err := p.Store.ApplyStamped(ctx, ev.UserID, ev.ID, ev.Stamped, rec.Version, stateBytes, obBytes)
 		switch {
+		case errors.Is(err, storage.ErrReplay):
+			p.refuseReplay(ev, "no newer than an applied event whose id was trimmed")
+			return 0, nil, nil
 		case errors.Is(err, storage.ErrVersionConflict):
 			p.Metrics.conflict()
+			conflicts++
 			continue
 		case errors.Is(err, storage.ErrAlreadyApplied):
 			// Applied already: by a delivery racing with this one, or by this
@@ -143,16 +199,27 @@ func (p *Processor) Handle(ctx context.Context, ev Event) error {
 			// retried. Perform its outbox if still pending: LINE's
 			// single-use token keeps a racing duplicate from replying twice.
 			p.Metrics.event("duplicate")
-			return p.perform(ctx, ev.UserID, applied.Version, applied.OutboxFor(ev.ID))
+			ob, err := p.pendingOutbox(ctx, ev.UserID, applied.Version, applied.OutboxFor(ev.ID))
+			return applied.Version, ob, err
 		case err != nil:
-			return fmt.Errorf("apply event: %w", err)
+			return 0, nil, fmt.Errorf("apply event: %w", err)
 		}
 		p.Metrics.event("applied")
 		p.Metrics.conversation(p.Engine.Graph(), st, res)
 		// The outbox is at hand: perform it without decoding what was just encoded.
-		return p.performOutbox(ctx, ev.UserID, applied.Version, &ob)
+		return applied.Version, &ob, nil
 	}
-	return fmt.Errorf("apply event: %w after %d attempts", storage.ErrVersionConflict, maxConflicts)
+	return 0, nil, fmt.Errorf("apply event: %w after %d attempts", storage.ErrVersionConflict, maxConflicts)
+}
+
+// refuseReplay counts and logs an event refused as a replay. It is answered
+// 200 and not applied: a signed body captured and posted again, or a
+// redelivery later than LINE makes them, whose id the store may have
+// forgotten after applying it.
+func (p *Processor) refuseReplay(ev Event, why string) {
+	p.Metrics.event("replay_refused")
+	p.Log.Warn("event refused as a replay: not applied", "user", storage.UserKey(ev.UserID), "why", why,
+		"stamped", ev.Stamped.UTC().Format(time.RFC3339))
 }
 
 // perform does an outbox's work: reminders first (idempotent, so safe to
@@ -160,30 +227,26 @@ func (p *Processor) Handle(ctx context.Context, ev Event) error {
 // again after a crash; LINE's single-use reply token is what keeps a reply
 // from reaching the user twice. A deletion deletes instead of clearing.
 func (p *Processor) perform(ctx context.Context, userID string, version int64, raw []byte) error {
+	ob, err := p.pendingOutbox(ctx, userID, version, raw)
+	if err != nil || ob == nil {
+		return err
+	}
+	return p.performOutbox(ctx, userID, version, ob)
+}
+
+// pendingOutbox decodes a stored outbox; nil for none. One that cannot be
+// read is dropped, so that it does not block the user's later events.
+func (p *Processor) pendingOutbox(ctx context.Context, userID string, version int64, raw []byte) (*outbox, error) {
 	if raw == nil {
-		return nil
+		return nil, nil
 	}
 	var ob outbox
 	if err := json.Unmarshal(raw, &ob); err != nil {
 		p.Log.Error("unreadable outbox dropped", "user", storage.UserKey(userID), "err", err)
 		_, err := p.Store.ClearOutbox(ctx, userID, version)
-		return err
+		return nil, err
 	}
-	return p.performOutbox(ctx, userID, version, &ob)
-}
-
-// performReminders does only the reminder changes of an outbox.
-func (p *Processor) performReminders(ctx context.Context, userID string, raw []byte) error {
-	var ob outbox
-	if err := json.Unmarshal(raw, &ob); err != nil {
-		return nil // perform reports an unreadable outbox
-	}
-	for _, c := range ob.Reminders {
-		if err := p.remind(ctx, userID, c); err != nil {
-			return err
-		}
-	}
-	return nil
+	return &ob, nil
 }
 
 // performOutbox is perform on a decoded outbox.
@@ -236,6 +299,10 @@ func (p *Processor) remind(ctx context.Context, userID string, c flows.ReminderC
 	if p.Scheduler == nil {
 		return nil
 	}
+	// Bounded like the state store's calls, so a hung Redis gives the
+	// webhook's 503 in time.
+	ctx, cancel := context.WithTimeout(ctx, storage.DefaultCallTimeout)
+	defer cancel()
 	var err error
 	if c.Op == flows.ReminderSchedule {
 		err = p.Scheduler.Schedule(ctx, userID, c)

@@ -23,7 +23,8 @@ import (
 //     not count: LINE sends them because an earlier answer failed, and the
 //     event may already be half done (its outbox pending).
 //   - Unfollows are never limited: forgetting a user is their right and
-//     must not wait.
+//     must not wait. Nor is データ削除, asked for or confirmed
+//     (flows.Engine.AboutDeletion), for the same reason.
 //   - An event over the limit is not applied and touches no Redis key: that
 //     is what protects Redis. It is not silently lost either: the first one
 //     of a burst is answered with its free reply token (no push quota) with
@@ -32,6 +33,10 @@ import (
 //     answer, since repeating the notice would make the bot part of the
 //     flood. A text holding a card number or a secret is always answered
 //     with the warning to delete it, limited or not: that needs no state.
+//     These answers are sent after the webhook's other events, and only if
+//     all of them succeeded: when one fails, LINE redelivers the whole body,
+//     the limited events with it (not limited then), and each of their
+//     replies needs the reply token a notice would have spent.
 //
 // A person never reaches the limit: DefaultBurst events at once, then one
 // every two seconds, is more than anyone types or taps while following the

@@ -1,9 +1,12 @@
 package bot
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,6 +14,7 @@ import (
 	"github.com/fraudnavi/fraudnavi/flows/flowstest"
 	"github.com/fraudnavi/fraudnavi/storage"
 	"github.com/fraudnavi/fraudnavi/storage/storagetest"
+	"github.com/redis/go-redis/v9"
 )
 
 func TestRateLimiterBucket(t *testing.T) {
@@ -168,4 +172,108 @@ func quickLabels(r linefake.Reply) string {
 		}
 	}
 	return strings.Join(ls, ",")
+}
+
+// limitedHarness is a harness whose webhook limits each user to a burst of
+// three events, on a clock that does not move.
+func limitedHarness(t *testing.T, b storagetest.Backend) *harness {
+	h := newHarness(t, b, loadFlows(t, miniFlows))
+	lim := NewRateLimiter(flowstest.NewClock(night).Now, 0.5, 3, 0)
+	wh := &Webhook{Secret: testSecret, Processor: h.proc, Log: h.proc.Log, Metrics: h.proc.Metrics, Limit: lim}
+	h.handler = NewServer("127.0.0.1:0", wh, nil, h.proc.Metrics, h.proc.Log).Handler()
+	return h
+}
+
+// A user over the rate limit who asks for データ削除, and confirms it, has
+// their data deleted and is told so: it used to be dropped, silently once
+// the burst's notice had been given.
+func TestRateLimitNeverDropsDeletion(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
+		h := limitedHarness(t, b)
+		user := storagetest.UserID()
+		for _, ev := range []linefake.Event{h.follow(user), h.text(user, "進捗"), h.text(user, "進捗"), h.text(user, "進捗"), h.text(user, "進捗")} {
+			h.post(ev) // the burst, then the notice, then silence
+		}
+		ask := h.text(user, "データ削除")
+		if code := h.post(ask); code != http.StatusOK || len(h.replyTo(ask)) != 1 || !strings.Contains(strings.Join(h.replyTo(ask)[0].Texts(), ""), "削除しますか") {
+			t.Fatalf("データ削除 over the limit: status %d, replies %v; want the confirmation", code, h.replyTo(ask))
+		}
+		yes := h.tap(user, "削除する")
+		if code := h.post(yes); code != http.StatusOK || len(h.replyTo(yes)) != 1 || !strings.Contains(strings.Join(h.replyTo(yes)[0].Texts(), ""), "削除しました") {
+			t.Fatalf("削除する over the limit: status %d, replies %v; want 削除しました", code, h.replyTo(yes))
+		}
+		if keys := scanKeysMatching(t, h.rdb, "fraudnavi:{u:"+storage.UserKey(user)+"}*"); len(keys) != 0 {
+			t.Fatalf("after the deletion Redis holds %v", keys)
+		}
+	})
+}
+
+// An event over the limit shares a webhook with one that fails, so LINE
+// redelivers both. The notice must not have spent the limited event's
+// reply token: the redelivery applies it (redeliveries are not limited)
+// and its reply needs that token. It used to get the notice and then no
+// answer, the redelivery's reply refused as "Invalid reply token".
+func TestRateLimitNoticeLeavesTheTokenForTheRedelivery(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
+		h := limitedHarness(t, b)
+		user, other := storagetest.UserID(), storagetest.UserID()
+		h.post(h.follow(other))
+		for _, ev := range []linefake.Event{h.follow(user), h.text(user, "進捗"), h.text(user, "進捗")} {
+			h.post(ev) // the burst is used
+		}
+		fail := failRedisFor(t, h.rdb, storage.UserKey(other))
+		over, failing := h.text(user, "メニュー"), h.text(other, "メニュー")
+		if code := h.post(over, failing); code == http.StatusOK {
+			t.Fatalf("status 200 with an event whose Redis call failed")
+		}
+		fail.Store(false)
+		if code := h.post(over.Redelivered(), failing.Redelivered()); code != http.StatusOK {
+			t.Fatalf("redelivery: status %d", code)
+		}
+		replies := h.replyTo(over)
+		t.Logf("the limited event's token: %d replies accepted, refused %v", len(replies), h.fake.Rejected())
+		var texts []string
+		for _, r := range replies {
+			texts = append(texts, strings.Join(r.Texts(), "\n"))
+		}
+		if len(replies) != 1 || strings.Contains(texts[0], "少し時間をおいて") {
+			t.Fatalf("replies to the limited event %q; want its real answer once, not the notice", texts)
+		}
+		if len(h.replyTo(failing)) != 1 {
+			t.Fatalf("the failed event got %d replies after its redelivery, want 1", len(h.replyTo(failing)))
+		}
+		h.noRejections()
+	})
+}
+
+// failRedisFor makes every command on rdb naming key fail while the
+// returned switch is on (it starts on), as a Redis refusing that user would.
+func failRedisFor(t *testing.T, rdb redis.UniversalClient, key string) *atomic.Bool {
+	t.Helper()
+	on := &atomic.Bool{}
+	on.Store(true)
+	rdb.AddHook(failingHook{on: on, key: key})
+	return on
+}
+
+type failingHook struct {
+	on  *atomic.Bool
+	key string
+}
+
+func (f failingHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (f failingHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if f.on.Load() && strings.Contains(fmt.Sprint(cmd.Args()...), f.key) {
+			err := errors.New("injected: this user's Redis call fails")
+			cmd.SetErr(err)
+			return err
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (f failingHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -191,6 +192,12 @@ func (w *ReminderWorker) Shutdown() {
 	}
 }
 
+// errUnauthorized marks a push refused with 401: the channel access token
+// is wrong, revoked or being rotated. Every reminder due meanwhile would hit
+// it, so it retries with the usual backoff (and is counted as unauthorized,
+// an alert) rather than giving the reminder up.
+var errUnauthorized = errors.New("LINE refused the channel access token")
+
 // errMonthlyLimit marks a push refused because the month's quota is used up.
 var errMonthlyLimit = errors.New("LINE monthly push quota used up")
 
@@ -217,6 +224,11 @@ func (w *ReminderWorker) process(ctx context.Context, t *asynq.Task) error {
 	task, err := storage.ParseReminderTask(t.Payload(), w.PayloadKey)
 	if err != nil {
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+	}
+	// The payload must be this task's: one copied from another task (by
+	// anyone who can write to Redis) would push to someone else.
+	if id, ok := asynq.GetTaskID(ctx); ok && id != storage.TaskID(task.UserID, task.ReminderID, task.Due) {
+		return fmt.Errorf("reminder payload of another task: %w", asynq.SkipRetry)
 	}
 	// A reminder is never due at night, but a retry or a backlog can be.
 	if now := w.Clock(); flows.Deliverable(now).After(now) {
@@ -247,6 +259,9 @@ func (w *ReminderWorker) process(ctx context.Context, t *asynq.Task) error {
 		case ae.MonthlyLimit():
 			w.quotaExhausted(ae)
 			return fmt.Errorf("push: %w: %w", errMonthlyLimit, err)
+		case ae.Status == http.StatusUnauthorized:
+			w.Metrics.reminder("unauthorized")
+			return fmt.Errorf("push: %w: %w", errUnauthorized, err)
 		case ae.Permanent():
 			// A user who blocked the bot, or a message LINE refuses:
 			// retrying cannot help.
@@ -320,6 +335,8 @@ func (w *ReminderWorker) handleError(ctx context.Context, t *asynq.Task, err err
 		w.log().Debug("reminder waits for the morning", attrs...)
 	case errors.Is(err, errMonthlyLimit):
 		// quotaExhausted logged it, at most hourly.
+	case errors.Is(err, errUnauthorized):
+		w.log().Error("LINE refused the channel access token (401): the reminder retries; check LINE_CHANNEL_ACCESS_TOKEN", attrs...)
 	default:
 		w.log().Warn("reminder push failed, will retry", attrs...)
 	}

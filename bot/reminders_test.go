@@ -800,6 +800,9 @@ func TestReminderPushErrors(t *testing.T) {
 		{"gateway time-out then success", http.StatusGatewayTimeout, "", 1, 2, true},
 		{"blocked or unknown user", http.StatusBadRequest, `{"message":"Failed to send messages"}`, 1, 1, false},
 		{"forbidden", http.StatusForbidden, "", 1, 1, false},
+		// The access token is being rotated: retried with backoff, not
+		// archived, and counted as unauthorized (an alert).
+		{"access token refused", http.StatusUnauthorized, `{"message":"Authentication failed. Confirm that the access token in the authorization header is valid."}`, 2, 3, true},
 	}
 	storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
 		for _, tt := range tests {
@@ -832,6 +835,13 @@ func TestReminderPushErrors(t *testing.T) {
 				}
 				if got := r.counter("fraudnavi_push_quota_exceeded_total", ""); got != 0 {
 					t.Errorf("quota hits = %v, want 0", got)
+				}
+				wantUnauthorized := 0.0
+				if tt.status == http.StatusUnauthorized {
+					wantUnauthorized = float64(tt.times)
+				}
+				if got := r.reminders("unauthorized"); got != wantUnauthorized {
+					t.Errorf("unauthorized = %v, want %v", got, wantUnauthorized)
 				}
 				if !tt.delivered && !strings.Contains(r.logs.String(), `"line_request_id"`) {
 					t.Errorf("the failure log lacks LINE's request id:\n%s", r.logs.String())

@@ -95,6 +95,25 @@ func (e *Engine) Held(in Input, notice string) (r Reply, ok bool) {
 	}, true
 }
 
+// AboutDeletion reports whether in asks for データ削除 (the command, typed or
+// tapped) or confirms it (the button). A rate limit must not drop such an
+// event: having their data deleted is the user's right, as unfollowing is.
+func (e *Engine) AboutDeletion(in Input) bool {
+	switch in.Kind {
+	case InputPostback:
+		q, err := url.ParseQuery(in.Data)
+		if err != nil {
+			return false
+		}
+		cmd := q.Get(keyCommand)
+		return cmd == CmdDelete || cmd == cmdDeleteYes
+	case InputText:
+		u := e.m.understand(in.Text, "")
+		return u.Decision == DecideAct && u.Best.Command == CmdDelete
+	}
+	return false
+}
+
 // Apology is the reply to an event whose handling failed by a bug: a short
 // apology and the way back. A card number or secret the event holds still
 // gets its warning instead.

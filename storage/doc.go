@@ -27,8 +27,14 @@
 // All data of one user lives under one Redis Cluster hash tag, so a script
 // touching it runs on a single slot:
 //
-//	fraudnavi:{u:<h>}:state   hash: state, version, outbox, outbox_event
+//	fraudnavi:{u:<h>}:state   hash: state, version, outbox, outbox_event, seen_trimmed
 //	fraudnavi:{u:<h>}:seen    sorted set: applied webhook event ids scored by time (ms)
+//
+// The seen set keeps an id for the seen window, at most DefaultSeenMax of
+// them; seen_trimmed is the newest apply time of an id dropped by that cap.
+// ApplyStamped refuses (ErrReplay) an event stamped before the window or no
+// later than seen_trimmed: its id may have been applied and forgotten, so
+// replays and redeliveries are recognised for exactly as long as ids are.
 //
 // where <h> is UserKey(userID), a SHA-256 prefix, so that LINE user ids never
 // appear in key names. The state expires after a period without events (90

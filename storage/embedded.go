@@ -26,7 +26,7 @@ func StartEmbedded() (*Embedded, error) {
 	srv.ClockTTL(true)
 	return &Embedded{
 		srv: srv,
-		rdb: redis.NewClient(&redis.Options{Addr: srv.Addr()}),
+		rdb: redis.NewClient(&redis.Options{Addr: srv.Addr(), ContextTimeoutEnabled: true}),
 	}, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"net"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -17,6 +18,33 @@ import (
 // pool, failover in progress). The webhook answers 503 on it so that LINE
 // redelivers the event later. Errors wrapping it also wrap the cause.
 var ErrUnavailable = errors.New("redis unavailable")
+
+// ErrBudgetSpent reports a Redis call not made because the caller's own
+// deadline had passed (or it had given up) before it began: the time went
+// elsewhere, for example to a slow LINE, so it says nothing about Redis. It
+// does not wrap ErrUnavailable.
+var ErrBudgetSpent = errors.New("the caller's time budget was spent")
+
+// bounded makes one Redis call with at most d of its own (the client must
+// have ContextTimeoutEnabled, as Open's have, for the deadline to reach the
+// socket). A call that runs out of time, or fails for want of Redis, wraps
+// ErrUnavailable; one not made because the caller's context had ended
+// wraps ErrBudgetSpent.
+func bounded[T any](ctx context.Context, d time.Duration, op string, call func(context.Context) (T, error)) (T, error) {
+	var zero T
+	if err := ctx.Err(); err != nil {
+		return zero, fmt.Errorf("storage: %s: %w: %w", op, ErrBudgetSpent, err)
+	}
+	cctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	v, err := call(cctx)
+	if err != nil {
+		// Redis did not answer within what was left: its fault, even if
+		// the caller's deadline was what ran out meanwhile.
+		return zero, wrapErr(op, err)
+	}
+	return v, nil
+}
 
 // wrapErr adds the operation to a Redis error and marks transient failures
 // with ErrUnavailable.

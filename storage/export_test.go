@@ -18,3 +18,17 @@ var (
 	RedactURL   = redactURL
 	Unavailable = unavailable
 )
+
+// SealUnbound seals a user id as reminder payloads were sealed before they
+// were bound to their task (no additional data).
+func SealUnbound(secret []byte, userID string) string {
+	s, err := newSealer(purposeReminder, secret)
+	if err != nil {
+		panic(err)
+	}
+	sealed, err := s.seal(userID)
+	if err != nil {
+		panic(err)
+	}
+	return sealed
+}

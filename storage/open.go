@@ -39,6 +39,17 @@ type clientConfig struct {
 }
 
 func (c *clientConfig) newClient() redis.UniversalClient {
+	// Let a context's deadline reach the socket: without it, go-redis waits
+	// for its read time-out (seconds) and retries, whatever the caller's
+	// deadline, and a hung Redis holds a webhook past LINE's 2 s.
+	switch {
+	case c.failover != nil:
+		c.failover.ContextTimeoutEnabled = true
+	case c.cluster != nil:
+		c.cluster.ContextTimeoutEnabled = true
+	default:
+		c.simple.ContextTimeoutEnabled = true
+	}
 	switch {
 	case c.failover != nil:
 		return redis.NewFailoverClient(c.failover)

@@ -62,6 +62,18 @@ type taskPayload struct {
 	UserID     string `json:"u"`
 	ReminderID string `json:"r"`
 	Due        int64  `json:"d"`
+	// Bound is set when the sealed user id is bound to the reminder and
+	// due time (taskAD). Tasks scheduled before that have it unset and
+	// open without; they are gone ReminderRetention after their due time.
+	Bound bool `json:"b,omitempty"`
+}
+
+// taskAD is the additional data a task's sealed user id is bound to: the
+// parts of its task id (TaskID) other than the user's pseudonym, which the
+// id itself gives. So a sealed id copied into another task's payload does
+// not open, and the worker checks the opened id against the task id.
+func taskAD(reminderID string, due int64) []byte {
+	return []byte(reminderID + "\x00" + strconv.FormatInt(due, 10))
 }
 
 // ParseReminderTask decodes a reminder task's payload, opening the user id
@@ -78,7 +90,11 @@ func ParseReminderTask(payload, key []byte) (ReminderTask, error) {
 	if err != nil {
 		return ReminderTask{}, err
 	}
-	user, err := s.open(p.UserID)
+	var ad []byte
+	if p.Bound {
+		ad = taskAD(p.ReminderID, p.Due)
+	}
+	user, err := s.openFor(p.UserID, ad)
 	if err != nil {
 		return ReminderTask{}, err
 	}
@@ -164,11 +180,11 @@ func (r *Reminders) Schedule(ctx context.Context, userID, reminderID string, due
 	if r.err != nil {
 		return r.err
 	}
-	sealed, err := r.seal.seal(userID)
+	sealed, err := r.seal.sealFor(userID, taskAD(reminderID, due.Unix()))
 	if err != nil {
 		return err
 	}
-	payload, err := json.Marshal(taskPayload{UserID: sealed, ReminderID: reminderID, Due: due.Unix()})
+	payload, err := json.Marshal(taskPayload{UserID: sealed, ReminderID: reminderID, Due: due.Unix(), Bound: r.seal != nil})
 	if err != nil {
 		return fmt.Errorf("storage: schedule reminder: %w", err)
 	}

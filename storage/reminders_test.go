@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"maps"
 	"strconv"
 	"strings"
 	"testing"
@@ -468,6 +470,25 @@ func TestPayloadKeySealsTheUserID(t *testing.T) {
 		}
 		if _, err := storage.ParseReminderTask(tasks[0].Payload, []byte("another secret")); err == nil {
 			t.Fatal("another key opened the payload")
+		}
+		// The sealed id is bound to its task: copied into the payload of
+		// another reminder or due time, it does not open.
+		var p map[string]any
+		if err := json.Unmarshal(tasks[0].Payload, &p); err != nil {
+			t.Fatal(err)
+		}
+		for field, other := range map[string]any{"r": "call_bank", "d": due.Unix() + 60} {
+			moved := maps.Clone(p)
+			moved[field] = other
+			raw, _ := json.Marshal(moved)
+			if got, err := storage.ParseReminderTask(raw, secret); err == nil {
+				t.Errorf("the sealed id moved to another task (%s changed) opened: %+v", field, got)
+			}
+		}
+		// A task scheduled before the binding still opens, without it.
+		legacy, _ := json.Marshal(map[string]any{"u": storage.SealUnbound(secret, user), "r": "check_mail", "d": due.Unix()})
+		if got, err := storage.ParseReminderTask(legacy, secret); err != nil || got.UserID != user {
+			t.Errorf("a task sealed before the binding: %+v, %v; want user %s", got, err, user)
 		}
 	})
 }

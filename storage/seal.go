@@ -41,7 +41,11 @@ func newSealer(purpose string, secret []byte) (*sealer, error) {
 	return &sealer{aead: aead}, nil
 }
 
-func (s *sealer) seal(plain string) (string, error) {
+func (s *sealer) seal(plain string) (string, error) { return s.sealFor(plain, nil) }
+
+// sealFor seals plain bound to ad (AEAD additional data): it opens only
+// with the same ad, so a sealed value cannot be moved to another context.
+func (s *sealer) sealFor(plain string, ad []byte) (string, error) {
 	if s == nil {
 		return plain, nil
 	}
@@ -49,12 +53,15 @@ func (s *sealer) seal(plain string) (string, error) {
 	if _, err := rand.Read(nonce); err != nil {
 		return "", fmt.Errorf("storage: seal: %w", err)
 	}
-	return base64.RawURLEncoding.EncodeToString(s.aead.Seal(nonce, nonce, []byte(plain), nil)), nil
+	return base64.RawURLEncoding.EncodeToString(s.aead.Seal(nonce, nonce, []byte(plain), ad)), nil
 }
 
 var errUnsealable = errors.New("storage: reminder payload cannot be opened with this key (was the channel secret changed?)")
 
-func (s *sealer) open(sealed string) (string, error) {
+func (s *sealer) open(sealed string) (string, error) { return s.openFor(sealed, nil) }
+
+// openFor opens what sealFor sealed with the same ad.
+func (s *sealer) openFor(sealed string, ad []byte) (string, error) {
 	if s == nil {
 		return sealed, nil
 	}
@@ -63,7 +70,7 @@ func (s *sealer) open(sealed string) (string, error) {
 	if err != nil || len(raw) < n {
 		return "", errUnsealable
 	}
-	plain, err := s.aead.Open(nil, raw[:n], raw[n:], nil)
+	plain, err := s.aead.Open(nil, raw[:n], raw[n:], ad)
 	if err != nil {
 		return "", errUnsealable
 	}

@@ -22,6 +22,10 @@ const (
 	// DefaultSeenWindow is how long an applied event id is remembered. LINE
 	// redelivers a failed webhook for a limited time only, well within a day.
 	DefaultSeenWindow = 24 * time.Hour
+	// DefaultCallTimeout bounds each Redis call of the store: LINE waits
+	// 2 s for the webhook's answer, and a hung Redis must give a 503 within
+	// it rather than a time-out. A healthy Redis answers in a millisecond.
+	DefaultCallTimeout = time.Second
 	// DefaultSeenMax caps the remembered event ids per user, so a flood of
 	// events cannot grow the set without bound.
 	DefaultSeenMax = 500
@@ -32,6 +36,13 @@ var (
 	// before. Apply returns it together with the stored record, whose outbox
 	// the caller performs again if it is still pending (see Record.OutboxFor).
 	ErrAlreadyApplied = errors.New("event already applied")
+
+	// ErrReplay reports an event refused as a replay: older than the seen
+	// window, or no newer than an applied event whose id was dropped from
+	// the seen set to keep it within its cap. Its id may have been applied
+	// and forgotten, so applying it could apply it twice. Nothing was
+	// written.
+	ErrReplay = errors.New("event older than the ids remembered: a replay")
 
 	// ErrVersionConflict reports that the user's state changed since it was
 	// loaded. Nothing was written; load again and retry.
@@ -69,7 +80,9 @@ type StateStore struct {
 	ttl        time.Duration
 	seenWindow time.Duration
 	seenMax    int
-	clock      flows.Clock
+	// callTimeout bounds each Redis call; see DefaultCallTimeout.
+	callTimeout time.Duration
+	clock       flows.Clock
 	// seal encrypts the outbox: a reply may name what the user pasted (the
 	// owner of a link), and it waits in Redis until LINE has it.
 	seal    *sealer
@@ -103,6 +116,16 @@ func WithSeenWindow(d time.Duration, n int) Option {
 	}
 }
 
+// WithCallTimeout sets how long each Redis call may take (DefaultCallTimeout
+// by default). A call that takes longer fails with ErrUnavailable.
+func WithCallTimeout(d time.Duration) Option {
+	return func(s *StateStore) {
+		if d > 0 {
+			s.callTimeout = d
+		}
+	}
+}
+
 // WithOutboxSeal encrypts the outbox (the pending reply) with a key derived
 // from secret (the channel secret), so a copy of Redis taken while a reply
 // waits holds nothing a user wrote or was told. An empty secret leaves it
@@ -116,11 +139,12 @@ func WithOutboxSeal(secret []byte) Option {
 // seen window.
 func NewStateStore(rdb redis.UniversalClient, clock flows.Clock, opts ...Option) *StateStore {
 	s := &StateStore{
-		rdb:        rdb,
-		ttl:        DefaultTTL,
-		seenWindow: DefaultSeenWindow,
-		seenMax:    DefaultSeenMax,
-		clock:      clock,
+		rdb:         rdb,
+		ttl:         DefaultTTL,
+		seenWindow:  DefaultSeenWindow,
+		seenMax:     DefaultSeenMax,
+		callTimeout: DefaultCallTimeout,
+		clock:       clock,
 	}
 	for _, opt := range opts {
 		opt(s)
@@ -191,14 +215,25 @@ return {seen, r[1], r[2], r[3], r[4]}
 // ARGV[7] -> -(max seen entries + 1), so ranks 0..ARGV[7] are the excess
 // ARGV[8] -> TTL of the state in milliseconds
 // ARGV[9] -> TTL of the seen set in milliseconds (the seen window)
+// ARGV[10] -> the event's own timestamp in Unix milliseconds, 0 if unknown
+//
+// The state hash's field seen_trimmed holds the newest score (apply time)
+// of the ids trimmed from the seen set by its cap: an event stamped no later
+// than that may be one of them, replayed, and is refused.
 //
 // Returns {1, new version} when applied,
 // {0, version, state, outbox, outbox_event} when the event was applied before,
-// {-1, stored version} on a version conflict.
+// {-1, stored version} on a version conflict,
+// {-2, seen_trimmed} when the event is refused as a replay.
 var applyScript = redis.NewScript(`
 if redis.call("ZSCORE", KEYS[2], ARGV[1]) then
 	local r = redis.call("HMGET", KEYS[1], "version", "state", "outbox", "outbox_event")
 	return {0, r[1], r[2], r[3], r[4]}
+end
+local trimmed = tonumber(redis.call("HGET", KEYS[1], "seen_trimmed")) or 0
+local stamped = tonumber(ARGV[10])
+if stamped > 0 and stamped <= trimmed then
+	return {-2, trimmed}
 end
 local v = tonumber(redis.call("HGET", KEYS[1], "version")) or 0
 if v ~= tonumber(ARGV[2]) then
@@ -213,6 +248,10 @@ else
 end
 redis.call("ZADD", KEYS[2], ARGV[5], ARGV[1])
 redis.call("ZREMRANGEBYSCORE", KEYS[2], "-inf", "(" .. ARGV[6])
+local over = redis.call("ZRANGE", KEYS[2], ARGV[7], ARGV[7], "WITHSCORES")
+if over[2] and tonumber(over[2]) > trimmed then
+	redis.call("HSET", KEYS[1], "seen_trimmed", over[2])
+end
 redis.call("ZREMRANGEBYRANK", KEYS[2], 0, ARGV[7])
 redis.call("PEXPIRE", KEYS[1], ARGV[8])
 redis.call("PEXPIRE", KEYS[2], ARGV[9])
@@ -260,9 +299,11 @@ func (s *StateStore) Load(ctx context.Context, userID, eventID string) (rec Reco
 	if userID == "" {
 		return Record{}, false, errors.New("storage: load: empty user id")
 	}
-	res, err := loadScript.Run(ctx, s.rdb, keys(userID), eventID).Slice()
+	res, err := bounded(ctx, s.callTimeout, "load", func(ctx context.Context) ([]any, error) {
+		return loadScript.Run(ctx, s.rdb, keys(userID), eventID).Slice()
+	})
 	if err != nil {
-		return Record{}, false, wrapErr("load", err)
+		return Record{}, false, err
 	}
 	if len(res) != 5 {
 		return Record{}, false, fmt.Errorf("storage: load: unexpected reply %v", res)
@@ -283,6 +324,18 @@ func (s *StateStore) Load(ctx context.Context, userID, eventID string) (rec Reco
 // record with ErrAlreadyApplied. If the stored version is not expect, it writes
 // nothing and returns ErrVersionConflict.
 func (s *StateStore) Apply(ctx context.Context, userID, eventID string, expect int64, state, outbox []byte) (Record, error) {
+	return s.ApplyStamped(ctx, userID, eventID, time.Time{}, expect, state, outbox)
+}
+
+// ApplyStamped is Apply for an event stamped (by LINE) at stamped; the zero
+// time for unknown. It refuses with ErrReplay, writing nothing, an event
+// that Stale calls too old, or one stamped no later than the newest apply
+// of an id trimmed from the user's seen set: in both cases the event's id
+// may have been applied and forgotten.
+func (s *StateStore) ApplyStamped(ctx context.Context, userID, eventID string, stamped time.Time, expect int64, state, outbox []byte) (Record, error) {
+	if s.Stale(stamped) {
+		return Record{}, fmt.Errorf("storage: apply: %w: stamped %s", ErrReplay, stamped.UTC().Format(time.RFC3339))
+	}
 	switch {
 	case userID == "":
 		return Record{}, errors.New("storage: apply: empty user id")
@@ -312,10 +365,13 @@ func (s *StateStore) Apply(ctx context.Context, userID, eventID string, expect i
 		-(s.seenMax + 1),
 		s.ttl.Milliseconds(),
 		min(s.seenWindow, s.ttl).Milliseconds(),
+		max(stamped.UnixMilli(), 0),
 	}
-	res, err := applyScript.Run(ctx, s.rdb, keys(userID), args...).Slice()
+	res, err := bounded(ctx, s.callTimeout, "apply", func(ctx context.Context) ([]any, error) {
+		return applyScript.Run(ctx, s.rdb, keys(userID), args...).Slice()
+	})
 	if err != nil {
-		return Record{}, wrapErr("apply", err)
+		return Record{}, err
 	}
 	if len(res) < 2 {
 		return Record{}, fmt.Errorf("storage: apply: unexpected reply %v", res)
@@ -333,10 +389,20 @@ func (s *StateStore) Apply(ctx context.Context, userID, eventID string, expect i
 			return Record{}, fmt.Errorf("storage: apply: %w", err)
 		}
 		return rec, fmt.Errorf("storage: apply: %w", ErrAlreadyApplied)
+	case -2:
+		return Record{}, fmt.Errorf("storage: apply: %w: an id applied at %s was trimmed from the seen set",
+			ErrReplay, time.UnixMilli(toInt(res[1])).UTC().Format(time.RFC3339Nano))
 	default:
 		return Record{}, fmt.Errorf("storage: apply: %w: stored version %d, expected %d",
 			ErrVersionConflict, toInt(res[1]), expect)
 	}
+}
+
+// Stale reports whether an event stamped at t is older than the seen
+// window: its id, if applied, may be forgotten, so it must be refused as a
+// replay. The zero time (unknown) is not stale.
+func (s *StateStore) Stale(t time.Time) bool {
+	return !t.IsZero() && t.Before(s.clock().Add(-s.seenWindow))
 }
 
 // ClearOutbox takes the outbox of version away and reports whether this call
@@ -348,9 +414,11 @@ func (s *StateStore) ClearOutbox(ctx context.Context, userID string, version int
 	if userID == "" {
 		return false, errors.New("storage: clear outbox: empty user id")
 	}
-	n, err := clearOutboxScript.Run(ctx, s.rdb, keys(userID)[:1], version).Int()
+	n, err := bounded(ctx, s.callTimeout, "clear outbox", func(ctx context.Context) (int, error) {
+		return clearOutboxScript.Run(ctx, s.rdb, keys(userID)[:1], version).Int()
+	})
 	if err != nil {
-		return false, wrapErr("clear outbox", err)
+		return false, err
 	}
 	return n > 0, nil
 }
@@ -369,9 +437,11 @@ func (s *StateStore) ReplaceOutbox(ctx context.Context, userID string, version i
 	if err != nil {
 		return false, fmt.Errorf("storage: replace outbox: %w", err)
 	}
-	n, err := replaceOutboxScript.Run(ctx, s.rdb, keys(userID)[:1], version, sealed).Int()
+	n, err := bounded(ctx, s.callTimeout, "replace outbox", func(ctx context.Context) (int, error) {
+		return replaceOutboxScript.Run(ctx, s.rdb, keys(userID)[:1], version, sealed).Int()
+	})
 	if err != nil {
-		return false, wrapErr("replace outbox", err)
+		return false, err
 	}
 	return n > 0, nil
 }
@@ -384,10 +454,10 @@ func (s *StateStore) Delete(ctx context.Context, userID string) error {
 		return errors.New("storage: delete: empty user id")
 	}
 	// One DEL for both keys: they share a slot, so this works on a Cluster too.
-	if err := s.rdb.Del(ctx, keys(userID)...).Err(); err != nil {
-		return wrapErr("delete", err)
-	}
-	return nil
+	_, err := bounded(ctx, s.callTimeout, "delete", func(ctx context.Context) (int64, error) {
+		return s.rdb.Del(ctx, keys(userID)...).Result()
+	})
+	return err
 }
 
 // parseRecord decodes {version, state, outbox, outbox_event} as returned by

@@ -522,3 +522,54 @@ func TestOutboxSealed(t *testing.T) {
 		}
 	})
 }
+
+// An event whose id the store may have forgotten (trimmed by the cap, or
+// older than the seen window) is refused as a replay instead of applied a
+// second time; remembered ids are still recognised, new events still apply.
+func TestApplyStampedRefusesReplays(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
+		ctx := context.Background()
+		start := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
+		now := start
+		s := storage.NewStateStore(b.Client, func() time.Time { return now }, storage.WithSeenWindow(24*time.Hour, 5))
+		user := storagetest.UserID()
+		stamps := map[string]time.Time{}
+		for i := range 8 {
+			id := fmt.Sprintf("e%d", i)
+			stamps[id] = now.Add(-100 * time.Millisecond) // LINE stamps it before it arrives
+			if _, err := s.ApplyStamped(ctx, user, id, stamps[id], int64(i), []byte("s"), nil); err != nil {
+				t.Fatal(err)
+			}
+			now = now.Add(time.Second)
+		}
+		tests := []struct {
+			name    string
+			id      string
+			stamped time.Time
+			want    error
+		}{
+			{"replay of an id trimmed by the cap", "e0", stamps["e0"], storage.ErrReplay},
+			{"replay of the newest trimmed id", "e2", stamps["e2"], storage.ErrReplay},
+			{"redelivery of a remembered id", "e4", stamps["e4"], storage.ErrAlreadyApplied},
+			{"older than the seen window", "old", now.Add(-25 * time.Hour), storage.ErrReplay},
+			{"a new event", "new", now, nil},
+			{"a new event without a stamp", "unstamped", time.Time{}, nil},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				rec, _, err := s.Load(ctx, user, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = s.ApplyStamped(ctx, user, tt.id, tt.stamped, rec.Version, []byte("s"), nil)
+				if !errors.Is(err, tt.want) && (tt.want != nil || err != nil) {
+					t.Fatalf("err = %v, want %v", err, tt.want)
+				}
+				after, _, _ := s.Load(ctx, user, "")
+				if applied := after.Version - rec.Version; (applied == 1) != (tt.want == nil) {
+					t.Fatalf("applied %d time(s), want %v", applied, tt.want == nil)
+				}
+			})
+		}
+	})
+}

@@ -84,6 +84,24 @@ func (c *Client) Reply(token string, r flows.Reply) error {
 	return c.result("reply", res, err)
 }
 
+// Leave makes the bot leave a group (kind "group") or a multi-person chat
+// ("room") by its id.
+func (c *Client) Leave(kind, id string) error {
+	var (
+		res *http.Response
+		err error
+	)
+	switch kind {
+	case "group":
+		res, _, err = c.api.LeaveGroupWithHttpInfo(id)
+	case "room":
+		res, _, err = c.api.LeaveRoomWithHttpInfo(id)
+	default:
+		return fmt.Errorf("line api leave: unknown chat kind %q", kind)
+	}
+	return c.result("leave", res, err)
+}
+
 // Push sends a message outside a reply. retryKey (a UUID) makes a retry of
 // the same push safe: LINE answers 409 and does not send it again.
 func (c *Client) Push(to, retryKey string, r flows.Reply) error {

@@ -115,6 +115,7 @@ type Server struct {
 	replies    []Reply
 	pushes     []Push
 	loadings   []Loading
+	leaves     []Leave
 	rejections []Rejection
 	faults     map[string][]fault
 	outages    map[string]outage // path → failing until a time
@@ -326,6 +327,7 @@ func (s *Server) resetLocked() {
 	s.used = make(map[string]bool)
 	s.retryKeys = make(map[string]string)
 	s.replies, s.pushes, s.loadings, s.rejections = nil, nil, nil, nil
+	s.leaves = nil
 	s.faults = make(map[string][]fault)
 	s.outages = make(map[string]outage)
 	s.drops = 0
@@ -492,7 +494,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.reject(http.StatusUnauthorized, "Authentication failed. Confirm that the access token in the authorization header is valid.")
 		return
 	}
-	if s.serveRichMenu(c) || s.serveQuota(c) {
+	if s.serveRichMenu(c) || s.serveQuota(c) || s.serveLeave(c) {
 		return
 	}
 	var handle func(*call)

@@ -35,6 +35,10 @@ var envVars = []string{
 	"FRAUDNAVI_STAFF_HOURS", "FRAUDNAVI_STAFF_QUIET_FOR", // staff chat (staff.go)
 }
 
+// runtimeEnvVars are variables the Go runtime reads, which deploy/ sets:
+// GOMEMLIMIT, the soft memory limit, from the container's limit.
+var runtimeEnvVars = []string{"GOMEMLIMIT"}
+
 // loadConfig reads the environment and reports every problem at once, so an
 // operator fixes them in one go. Secrets never appear in the errors.
 func loadConfig(getenv func(string) string) (config, error) {

@@ -74,7 +74,9 @@ func addrPort(t *testing.T, env map[string]string) int {
 }
 
 // known reports whether the code reads the variable name.
-func known(name string) bool { return slices.Contains(envVars, name) }
+func known(name string) bool {
+	return slices.Contains(envVars, name) || slices.Contains(runtimeEnvVars, name)
+}
 
 // checkConfig runs loadConfig on env, with placeholder secrets where env has
 // none, and reports what it rejects.

@@ -17,6 +17,10 @@
 //     Redis restart finds by chance: Redis executes the bot's apply or
 //     outbox-clear script and its answer is lost (a proxy drops it);
 //     in-process, no load.
+//   - TestFaultBogusFlood: 1,000 clients at once post 1 MiB bodies with a
+//     bogus signature, slowly, while LINE's signed events come; the bot's
+//     peak RSS must stay under the 256 MiB container limit and every real
+//     event be applied and answered once.
 //
 // Each checks, per user, that the stored state version equals the number of
 // events sent to that user and that every sent webhookEventId is in the

@@ -223,8 +223,9 @@ type BotEnv struct {
 	FakeURL  string // LINE_API_ENDPOINT
 	Secret   string
 	Token    string
-	Role     string // FRAUDNAVI_ROLE; "" for all
-	LogLevel string // "" for warn
+	Role     string   // FRAUDNAVI_ROLE; "" for all
+	LogLevel string   // "" for warn
+	Extra    []string // further NAME=value variables (GOMEMLIMIT)
 }
 
 // Bot is one `fraudnavi serve` process.
@@ -244,6 +245,7 @@ func StartBot(ctx context.Context, env BotEnv) (*Bot, error) {
 		"LOG_LEVEL=" + cmp.Or(env.LogLevel, "warn"),
 		"FRAUDNAVI_ROLE=" + cmp.Or(env.Role, "all"),
 	}
+	vars = append(vars, env.Extra...)
 	banner := &bannerWriter{prefix: "fraudnavi listening on ", found: make(chan struct{})}
 	c, err := startChild("fraudnavi serve", env.Bin, []string{"serve"}, append(childEnv(), vars...), banner)
 	if err != nil {
@@ -286,6 +288,25 @@ func (b *Bot) Alive() bool { return b.c.alive() }
 
 // Logs is the end of the bot's output.
 func (b *Bot) Logs() string { return b.c.logs.String() }
+
+// PeakRSS is the most memory the process has held resident so far (VmHWM in
+// /proc/<pid>/status), in bytes.
+func (b *Bot) PeakRSS() (int64, error) {
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", b.c.cmd.Process.Pid))
+	if err != nil {
+		return 0, fmt.Errorf("peak RSS: %w", err)
+	}
+	for line := range strings.Lines(string(status)) {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("peak RSS: %q: %w", line, err)
+			}
+			return kb << 10, nil
+		}
+	}
+	return 0, errors.New("peak RSS: no VmHWM in /proc/<pid>/status")
+}
 
 // Metric reads the sum of a counter's samples (all label sets whose text
 // contains match) from the bot's /metrics; -1 if it cannot.
