@@ -176,14 +176,13 @@ func (r *remRig) worker(rdb redis.UniversalClient, mods ...func(*bot.ReminderWor
 		Log:          r.log,
 		Metrics:      r.metrics,
 		Clock:        r.clock,
-		Queue:        r.queue,
 		Backoff:      func(int) time.Duration { return 50 * time.Millisecond },
 		PollInterval: 50 * time.Millisecond,
 	}
 	for _, m := range mods {
 		m(w)
 	}
-	if err := w.Start(rdb); err != nil {
+	if err := w.Start(storage.NewReminders(rdb, r.clock, storage.WithReminderQueue(r.queue))); err != nil {
 		r.t.Fatal(err)
 	}
 	r.t.Cleanup(w.Shutdown)
@@ -945,12 +944,12 @@ func TestReminderWorkerStartErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { emb.Close() })
-	if err := (&bot.ReminderWorker{}).Start(emb.Client()); err == nil {
+	if err := (&bot.ReminderWorker{}).Start(storage.NewReminders(emb.Client(), nil)); err == nil {
 		t.Error("Start without Engine, Store and LINE = nil, want an error")
 	}
 	r := newRemRig(t, emb.Client(), wednesday10)
 	w := r.worker(emb.Client())
-	if err := w.Start(emb.Client()); err == nil {
+	if err := w.Start(storage.NewReminders(emb.Client(), r.clock)); err == nil {
 		t.Error("second Start = nil, want an error")
 	}
 }
@@ -1153,9 +1152,8 @@ func TestReminderWorkerChild(t *testing.T) {
 		Store:  storage.NewStateStore(rdb, clock),
 		LINE:   pushThenHang{lc},
 		Clock:  clock,
-		Queue:  cfg.Queue,
 	}
-	if err := w.Start(rdb); err != nil {
+	if err := w.Start(storage.NewReminders(rdb, clock, storage.WithReminderQueue(cfg.Queue))); err != nil {
 		t.Fatal(err)
 	}
 	select {} // until killed
