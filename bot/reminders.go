@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -94,7 +93,7 @@ type ReminderQueue interface {
 // 08:00 Tokyo nothing is pushed: a task that comes up then waits for 08:00.
 type ReminderWorker struct {
 	Engine  *flows.Engine
-	Store   *storage.StateStore
+	Store   StateLoader
 	LINE    Pusher
 	Log     *slog.Logger
 	Metrics *Metrics // nil: nothing is counted
@@ -219,7 +218,7 @@ func (w *ReminderWorker) process(ctx context.Context, task storage.ReminderTask)
 		return fmt.Errorf("load state: %w", err)
 	}
 	user := storage.UserKey(task.UserID)
-	reply, ok := w.remind(rec.State, task, user)
+	reply, ok := w.remind(rec, task, user)
 	if !ok {
 		w.Metrics.reminder("stale")
 		w.log().Debug("reminder no longer applies", "user", user, "reminder", task.ReminderID)
@@ -254,12 +253,12 @@ func (w *ReminderWorker) process(ctx context.Context, task storage.ReminderTask)
 // remind asks the engine what to push, or false if the reminder no longer
 // applies. The task knows the due time to the second; the state's own value
 // is handed to the engine in case it is finer.
-func (w *ReminderWorker) remind(raw []byte, task storage.ReminderTask, user string) (flows.Reply, bool) {
-	if raw == nil {
+func (w *ReminderWorker) remind(rec storage.Record, task storage.ReminderTask, user string) (flows.Reply, bool) {
+	st, stored, err := rec.DecodeState()
+	if !stored {
 		return flows.Reply{}, false // reset, deleted or expired
 	}
-	var st flows.State
-	if err := json.Unmarshal(raw, &st); err != nil {
+	if err != nil {
 		// The webhook starts such a user over, which drops their reminders.
 		w.log().Warn("unreadable state: reminder dropped", "user", user, "reminder", task.ReminderID, "err", err)
 		return flows.Reply{}, false

@@ -261,11 +261,9 @@ func (r *remRig) state(ctx context.Context, user string) flows.State {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	var st flows.State
-	if rec.State != nil {
-		if err := json.Unmarshal(rec.State, &st); err != nil {
-			r.t.Fatal(err)
-		}
+	st, _, err := rec.DecodeState()
+	if err != nil {
+		r.t.Fatal(err)
 	}
 	return st
 }
