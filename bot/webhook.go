@@ -19,7 +19,7 @@ import (
 const MaxBody = 1 << 20
 
 // Bodies being read at once are bounded. A body is read whole before its
-// signature can be checked (the SDK's ParseRequest), so without a bound
+// signature can be checked (line.ParseWebhook), so without a bound
 // anyone could make the bot hold MaxBody per connection they open: 400
 // bogus 1 MiB posts took it to 832 MB. LINE's bodies are small (a few KiB)
 // and arrive fast, so they have slots of their own: a body that declares a
