@@ -3,7 +3,6 @@ package bot
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net"
 	"net/http"
@@ -177,11 +176,9 @@ func (h *harness) state(user string) flows.State {
 	if err != nil {
 		h.t.Fatalf("load state: %v", err)
 	}
-	var st flows.State
-	if rec.State != nil {
-		if err := json.Unmarshal(rec.State, &st); err != nil {
-			h.t.Fatalf("decode state: %v", err)
-		}
+	st, _, err := rec.DecodeState()
+	if err != nil {
+		h.t.Fatalf("decode state: %v", err)
 	}
 	st.Version = rec.Version
 	return st

@@ -43,11 +43,33 @@ type Scheduler interface {
 	Cancel(ctx context.Context, userID string, c flows.ReminderChange) error
 }
 
+// StateStore keeps each user's conversation state and pending outbox and
+// applies each event to them once. *storage.StateStore is one (on Redis).
+// Errors wrap storage's sentinels (storage.ErrVersionConflict,
+// ErrAlreadyApplied, ErrReplay, ErrUnavailable, ErrBudgetSpent).
+type StateStore interface {
+	StateLoader
+	// ApplyState stores st and outbox as the result of eventID applied at
+	// version expect, once.
+	ApplyState(ctx context.Context, userID, eventID string, stamped time.Time, expect int64, st flows.State, outbox []byte) (storage.Record, error)
+	ClearOutbox(ctx context.Context, userID string, version int64) (bool, error)
+	ReplaceOutbox(ctx context.Context, userID string, version int64, outbox []byte) (bool, error)
+	Delete(ctx context.Context, userID string) error
+	// Stale reports whether an event stamped t is older than the ids the
+	// store remembers: a replay.
+	Stale(t time.Time) bool
+}
+
+// StateLoader reads a user's record and whether eventID was applied to it.
+type StateLoader interface {
+	Load(ctx context.Context, userID, eventID string) (rec storage.Record, seen bool, err error)
+}
+
 // Processor applies events to users' states exactly once and performs what
 // they cause.
 type Processor struct {
 	Engine    *flows.Engine
-	Store     *storage.StateStore
+	Store     StateStore
 	LINE      Replier
 	Scheduler Scheduler // nil: reminders are not scheduled
 	Log       *slog.Logger
@@ -165,26 +187,19 @@ func (p *Processor) apply(ctx context.Context, ev Event) (version int64, ob *out
 			// Apply on the version loaded: the outbox is gone from it now,
 			// and if anything else changed it, the apply is a conflict.
 		}
-		var st flows.State
-		if rec.State != nil {
-			if err := json.Unmarshal(rec.State, &st); err != nil {
-				// A state we cannot read must not trap the user: start afresh.
-				p.Log.Warn("unreadable state, starting over", "user", storage.UserKey(ev.UserID), "err", err)
-				st = flows.State{}
-			}
+		st, _, err := rec.DecodeState()
+		if err != nil {
+			// A state we cannot read must not trap the user: start afresh.
+			p.Log.Warn("unreadable state, starting over", "user", storage.UserKey(ev.UserID), "err", err)
 		}
 		st.Version = rec.Version
 		res := p.next(ev, st)
 		ob := outbox{ReplyToken: ev.ReplyToken, Reply: res.Reply, Reminders: res.Reminders, Delete: res.Delete}
-		stateBytes, err := json.Marshal(res.State)
-		if err != nil {
-			return 0, nil, fmt.Errorf("encode state: %w", err)
-		}
 		obBytes, err := json.Marshal(ob)
 		if err != nil {
 			return 0, nil, fmt.Errorf("encode outbox: %w", err)
 		}
-		applied, err := p.Store.ApplyStamped(ctx, ev.UserID, ev.ID, ev.Stamped, rec.Version, stateBytes, obBytes)
+		applied, err := p.Store.ApplyState(ctx, ev.UserID, ev.ID, ev.Stamped, rec.Version, res.State, obBytes)
 		switch {
 		case errors.Is(err, storage.ErrReplay):
 			p.refuseReplay(ev, "no newer than an applied event whose id was trimmed")
@@ -380,10 +395,7 @@ func (p *Processor) forget(ctx context.Context, userID string) error {
 	if err != nil {
 		return fmt.Errorf("load state: %w", err)
 	}
-	var st flows.State
-	if rec.State != nil {
-		_ = json.Unmarshal(rec.State, &st)
-	}
+	st, _, _ := rec.DecodeState() // unreadable: no reminders to cancel
 	for _, r := range st.Reminders {
 		if err := p.remind(ctx, userID, flows.ReminderChange{Op: flows.ReminderCancel, ID: r.ID, Due: r.Due}); err != nil {
 			return err

@@ -2,22 +2,18 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math"
 	"math/rand/v2"
 	"net/http"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/fraudnavi/fraudnavi/bot/line"
 	"github.com/fraudnavi/fraudnavi/flows"
@@ -76,9 +72,18 @@ const (
 	quotaLogEvery = time.Hour
 )
 
-// ReminderWorker pushes reminders when they come due. It runs an asynq
-// server on the reminders queue; any number of workers, in any number of
-// processes, may share one Redis, and each reminder is pushed once.
+// ReminderQueue is where a ReminderWorker takes its reminders from.
+// *storage.Reminders is one (an asynq queue on Redis).
+type ReminderQueue interface {
+	// Serve hands every task that comes due to h until stop is called.
+	Serve(h storage.ReminderHandler) (stop func(), err error)
+	// Backlog is how many reminders wait: scheduled, due or to be retried.
+	Backlog(ctx context.Context) (int, error)
+}
+
+// ReminderWorker pushes reminders when they come due. It serves the
+// reminders queue; any number of workers, in any number of processes, may
+// share one queue, and each reminder is pushed once.
 //
 // When a task fires, the worker re-reads the user's state and pushes nothing
 // if the reminder no longer applies (cancelled, rescheduled, its checklist
@@ -88,13 +93,10 @@ const (
 // 08:00 Tokyo nothing is pushed: a task that comes up then waits for 08:00.
 type ReminderWorker struct {
 	Engine  *flows.Engine
-	Store   *storage.StateStore
+	Store   StateLoader
 	LINE    Pusher
 	Log     *slog.Logger
 	Metrics *Metrics // nil: nothing is counted
-	// PayloadKey opens the user ids sealed by storage.WithPayloadKey; it
-	// must be the same secret (the channel secret).
-	PayloadKey []byte
 
 	// Clock is the clock of the quiet hours and of the reminders' due
 	// times: the same as the Processor's. Required.
@@ -102,9 +104,6 @@ type ReminderWorker struct {
 	// Concurrency is how many pushes run at once; 0 means
 	// DefaultReminderConcurrency.
 	Concurrency int
-	// Queue is the asynq queue served; "" means storage.DefaultReminderQueue.
-	// It must match the queue of the storage.Reminders that schedules.
-	Queue string
 	// Backoff is the wait before retry number retried+1 after a transient
 	// failure; nil means 10 s doubling up to 30 min, ±20 %.
 	Backoff func(retried int) time.Duration
@@ -116,26 +115,24 @@ type ReminderWorker struct {
 	ShutdownTimeout time.Duration
 
 	mu          sync.Mutex
-	srv         *asynq.Server
+	stop        func()        // stops serving; nil before Start
 	stopBacklog chan struct{} // closed by Shutdown
 
 	quotaMu     sync.Mutex
 	quotaLogged time.Time // when a used-up quota was last logged
 }
 
-// Start starts processing reminders on rdb, the client the state uses.
-func (w *ReminderWorker) Start(rdb redis.UniversalClient) error {
-	if w.Engine == nil || w.Store == nil || w.LINE == nil || w.Clock == nil {
-		return errors.New("bot: reminder worker needs an Engine, a Store, LINE and a Clock")
+// Start starts processing the reminders of q. A *storage.Reminders serves
+// the queue it schedules on and opens the user ids it sealed
+// (storage.WithPayloadKey: the same secret, the channel secret).
+func (w *ReminderWorker) Start(q ReminderQueue) error {
+	if w.Engine == nil || w.Store == nil || w.LINE == nil || w.Clock == nil || q == nil {
+		return errors.New("bot: reminder worker needs an Engine, a Store, LINE, a Clock and a queue")
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.srv != nil {
+	if w.stop != nil {
 		return errors.New("bot: reminder worker already started")
-	}
-	queue := w.Queue
-	if queue == "" {
-		queue = storage.DefaultReminderQueue
 	}
 	concurrency := w.Concurrency
 	if concurrency <= 0 {
@@ -149,46 +146,39 @@ func (w *ReminderWorker) Start(rdb redis.UniversalClient) error {
 	if shutdown <= 0 {
 		shutdown = defaultShutdownTimeout
 	}
-	log := w.log()
-	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
-		Concurrency:              concurrency,
-		Queues:                   map[string]int{queue: 1},
-		RetryDelayFunc:           w.retryDelay,
-		IsFailure:                isFailure,
-		ErrorHandler:             asynq.ErrorHandlerFunc(w.handleError),
-		Logger:                   asynqLogger{log},
-		LogLevel:                 asynq.WarnLevel,
-		ShutdownTimeout:          shutdown,
-		TaskCheckInterval:        poll,
-		DelayedTaskCheckInterval: poll,
-		HealthCheckFunc: func(err error) {
-			if err != nil {
-				log.Warn("reminder worker cannot reach redis", "err", err)
-			}
-		},
+	stop, err := q.Serve(storage.ReminderHandler{
+		Handle:          w.process,
+		RetryDelay:      w.retryDelay,
+		IsFailure:       isFailure,
+		OnError:         w.handleError,
+		Concurrency:     concurrency,
+		PollInterval:    poll,
+		ShutdownTimeout: shutdown,
+		Log:             w.log(),
 	})
-	if err := srv.Start(asynq.HandlerFunc(w.process)); err != nil {
+	if err != nil {
 		return fmt.Errorf("bot: start reminder worker: %w", err)
 	}
-	w.srv = srv
+	w.stop = stop
 	w.stopBacklog = make(chan struct{})
-	w.registerBacklog(storage.NewReminders(rdb, w.Clock, storage.WithReminderQueue(queue)), w.stopBacklog)
+	w.registerBacklog(q, w.stopBacklog)
 	return nil
 }
 
 // Shutdown stops taking reminders, waits up to ShutdownTimeout for the
 // pushes in flight and puts back those still running, for another worker or
-// the next start to push (with the same retry key). It does not close rdb.
+// the next start to push (with the same retry key). It does not close the
+// queue's Redis client.
 func (w *ReminderWorker) Shutdown() {
 	w.mu.Lock()
-	srv := w.srv
+	stop := w.stop
 	if w.stopBacklog != nil {
 		close(w.stopBacklog)
 		w.stopBacklog = nil
 	}
 	w.mu.Unlock()
-	if srv != nil {
-		srv.Shutdown()
+	if stop != nil {
+		stop()
 	}
 }
 
@@ -214,22 +204,11 @@ func isFailure(err error) bool {
 	return !errors.As(err, &quiet)
 }
 
-// process handles one reminder task. nil means done (pushed, or no longer
-// applying); an error wrapping asynq.SkipRetry gives up; any other error
+// process handles one reminder task, whose payload the queue opened and
+// checked to be the task's own. nil means done (pushed, or no longer
+// applying); an error wrapping storage.ErrGiveUp gives up; any other error
 // retries after retryDelay.
-func (w *ReminderWorker) process(ctx context.Context, t *asynq.Task) error {
-	if t.Type() != storage.ReminderTaskType {
-		return fmt.Errorf("unknown task type %q: %w", t.Type(), asynq.SkipRetry)
-	}
-	task, err := storage.ParseReminderTask(t.Payload(), w.PayloadKey)
-	if err != nil {
-		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
-	}
-	// The payload must be this task's: one copied from another task (by
-	// anyone who can write to Redis) would push to someone else.
-	if id, ok := asynq.GetTaskID(ctx); ok && id != storage.TaskID(task.UserID, task.ReminderID, task.Due) {
-		return fmt.Errorf("reminder payload of another task: %w", asynq.SkipRetry)
-	}
+func (w *ReminderWorker) process(ctx context.Context, task storage.ReminderTask) error {
 	// A reminder is never due at night, but a retry or a backlog can be.
 	if now := w.Clock(); flows.Deliverable(now).After(now) {
 		return &quietHoursError{until: flows.Deliverable(now)}
@@ -239,7 +218,7 @@ func (w *ReminderWorker) process(ctx context.Context, t *asynq.Task) error {
 		return fmt.Errorf("load state: %w", err)
 	}
 	user := storage.UserKey(task.UserID)
-	reply, ok := w.remind(rec.State, task, user)
+	reply, ok := w.remind(rec, task, user)
 	if !ok {
 		w.Metrics.reminder("stale")
 		w.log().Debug("reminder no longer applies", "user", user, "reminder", task.ReminderID)
@@ -265,7 +244,7 @@ func (w *ReminderWorker) process(ctx context.Context, t *asynq.Task) error {
 		case ae.Permanent():
 			// A user who blocked the bot, or a message LINE refuses:
 			// retrying cannot help.
-			return fmt.Errorf("push: %w: %w", err, asynq.SkipRetry)
+			return fmt.Errorf("push: %w: %w", err, storage.ErrGiveUp)
 		}
 	}
 	return fmt.Errorf("push: %w", err) // 429, 5xx, network: retry
@@ -274,12 +253,12 @@ func (w *ReminderWorker) process(ctx context.Context, t *asynq.Task) error {
 // remind asks the engine what to push, or false if the reminder no longer
 // applies. The task knows the due time to the second; the state's own value
 // is handed to the engine in case it is finer.
-func (w *ReminderWorker) remind(raw []byte, task storage.ReminderTask, user string) (flows.Reply, bool) {
-	if raw == nil {
+func (w *ReminderWorker) remind(rec storage.Record, task storage.ReminderTask, user string) (flows.Reply, bool) {
+	st, stored, err := rec.DecodeState()
+	if !stored {
 		return flows.Reply{}, false // reset, deleted or expired
 	}
-	var st flows.State
-	if err := json.Unmarshal(raw, &st); err != nil {
+	if err != nil {
 		// The webhook starts such a user over, which drops their reminders.
 		w.log().Warn("unreadable state: reminder dropped", "user", user, "reminder", task.ReminderID, "err", err)
 		return flows.Reply{}, false
@@ -314,14 +293,11 @@ func (w *ReminderWorker) quotaExhausted(ae *line.APIError) {
 }
 
 // handleError logs a failed attempt and counts a reminder given up.
-func (w *ReminderWorker) handleError(ctx context.Context, t *asynq.Task, err error) {
-	retried, _ := asynq.GetRetryCount(ctx)
-	maxRetry, _ := asynq.GetMaxRetry(ctx)
-	final := errors.Is(err, asynq.SkipRetry) || retried >= maxRetry
-	taskID, _ := asynq.GetTaskID(ctx)
-	attrs := []any{"task", taskID, "retried", retried, "err", err}
-	if task, perr := storage.ParseReminderTask(t.Payload(), w.PayloadKey); perr == nil {
-		attrs = append(attrs, "user", storage.UserKey(task.UserID), "reminder", task.ReminderID)
+func (w *ReminderWorker) handleError(a storage.ReminderAttempt, err error) {
+	final := a.Final
+	attrs := []any{"task", a.TaskID, "retried", a.Retried, "err", err}
+	if a.TaskRead {
+		attrs = append(attrs, "user", storage.UserKey(a.Task.UserID), "reminder", a.Task.ReminderID)
 	}
 	if ae, ok := errors.AsType[*line.APIError](err); ok {
 		attrs = append(attrs, "status", ae.Status, "line_request_id", ae.RequestID)
@@ -342,10 +318,10 @@ func (w *ReminderWorker) handleError(ctx context.Context, t *asynq.Task, err err
 	}
 }
 
-// retryDelay is asynq's RetryDelayFunc: until 08:00 after a push put off at
+// retryDelay is the queue's wait before a retry: until 08:00 after a push put off at
 // night, an hour after a used-up quota, a backoff after anything else, and
 // never into the night.
-func (w *ReminderWorker) retryDelay(retried int, err error, _ *asynq.Task) time.Duration {
+func (w *ReminderWorker) retryDelay(retried int, err error) time.Duration {
 	now := w.Clock()
 	var d time.Duration
 	var quiet *quietHoursError
@@ -397,7 +373,7 @@ const (
 // then every backlogRefresh until stop is closed; a failed read keeps the
 // last value. Registering twice (a second worker on the same Metrics) keeps
 // the first gauge: both would measure the same queue.
-func (w *ReminderWorker) registerBacklog(r *storage.Reminders, stop <-chan struct{}) {
+func (w *ReminderWorker) registerBacklog(r ReminderQueue, stop <-chan struct{}) {
 	if w.Metrics == nil || w.Metrics.Registry == nil {
 		return
 	}
@@ -443,19 +419,4 @@ func (w *ReminderWorker) log() *slog.Logger {
 		return w.Log
 	}
 	return slog.New(slog.DiscardHandler)
-}
-
-// asynqLogger passes asynq's own messages to slog. asynq names tasks by id,
-// which holds storage.UserKey, never a LINE user id.
-type asynqLogger struct{ log *slog.Logger }
-
-func (l asynqLogger) Debug(args ...any) { l.log.Debug(fmt.Sprint(args...), "component", "asynq") }
-func (l asynqLogger) Info(args ...any)  { l.log.Info(fmt.Sprint(args...), "component", "asynq") }
-func (l asynqLogger) Warn(args ...any)  { l.log.Warn(fmt.Sprint(args...), "component", "asynq") }
-func (l asynqLogger) Error(args ...any) { l.log.Error(fmt.Sprint(args...), "component", "asynq") }
-
-// Fatal keeps asynq's contract (log, then exit); asynq v0.26 never calls it.
-func (l asynqLogger) Fatal(args ...any) {
-	l.log.Error(fmt.Sprint(args...), "component", "asynq")
-	os.Exit(1)
 }

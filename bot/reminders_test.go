@@ -176,14 +176,13 @@ func (r *remRig) worker(rdb redis.UniversalClient, mods ...func(*bot.ReminderWor
 		Log:          r.log,
 		Metrics:      r.metrics,
 		Clock:        r.clock,
-		Queue:        r.queue,
 		Backoff:      func(int) time.Duration { return 50 * time.Millisecond },
 		PollInterval: 50 * time.Millisecond,
 	}
 	for _, m := range mods {
 		m(w)
 	}
-	if err := w.Start(rdb); err != nil {
+	if err := w.Start(storage.NewReminders(rdb, r.clock, storage.WithReminderQueue(r.queue))); err != nil {
 		r.t.Fatal(err)
 	}
 	r.t.Cleanup(w.Shutdown)
@@ -262,11 +261,9 @@ func (r *remRig) state(ctx context.Context, user string) flows.State {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	var st flows.State
-	if rec.State != nil {
-		if err := json.Unmarshal(rec.State, &st); err != nil {
-			r.t.Fatal(err)
-		}
+	st, _, err := rec.DecodeState()
+	if err != nil {
+		r.t.Fatal(err)
 	}
 	return st
 }
@@ -945,12 +942,12 @@ func TestReminderWorkerStartErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { emb.Close() })
-	if err := (&bot.ReminderWorker{}).Start(emb.Client()); err == nil {
+	if err := (&bot.ReminderWorker{}).Start(storage.NewReminders(emb.Client(), nil)); err == nil {
 		t.Error("Start without Engine, Store and LINE = nil, want an error")
 	}
 	r := newRemRig(t, emb.Client(), wednesday10)
 	w := r.worker(emb.Client())
-	if err := w.Start(emb.Client()); err == nil {
+	if err := w.Start(storage.NewReminders(emb.Client(), r.clock)); err == nil {
 		t.Error("second Start = nil, want an error")
 	}
 }
@@ -1153,9 +1150,8 @@ func TestReminderWorkerChild(t *testing.T) {
 		Store:  storage.NewStateStore(rdb, clock),
 		LINE:   pushThenHang{lc},
 		Clock:  clock,
-		Queue:  cfg.Queue,
 	}
-	if err := w.Start(rdb); err != nil {
+	if err := w.Start(storage.NewReminders(rdb, clock, storage.WithReminderQueue(cfg.Queue))); err != nil {
 		t.Fatal(err)
 	}
 	select {} // until killed

@@ -9,9 +9,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fraudnavi/fraudnavi/bot/line"
 	"github.com/fraudnavi/fraudnavi/flows"
 	"github.com/fraudnavi/fraudnavi/storage"
-	"github.com/line/line-bot-sdk-go/v8/linebot/webhook"
 )
 
 // MaxBody is the largest webhook body accepted. LINE's are far smaller; a
@@ -19,7 +19,7 @@ import (
 const MaxBody = 1 << 20
 
 // Bodies being read at once are bounded. A body is read whole before its
-// signature can be checked (the SDK's ParseRequest), so without a bound
+// signature can be checked (line.ParseWebhook), so without a bound
 // anyone could make the bot hold MaxBody per connection they open: 400
 // bogus 1 MiB posts took it to 832 MB. LINE's bodies are small (a few KiB)
 // and arrive fast, so they have slots of their own: a body that declares a
@@ -142,8 +142,8 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, limit)
-	// ParseRequest checks the signature on the raw bytes before decoding.
-	cb, err := webhook.ParseRequest(h.Secret, r)
+	// ParseWebhook checks the signature on the raw bytes before decoding.
+	events, err := line.ParseWebhook(h.Secret, r)
 	release()
 	var tooBig *http.MaxBytesError
 	switch {
@@ -151,7 +151,7 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.Metrics.eventOf("request", "too_large")
 		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
 		return
-	case errors.Is(err, webhook.ErrInvalidSignature):
+	case errors.Is(err, line.ErrInvalidSignature):
 		h.Metrics.eventOf("request", "bad_signature")
 		if ok, dropped := h.badSigLog.allow(badSignatureLogEvery); ok {
 			h.Log.Warn("webhook with a bad or missing signature (logged at most once per period; all are counted)",
@@ -167,7 +167,7 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	if err := h.handle(r.Context(), cb.Events); err != nil {
+	if err := h.handle(r.Context(), events); err != nil {
 		switch {
 		case errors.Is(err, storage.ErrUnavailable):
 			h.Metrics.eventOf("request", "redis_unavailable")
@@ -192,7 +192,7 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // handle processes the events of one webhook: each user's in order, users in
 // parallel. It returns the first error, after every user has been tried.
-func (h *Webhook) handle(ctx context.Context, events []webhook.EventInterface) error {
+func (h *Webhook) handle(ctx context.Context, events []line.Event) error {
 	var order []string
 	byUser := map[string][]delivery{}
 	for _, raw := range events {
@@ -288,36 +288,16 @@ func (h *Webhook) handleEvent(ctx context.Context, ev Event) (err error) {
 
 // convert turns a LINE event into ours. Events that need no state (standby
 // mode, groups, types we do not handle) are answered or ignored here.
-func (h *Webhook) convert(raw webhook.EventInterface) (delivery, bool) {
-	var (
-		ev   Event
-		typ  string
-		src  webhook.SourceInterface
-		mode webhook.EventMode
-		dc   *webhook.DeliveryContext
-	)
-	switch e := raw.(type) {
-	case webhook.MessageEvent:
-		typ, src, mode, dc = "message", e.Source, e.Mode, e.DeliveryContext
-		ev = Event{ID: e.WebhookEventId, ReplyToken: e.ReplyToken, Input: flows.Input{Kind: flows.InputOther}}
-		if t, ok := e.Message.(webhook.TextMessageContent); ok {
-			ev.Input = flows.Input{Kind: flows.InputText, Text: t.Text, QuoteToken: t.QuoteToken}
-		}
-	case webhook.PostbackEvent:
-		typ, src, mode, dc = "postback", e.Source, e.Mode, e.DeliveryContext
-		ev = Event{ID: e.WebhookEventId, ReplyToken: e.ReplyToken, Input: postbackInput(e.Postback)}
-	case webhook.FollowEvent:
-		typ, src, mode, dc = "follow", e.Source, e.Mode, e.DeliveryContext
-		ev = Event{ID: e.WebhookEventId, ReplyToken: e.ReplyToken, Input: flows.Input{Kind: flows.InputFollow}}
-	case webhook.UnfollowEvent:
-		typ, src, mode, dc = "unfollow", e.Source, e.Mode, e.DeliveryContext
-		ev = Event{ID: e.WebhookEventId, Unfollow: true}
-	case webhook.JoinEvent:
+func (h *Webhook) convert(e line.Event) (delivery, bool) {
+	typ := e.Type
+	switch typ {
+	case line.EventMessage, line.EventPostback, line.EventFollow, line.EventUnfollow:
+	case line.EventJoin:
 		// Added to a group or room: say once that the bot works 1:1, and
 		// leave.
-		if e.Mode != webhook.EventMode_STANDBY {
+		if !e.Standby {
 			h.Processor.ReplyOnly(e.ReplyToken, h.Processor.Engine.Graph().Texts.Group)
-			h.leave("join", e.Source)
+			h.leave("join", e)
 		}
 		h.Metrics.eventOf("join", "group")
 		return delivery{}, false
@@ -325,34 +305,34 @@ func (h *Webhook) convert(raw webhook.EventInterface) (delivery, bool) {
 		h.Metrics.eventOf("other", "ignored")
 		return delivery{}, false
 	}
-	if mode == webhook.EventMode_STANDBY {
+	if e.Standby {
 		// Another channel owns the chat: LINE forbids replying.
 		h.Metrics.eventOf(typ, "standby")
 		return delivery{}, false
 	}
-	switch s := src.(type) {
-	case webhook.UserSource:
-		ev.UserID = s.UserId
-	case *webhook.UserSource:
-		ev.UserID = s.UserId
-	default:
-		if typ == "message" || typ == "postback" {
+	if e.Source != "user" {
+		if typ == line.EventMessage || typ == line.EventPostback {
 			// A group or room the bot is still in (it leaves on joining,
 			// but that may have failed): say once that it works 1:1, and
 			// leave, rather than answer every message there.
-			h.Processor.ReplyOnly(ev.ReplyToken, h.Processor.Engine.Graph().Texts.Group)
-			h.leave(typ, src)
+			h.Processor.ReplyOnly(e.ReplyToken, h.Processor.Engine.Graph().Texts.Group)
+			h.leave(typ, e)
 		}
 		h.Metrics.eventOf(typ, "group")
 		return delivery{}, false
 	}
-	ev.Stamped = stampOf(raw)
+	ev := Event{ID: e.ID, UserID: e.UserID, Stamped: e.Stamped}
+	if typ == line.EventUnfollow {
+		ev.Unfollow = true
+	} else {
+		ev.ReplyToken, ev.Input = e.ReplyToken, e.Input
+	}
 	if ev.UserID == "" || ev.ID == "" {
 		h.Metrics.eventOf(typ, "ignored")
 		return delivery{}, false
 	}
 	h.Metrics.eventOf(typ, "received")
-	return delivery{Event: ev, redelivered: dc != nil && dc.IsRedelivery}, true
+	return delivery{Event: ev, redelivered: e.Redelivered}, true
 }
 
 // limited reports whether d is over its user's rate limit; if so it is not
@@ -384,20 +364,10 @@ type Leaver interface {
 	Leave(kind, id string) error
 }
 
-// leave makes the bot leave the group or room src names, if it names one.
-// The chat's id is not logged: it says who talks with whom.
-func (h *Webhook) leave(typ string, src webhook.SourceInterface) {
-	var kind, id string
-	switch s := src.(type) {
-	case webhook.GroupSource:
-		kind, id = "group", s.GroupId
-	case *webhook.GroupSource:
-		kind, id = "group", s.GroupId
-	case webhook.RoomSource:
-		kind, id = "room", s.RoomId
-	case *webhook.RoomSource:
-		kind, id = "room", s.RoomId
-	}
+// leave makes the bot leave the group or room e comes from, if it names
+// one. The chat's id is not logged: it says who talks with whom.
+func (h *Webhook) leave(typ string, e line.Event) {
+	kind, id := e.Source, e.ChatID
 	lv, ok := h.Processor.LINE.(Leaver)
 	if id == "" || !ok {
 		return
@@ -408,47 +378,3 @@ func (h *Webhook) leave(typ string, src webhook.SourceInterface) {
 	}
 	h.Metrics.eventOf(typ, "left_"+kind)
 }
-
-// stampOf is when LINE says the event happened; zero if it does not say.
-func stampOf(raw webhook.EventInterface) time.Time {
-	var ms int64
-	switch e := raw.(type) {
-	case webhook.MessageEvent:
-		ms = e.Timestamp
-	case webhook.PostbackEvent:
-		ms = e.Timestamp
-	case webhook.FollowEvent:
-		ms = e.Timestamp
-	case webhook.UnfollowEvent:
-		ms = e.Timestamp
-	}
-	if ms <= 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(ms)
-}
-
-// postbackInput reads a tap. A date-time picker's value carries no zone:
-// LINE means Japan time.
-func postbackInput(p *webhook.PostbackContent) flows.Input {
-	in := flows.Input{Kind: flows.InputPostback}
-	if p == nil {
-		return in
-	}
-	in.Data = p.Data
-	if v, ok := p.Params["datetime"]; ok {
-		t, err := time.ParseInLocation("2006-01-02T15:04", v, flows.Tokyo)
-		if err != nil {
-			// LINE sends "2026-11-25T09:00"; anything else is forged or
-			// broken. Read it as a time long past, which the engine refuses
-			// with its too-late text, rather than as no time picked, which
-			// it would take as the offer's usual time.
-			t = unreadableTime
-		}
-		in.Time = t
-	}
-	return in
-}
-
-// unreadableTime stands for a picked time that cannot be read.
-var unreadableTime = time.Unix(0, 0)

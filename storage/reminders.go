@@ -79,16 +79,28 @@ func taskAD(reminderID string, due int64) []byte {
 // ParseReminderTask decodes a reminder task's payload, opening the user id
 // with the key the task was scheduled with (nil when none was set).
 func ParseReminderTask(payload, key []byte) (ReminderTask, error) {
+	s, err := newSealer(purposeReminder, key)
+	if err != nil {
+		return ReminderTask{}, err
+	}
+	return parseReminderTask(payload, s)
+}
+
+// parse is ParseReminderTask with r's own payload key.
+func (r *Reminders) parse(payload []byte) (ReminderTask, error) {
+	if r.err != nil {
+		return ReminderTask{}, r.err
+	}
+	return parseReminderTask(payload, r.seal)
+}
+
+func parseReminderTask(payload []byte, s *sealer) (ReminderTask, error) {
 	var p taskPayload
 	if err := json.Unmarshal(payload, &p); err != nil {
 		return ReminderTask{}, fmt.Errorf("storage: reminder payload: %w", err)
 	}
 	if p.UserID == "" || p.ReminderID == "" || p.Due <= 0 {
 		return ReminderTask{}, errors.New("storage: reminder payload: missing user, reminder or due time")
-	}
-	s, err := newSealer(purposeReminder, key)
-	if err != nil {
-		return ReminderTask{}, err
 	}
 	var ad []byte
 	if p.Bound {

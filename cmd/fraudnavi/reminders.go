@@ -21,8 +21,8 @@ func startReminders(cfg config, rdb redis.UniversalClient, proc *bot.Processor, 
 	if !cfg.Worker {
 		return func() {}, nil
 	}
-	w := &bot.ReminderWorker{Engine: proc.Engine, Store: proc.Store, LINE: lc, Log: log, Metrics: proc.Metrics, PayloadKey: key, Clock: proc.Clock}
-	if err := w.Start(rdb); err != nil {
+	w := &bot.ReminderWorker{Engine: proc.Engine, Store: proc.Store, LINE: lc, Log: log, Metrics: proc.Metrics, Clock: proc.Clock}
+	if err := w.Start(reminders); err != nil {
 		return nil, err
 	}
 	log.Info("reminder worker started")
