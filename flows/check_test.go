@@ -194,3 +194,32 @@ func TestVariantOfTwoSpellingsIsReported(t *testing.T) {
 	}
 	t.Fatalf("the variant of two spellings is not reported at language.yaml with a line: %v", verr)
 }
+
+// TestLabelLengthCountsGraphemes: LINE counts a label in grapheme clusters,
+// so twenty emoji families (a hundred code points, 160 UTF-16 units) fit on
+// a button and twenty-one do not; the renderer (bot/line) counts the same.
+func TestLabelLengthCountsGraphemes(t *testing.T) {
+	family := "👨‍👩‍👧"
+	for _, tt := range []struct {
+		label   string
+		problem string // "" when the flows load
+	}{
+		{strings.Repeat(family, 20), ""},
+		{strings.Repeat("🇯🇵", 19) + "か\u3099", ""},
+		{strings.Repeat(family, 21), "has 21 characters; LINE allows 1–20"},
+		{strings.Repeat("👍🏽", 21), "has 21 characters; LINE allows 1–20"},
+	} {
+		dir := contentCopy(t, map[string]func(t *testing.T, s string) string{
+			"amazon.yaml": func(t *testing.T, s string) string {
+				return replaceOnce(t, s, "label: ログインできる\n", "label: "+tt.label+"\n")
+			},
+		})
+		if tt.problem != "" {
+			wantProblems(t, dir, []problemWant{{"amazon.yaml", tt.problem}})
+			continue
+		}
+		if _, err := Load(os.DirFS(dir)); err != nil {
+			t.Errorf("label %q (%d graphemes) rejected: %v", tt.label, 20, err)
+		}
+	}
+}

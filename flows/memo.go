@@ -1,6 +1,8 @@
 package flows
 
 import (
+	"github.com/fraudnavi/fraudnavi/flows/linelimit"
+
 	"fmt"
 	"maps"
 	"reflect"
@@ -8,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // MemoTexts word the case summary (経緯メモ) a victim pastes to the police,
@@ -123,7 +124,7 @@ func (t *turn) memoWindows() []string {
 func (t *turn) memoMessages() []Message {
 	m := t.e.g.Memo
 	text := t.memo()
-	chunks := splitLines(text, maxClipboard)
+	chunks := splitLines(text, linelimit.Clipboard.Max)
 	if len(chunks) > maxButtons {
 		chunks = chunks[:maxButtons]
 	}
@@ -192,8 +193,8 @@ func validateMemo(l *loader, known map[string][]string) {
 		l.checkText(textsFile, at, s)
 	}
 	for _, label := range []string{l.g.Memo.Copy, fill(l.g.Memo.CopyPart, "n", "1", "total", "4")} {
-		if label != "" && utf8.RuneCountInString(label) > maxLabel {
-			l.problem(textsFile, "$.memo.copy", "memo button label %q has more than %d characters", label, maxLabel)
+		if label != "" && !linelimit.Label.Fits(label) {
+			l.problem(textsFile, "$.memo.copy", "memo button label %q has more than %d characters", label, linelimit.Label.Max)
 		}
 	}
 	if len(l.g.Memo.NumberItems) == 0 {

@@ -2,12 +2,14 @@ package line
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/fraudnavi/fraudnavi/bot/linefake"
 	"github.com/fraudnavi/fraudnavi/flows"
+	"github.com/fraudnavi/fraudnavi/flows/linelimit"
 	"github.com/line/line-bot-sdk-go/v8/linebot/messaging_api"
 )
 
@@ -117,3 +119,85 @@ func TestEveryStepPassesTheStrictFake(t *testing.T) {
 }
 
 var nightTime = time.Date(2026, 11, 24, 23, 30, 0, 0, flows.Tokyo)
+
+// TestRenderCountsLikeLINE: labels and texts with emoji, flags, skin tones
+// and combining marks are kept when they fit LINE's count (the same the
+// content validator uses), cut at a whole grapheme cluster when they do not,
+// and the strict fake accepts every body.
+func TestRenderCountsLikeLINE(t *testing.T) {
+	fake := linefake.New()
+	defer fake.Close()
+	c, err := NewClient(fake.Token(), fake.URL(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	family, flag, thumb := "👨‍👩‍👧", "🇯🇵", "👍🏽"
+	for _, tt := range []struct {
+		name, label string
+		cut         bool
+	}{
+		{"20 ZWJ families", strings.Repeat(family, 20), false},
+		{"19 flags and a voiced kana", strings.Repeat(flag, 19) + "か\u3099", false},
+		{"21 skin-toned thumbs", strings.Repeat(thumb, 21), true},
+		{"21 letters with combining acute", strings.Repeat("e\u0301", 21), true},
+		{"21 apples (surrogate pairs)", strings.Repeat("🍎", 21), true},
+	} {
+		if fits := linelimit.Label.Fits(tt.label); fits == tt.cut {
+			t.Fatalf("%s: the validator's count says fits=%v, LINE's rule says %v", tt.name, fits, !tt.cut)
+		}
+		r := flows.Reply{
+			Messages:     []flows.Message{{Text: tt.label, Buttons: []flows.Button{{Kind: flows.ButtonCopy, Label: tt.label, Value: tt.label}}}},
+			QuickReplies: []flows.QuickReply{{Label: tt.label, Data: "s=x&v=1&c=0", DisplayText: tt.label}},
+		}
+		msgs := Render(r)
+		flex := msgs[0].(*messaging_api.FlexMessage)
+		button := flex.Contents.(*messaging_api.FlexBubble).Footer.Contents[0].(*messaging_api.FlexButton)
+		quick := flex.QuickReply.Items[0].Action.(*messaging_api.PostbackAction)
+		for _, got := range []string{button.Action.(*messaging_api.ClipboardAction).Label, quick.Label} {
+			kept, cut := strings.CutSuffix(got, "…")
+			switch {
+			case cut != tt.cut:
+				t.Errorf("%s: label %q, cut=%v, want %v", tt.name, got, cut, tt.cut)
+			case !strings.HasPrefix(tt.label, kept) || linelimit.Label.Len(kept)+linelimit.Label.Len(tt.label[len(kept):]) != linelimit.Label.Len(tt.label):
+				t.Errorf("%s: label %q splits a grapheme cluster", tt.name, got)
+			}
+		}
+		if err := c.Reply(fake.IssueReplyToken(), r); err != nil {
+			t.Errorf("%s: LINE (the fake) rejects it: %v", tt.name, err)
+		}
+	}
+	// A text of 2,500 apples is exactly 5,000 UTF-16 units: one message. One
+	// skin-toned thumb more needs a second, and the cut does not split it.
+	apples := strings.Repeat("🍎", 2500)
+	for _, tt := range []struct {
+		text  string
+		parts []string
+	}{
+		{apples, []string{apples}},
+		{apples + thumb, []string{apples, thumb}},
+		{strings.Repeat("a", 4998) + thumb, []string{strings.Repeat("a", 4998), thumb}},
+	} {
+		r := flows.Reply{Messages: []flows.Message{{Text: tt.text}}}
+		var got []string
+		for _, m := range Render(r) {
+			got = append(got, m.(*messaging_api.TextMessage).Text)
+		}
+		if !slices.Equal(got, tt.parts) {
+			t.Errorf("a text of %d UTF-16 units was sent as %d parts of %v units, want %d", linelimit.Text.Len(tt.text), len(got), partUnits(got), len(tt.parts))
+		}
+		if err := c.Reply(fake.IssueReplyToken(), r); err != nil {
+			t.Errorf("a text of %d UTF-16 units: LINE (the fake) rejects it: %v", linelimit.Text.Len(tt.text), err)
+		}
+	}
+	if r := fake.Rejected(); len(r) > 0 {
+		t.Fatalf("rejections: %v", r)
+	}
+}
+
+func partUnits(parts []string) []int {
+	var n []int
+	for _, p := range parts {
+		n = append(n, linelimit.Text.Len(p))
+	}
+	return n
+}
