@@ -223,3 +223,21 @@ func TestLabelLengthCountsGraphemes(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownButtonKindIsReported: a button that is not a call, a link or a
+// copy is refused at load with its file and line, never sent as something
+// else (the renderer refuses it too: bot/line TestUnknownButtonKindIsAnError).
+func TestUnknownButtonKindIsReported(t *testing.T) {
+	for _, tt := range []struct{ action, reason string }{
+		{"      - open: npa_form\n", `unknown field "open"`},
+		{"      - {}\n", "an action needs exactly one of call, link or copy"},
+		{"      - {call: police_9110, link: npa_form}\n", "an action needs exactly one of call, link or copy"},
+	} {
+		dir := contentCopy(t, map[string]func(t *testing.T, s string) string{
+			"amazon.yaml": func(t *testing.T, s string) string {
+				return replaceOnce(t, s, "      - link: npa_form\n", tt.action)
+			},
+		})
+		wantProblems(t, dir, []problemWant{{"amazon.yaml", tt.reason}})
+	}
+}

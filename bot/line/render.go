@@ -4,6 +4,8 @@
 package line
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/fraudnavi/fraudnavi/flows"
@@ -12,12 +14,18 @@ import (
 )
 
 // Render turns a reply into at most five LINE messages, the quick replies on
-// the last one. Texts over LINE's limit are split at line breaks.
-func Render(r flows.Reply) []messaging_api.MessageInterface {
+// the last one. Texts over LINE's limit are split at line breaks. A button of
+// a kind it does not know is an error: sent as a link, a call or a copy
+// button would do something the content never said.
+func Render(r flows.Reply) ([]messaging_api.MessageInterface, error) {
 	msgs := make([]messaging_api.MessageInterface, 0, min(len(r.Messages), linelimit.Messages))
 	for _, m := range r.Messages {
 		if len(m.Buttons) > 0 {
-			msgs = append(msgs, bubble(m))
+			b, err := bubble(m)
+			if err != nil {
+				return nil, err
+			}
+			msgs = append(msgs, b)
 			continue
 		}
 		if linelimit.Text.Fits(m.Text) {
@@ -36,7 +44,7 @@ func Render(r flows.Reply) []messaging_api.MessageInterface {
 		msgs = msgs[:linelimit.Messages]
 	}
 	if len(msgs) == 0 || len(r.QuickReplies) == 0 {
-		return msgs
+		return msgs, nil
 	}
 	qr := quickReply(r.QuickReplies)
 	switch last := msgs[len(msgs)-1].(type) {
@@ -45,14 +53,18 @@ func Render(r flows.Reply) []messaging_api.MessageInterface {
 	case *messaging_api.FlexMessage:
 		last.QuickReply = qr
 	}
-	return msgs
+	return msgs, nil
 }
 
 // bubble is a message with buttons: the text in the body, one full-width
 // button per action in the footer (large targets for unsteady hands).
-func bubble(m flows.Message) *messaging_api.FlexMessage {
+func bubble(m flows.Message) (*messaging_api.FlexMessage, error) {
 	buttons := make([]messaging_api.FlexComponentInterface, 0, len(m.Buttons))
 	for i, b := range m.Buttons {
+		a, err := action(b)
+		if err != nil {
+			return nil, err
+		}
 		style := messaging_api.FlexButtonSTYLE_SECONDARY
 		if i == 0 {
 			style = messaging_api.FlexButtonSTYLE_PRIMARY
@@ -61,7 +73,7 @@ func bubble(m flows.Message) *messaging_api.FlexMessage {
 			Style:  style,
 			Height: messaging_api.FlexButtonHEIGHT_MD,
 			Margin: "sm",
-			Action: action(b),
+			Action: a,
 		})
 	}
 	return &messaging_api.FlexMessage{
@@ -78,19 +90,23 @@ func bubble(m flows.Message) *messaging_api.FlexMessage {
 				Contents: buttons,
 			},
 		},
-	}
+	}, nil
 }
 
-func action(b flows.Button) messaging_api.ActionInterface {
+func action(b flows.Button) (messaging_api.ActionInterface, error) {
 	switch b.Kind {
 	case flows.ButtonCall:
-		return &messaging_api.UriAction{Label: callLabel(b.Label, b.Value), Uri: TelURI(b.Value)}
+		return &messaging_api.UriAction{Label: callLabel(b.Label, b.Value), Uri: TelURI(b.Value)}, nil
 	case flows.ButtonCopy:
-		return &messaging_api.ClipboardAction{Label: linelimit.Label.Truncate(b.Label), ClipboardText: b.Value}
-	default:
-		return &messaging_api.UriAction{Label: linelimit.Label.Truncate(b.Label), Uri: b.Value}
+		return &messaging_api.ClipboardAction{Label: linelimit.Label.Truncate(b.Label), ClipboardText: b.Value}, nil
+	case flows.ButtonLink:
+		return &messaging_api.UriAction{Label: linelimit.Label.Truncate(b.Label), Uri: b.Value}, nil
 	}
+	return nil, fmt.Errorf("render button %q: %w %d", b.Label, ErrUnknownButton, b.Kind)
 }
+
+// ErrUnknownButton is a button whose kind the renderer does not know.
+var ErrUnknownButton = errors.New("unknown button kind")
 
 // callLabel says whom a call button dials and the number, once: a contact
 // whose name already carries its number ("消費者ホットライン 188") keeps its name.

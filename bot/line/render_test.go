@@ -1,7 +1,7 @@
 package line
 
 import (
-	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -36,7 +36,7 @@ func TestCallButtonSaysTheNumberOnce(t *testing.T) {
 		{"とても長い名前の相談窓口の電話番号です", "0120-000-000", "とても長い名前の相談窓口の電話番号です"},
 	}
 	for _, tt := range tests {
-		msgs := Render(flows.Reply{Messages: []flows.Message{{Text: "電話", Buttons: []flows.Button{{Kind: flows.ButtonCall, Label: tt.name, Value: tt.number}}}}})
+		msgs := mustRender(t, flows.Reply{Messages: []flows.Message{{Text: "電話", Buttons: []flows.Button{{Kind: flows.ButtonCall, Label: tt.name, Value: tt.number}}}}})
 		bubble := msgs[0].(*messaging_api.FlexMessage).Contents.(*messaging_api.FlexBubble)
 		got := bubble.Footer.Contents[0].(*messaging_api.FlexButton).Action.(*messaging_api.UriAction).Label
 		if got != tt.want {
@@ -59,7 +59,7 @@ func TestRenderLimits(t *testing.T) {
 		},
 		QuickReplies: qs,
 	}
-	msgs := Render(r)
+	msgs := mustRender(t, r)
 	if len(msgs) != 5 {
 		t.Fatalf("%d messages, want 5 (LINE's limit)", len(msgs))
 	}
@@ -103,7 +103,7 @@ func TestEveryStepPassesTheStrictFake(t *testing.T) {
 		st := flows.State{Step: id, Version: 3, History: []string{g.Start}}
 		res := eng.Next(st, flows.Input{Kind: flows.InputPostback, Data: "s=elsewhere&v=1&c=0"}, nightTime)
 		if err := c.Reply(fake.IssueReplyToken(), res.Reply); err != nil {
-			raw, _ := json.Marshal(Render(res.Reply))
+			raw, _ := MessagesJSON(res.Reply)
 			t.Errorf("step %s rejected: %v\n%s", id, err, raw)
 		}
 	}
@@ -149,7 +149,7 @@ func TestRenderCountsLikeLINE(t *testing.T) {
 			Messages:     []flows.Message{{Text: tt.label, Buttons: []flows.Button{{Kind: flows.ButtonCopy, Label: tt.label, Value: tt.label}}}},
 			QuickReplies: []flows.QuickReply{{Label: tt.label, Data: "s=x&v=1&c=0", DisplayText: tt.label}},
 		}
-		msgs := Render(r)
+		msgs := mustRender(t, r)
 		flex := msgs[0].(*messaging_api.FlexMessage)
 		button := flex.Contents.(*messaging_api.FlexBubble).Footer.Contents[0].(*messaging_api.FlexButton)
 		quick := flex.QuickReply.Items[0].Action.(*messaging_api.PostbackAction)
@@ -179,7 +179,7 @@ func TestRenderCountsLikeLINE(t *testing.T) {
 	} {
 		r := flows.Reply{Messages: []flows.Message{{Text: tt.text}}}
 		var got []string
-		for _, m := range Render(r) {
+		for _, m := range mustRender(t, r) {
 			got = append(got, m.(*messaging_api.TextMessage).Text)
 		}
 		if !slices.Equal(got, tt.parts) {
@@ -200,4 +200,45 @@ func partUnits(parts []string) []int {
 		n = append(n, linelimit.Text.Len(p))
 	}
 	return n
+}
+
+// mustRender is Render for replies the engine builds, which always render.
+func mustRender(tb testing.TB, r flows.Reply) []messaging_api.MessageInterface {
+	tb.Helper()
+	msgs, err := Render(r)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return msgs
+}
+
+// TestUnknownButtonKindIsAnError: a button kind the renderer does not know
+// is not sent as a link (it used to be, whatever it meant), and nothing of
+// the reply is sent.
+func TestUnknownButtonKindIsAnError(t *testing.T) {
+	fake := linefake.New()
+	defer fake.Close()
+	c, err := NewClient(fake.Token(), fake.URL(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := flows.Reply{Messages: []flows.Message{
+		{Text: "最初のお知らせ"},
+		{Text: "ボタン", Buttons: []flows.Button{{Kind: flows.ButtonLink + 1, Label: "開く", Value: "https://www.npa.go.jp/"}}},
+	}}
+	if _, err := Render(r); !errors.Is(err, ErrUnknownButton) {
+		t.Fatalf("Render: err = %v, want ErrUnknownButton", err)
+	}
+	if _, err := MessagesJSON(r); !errors.Is(err, ErrUnknownButton) {
+		t.Errorf("MessagesJSON: err = %v, want ErrUnknownButton", err)
+	}
+	if err := c.Reply(fake.IssueReplyToken(), r); !errors.Is(err, ErrUnknownButton) {
+		t.Errorf("Reply: err = %v, want ErrUnknownButton", err)
+	}
+	if err := c.Push("U0123456789abcdef0123456789abcdef", "123e4567-e89b-12d3-a456-426614174000", r); !errors.Is(err, ErrUnknownButton) {
+		t.Errorf("Push: err = %v, want ErrUnknownButton", err)
+	}
+	if n := len(fake.Replies()) + len(fake.Pushes()); n != 0 {
+		t.Errorf("%d messages reached LINE", n)
+	}
 }
