@@ -124,7 +124,7 @@ func (t *turn) memoWindows() []string {
 func (t *turn) memoMessages() []Message {
 	m := t.e.g.Memo
 	text := t.memo()
-	chunks := splitLines(text, linelimit.Clipboard.Max)
+	chunks := splitLines(text, linelimit.Clipboard)
 	if len(chunks) > maxButtons {
 		chunks = chunks[:maxButtons]
 	}
@@ -139,25 +139,29 @@ func (t *turn) memoMessages() []Message {
 	return []Message{{Text: m.Intro}, {Text: text, Buttons: bs}}
 }
 
-// splitLines cuts s at line ends into pieces of at most n characters; a
-// single longer line is cut where it must be.
-func splitLines(s string, n int) []string {
+// splitLines cuts s at line ends into pieces within limit; a single longer
+// line is cut where it must be, between grapheme clusters.
+func splitLines(s string, limit linelimit.Limit) []string {
 	var out []string
-	var cur []rune
+	cur, n := "", 0
 	for _, line := range strings.SplitAfter(s, "\n") {
-		r := []rune(line)
-		if len(cur)+len(r) > n && len(cur) > 0 {
-			out = append(out, strings.TrimRight(string(cur), "\n"))
-			cur = nil
+		if w := limit.Len(line); n+w > limit.Max && cur != "" {
+			out = append(out, strings.TrimRight(cur, "\n"))
+			cur, n = "", 0
 		}
-		for len(r) > n {
-			out = append(out, string(r[:n]))
-			r = r[n:]
+		for !limit.Fits(line) {
+			cut := limit.Prefix(line, limit.Max)
+			if cut == 0 {
+				break // one cluster longer than the limit: LINE will say so
+			}
+			out = append(out, line[:cut])
+			line = line[cut:]
 		}
-		cur = append(cur, r...)
+		cur += line
+		n += limit.Len(line)
 	}
-	if len(cur) > 0 {
-		out = append(out, strings.TrimRight(string(cur), "\n"))
+	if cur != "" {
+		out = append(out, strings.TrimRight(cur, "\n"))
 	}
 	return out
 }
