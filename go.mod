@@ -12,6 +12,7 @@ require (
 	github.com/line/line-bot-sdk-go/v8 v8.14.0
 	github.com/prometheus/client_golang v1.25.0
 	github.com/redis/go-redis/v9 v9.23.0
+	github.com/rivo/uniseg v0.4.7
 	golang.org/x/image v0.48.0
 	golang.org/x/net v0.59.0
 	golang.org/x/text v0.44.0

@@ -109,9 +109,6 @@ func detached(h http.Handler, d time.Duration) http.Handler {
 	})
 }
 
-// Handler is the routed HTTP handler, for tests that skip the network.
-func (s *Server) Handler() http.Handler { return s.http.Handler }
-
 // Start listens and serves in the background.
 func (s *Server) Start() error {
 	ln, err := net.Listen("tcp", s.http.Addr)

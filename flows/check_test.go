@@ -194,3 +194,50 @@ func TestVariantOfTwoSpellingsIsReported(t *testing.T) {
 	}
 	t.Fatalf("the variant of two spellings is not reported at language.yaml with a line: %v", verr)
 }
+
+// TestLabelLengthCountsGraphemes: LINE counts a label in grapheme clusters,
+// so twenty emoji families (a hundred code points, 160 UTF-16 units) fit on
+// a button and twenty-one do not; the renderer (bot/line) counts the same.
+func TestLabelLengthCountsGraphemes(t *testing.T) {
+	family := "👨‍👩‍👧"
+	for _, tt := range []struct {
+		label   string
+		problem string // "" when the flows load
+	}{
+		{strings.Repeat(family, 20), ""},
+		{strings.Repeat("🇯🇵", 19) + "か\u3099", ""},
+		{strings.Repeat(family, 21), "has 21 characters; LINE allows 1–20"},
+		{strings.Repeat("👍🏽", 21), "has 21 characters; LINE allows 1–20"},
+	} {
+		dir := contentCopy(t, map[string]func(t *testing.T, s string) string{
+			"amazon.yaml": func(t *testing.T, s string) string {
+				return replaceOnce(t, s, "label: ログインできる\n", "label: "+tt.label+"\n")
+			},
+		})
+		if tt.problem != "" {
+			wantProblems(t, dir, []problemWant{{"amazon.yaml", tt.problem}})
+			continue
+		}
+		if _, err := Load(os.DirFS(dir)); err != nil {
+			t.Errorf("label %q (%d graphemes) rejected: %v", tt.label, 20, err)
+		}
+	}
+}
+
+// TestUnknownButtonKindIsReported: a button that is not a call, a link or a
+// copy is refused at load with its file and line, never sent as something
+// else (the renderer refuses it too: bot/line TestUnknownButtonKindIsAnError).
+func TestUnknownButtonKindIsReported(t *testing.T) {
+	for _, tt := range []struct{ action, reason string }{
+		{"      - open: npa_form\n", `unknown field "open"`},
+		{"      - {}\n", "an action needs exactly one of call, link or copy"},
+		{"      - {call: police_9110, link: npa_form}\n", "an action needs exactly one of call, link or copy"},
+	} {
+		dir := contentCopy(t, map[string]func(t *testing.T, s string) string{
+			"amazon.yaml": func(t *testing.T, s string) string {
+				return replaceOnce(t, s, "      - link: npa_form\n", tt.action)
+			},
+		})
+		wantProblems(t, dir, []problemWant{{"amazon.yaml", tt.reason}})
+	}
+}

@@ -1,6 +1,8 @@
 package flows
 
 import (
+	"github.com/fraudnavi/fraudnavi/flows/linelimit"
+
 	"net/url"
 	"slices"
 	"strconv"
@@ -308,17 +310,16 @@ func (t *turn) listReminders() {
 			continue
 		}
 		lines = append(lines, "・"+g.FormatWhen(r.Due)+" "+def.Title)
-		label := []rune(g.Texts.ReminderCancel + def.Title)
-		if len(label) > maxLabel {
-			label = label[:maxLabel]
-		}
-		qs = append(qs, t.quick(string(label), url.Values{keyCancel: {r.ID}}.Encode()))
+		// The loader keeps 「停止:<title>」 within a label; the cut is for safety.
+		label := g.Texts.ReminderCancel + def.Title
+		label = label[:linelimit.Label.Prefix(label, linelimit.Label.Max)]
+		qs = append(qs, t.quick(label, url.Values{keyCancel: {r.ID}}.Encode()))
 	}
 	qs = append(qs, t.quick(g.Texts.StopAllLabel, url.Values{keyCancel: {"*"}}.Encode()))
 	t.note(strings.Join(lines, "\n"))
 	t.res.Reply.QuickReplies = append(qs, t.stepQuickReplies()...)
-	if len(t.res.Reply.QuickReplies) > maxQuickReplies {
-		t.res.Reply.QuickReplies = t.res.Reply.QuickReplies[:maxQuickReplies]
+	if len(t.res.Reply.QuickReplies) > linelimit.QuickReplies {
+		t.res.Reply.QuickReplies = t.res.Reply.QuickReplies[:linelimit.QuickReplies]
 	}
 }
 

@@ -1,13 +1,13 @@
 package flows
 
 import (
+	"github.com/fraudnavi/fraudnavi/flows/linelimit"
+
 	"net/url"
 	"sort"
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf16"
-	"unicode/utf8"
 )
 
 func contentEngine(t testing.TB) *Engine {
@@ -24,17 +24,17 @@ func contentEngine(t testing.TB) *Engine {
 func checkReply(t *testing.T, e *Engine, where string, r Result) {
 	t.Helper()
 	msgs := r.Reply.Messages
-	if len(msgs) == 0 || len(msgs) > maxMessages {
-		t.Errorf("%s: %d messages, want 1–%d", where, len(msgs), maxMessages)
+	if len(msgs) == 0 || len(msgs) > linelimit.Messages {
+		t.Errorf("%s: %d messages, want 1–%d", where, len(msgs), linelimit.Messages)
 	}
 	if len(r.Reply.QuickReplies) == 0 && !r.Delete {
 		t.Errorf("%s: dead end: no buttons to go on", where)
 	}
-	if len(r.Reply.QuickReplies) > maxQuickReplies {
+	if len(r.Reply.QuickReplies) > linelimit.QuickReplies {
 		t.Errorf("%s: %d quick replies", where, len(r.Reply.QuickReplies))
 	}
 	for _, q := range r.Reply.QuickReplies {
-		if n := utf8.RuneCountInString(q.Label); n < 1 || n > maxLabel {
+		if n := linelimit.Label.Len(q.Label); n < 1 || n > linelimit.Label.Max {
 			t.Errorf("%s: quick reply label %q has %d characters", where, q.Label, n)
 		}
 		if len(q.Data) > 300 {
@@ -42,7 +42,7 @@ func checkReply(t *testing.T, e *Engine, where string, r Result) {
 		}
 	}
 	for _, m := range msgs {
-		if n := len(utf16.Encode([]rune(m.Text))); n == 0 || n > maxText {
+		if n := linelimit.Text.Len(m.Text); n == 0 || n > linelimit.Text.Max {
 			t.Errorf("%s: text of %d UTF-16 units", where, n)
 		}
 		if len(m.Buttons) > maxButtons {
@@ -63,7 +63,7 @@ func checkReply(t *testing.T, e *Engine, where string, r Result) {
 					t.Errorf("%s: link %q is not an official contact URL", where, b.Value)
 				}
 			case ButtonCopy:
-				if n := utf8.RuneCountInString(b.Value); n == 0 || n > maxClipboard {
+				if n := linelimit.Clipboard.Len(b.Value); n == 0 || n > linelimit.Clipboard.Max {
 					t.Errorf("%s: copy text of %d characters", where, n)
 				}
 			}

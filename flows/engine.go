@@ -1,6 +1,8 @@
 package flows
 
 import (
+	"github.com/fraudnavi/fraudnavi/flows/linelimit"
+
 	"maps"
 	"net/url"
 	"slices"
@@ -401,22 +403,22 @@ func (t *turn) quickOnly() {
 func (t *turn) stepQuickReplies() []QuickReply {
 	g := t.e.g
 	st := t.step()
-	qs := make([]QuickReply, 0, min(len(st.Choices)+2, maxQuickReplies))
+	qs := make([]QuickReply, 0, min(len(st.Choices)+2, linelimit.QuickReplies))
 	for i, c := range st.Choices {
 		qs = append(qs, t.quick(c.Label, t.stepData(keyChoice, strconv.Itoa(i))))
 	}
-	if t.callsClosedLine(st.Actions) && len(qs) < maxQuickReplies {
+	if t.callsClosedLine(st.Actions) && len(qs) < linelimit.QuickReplies {
 		// The step's line is closed: 相談窓口 lists and dials what is open now.
 		qs = append(qs, t.quick(g.commandLabel(CmdContacts), cmdData(CmdContacts)))
 	}
-	if st.Summary && len(qs) < maxQuickReplies {
+	if st.Summary && len(qs) < linelimit.QuickReplies {
 		// The end of a flow is where a victim goes on to the police or 188.
 		qs = append(qs, t.quick(g.commandLabel(CmdMemo), cmdData(CmdMemo)))
 	}
-	if len(t.st.History) > 0 && len(qs) < maxQuickReplies-2 {
+	if len(t.st.History) > 0 && len(qs) < linelimit.QuickReplies-2 {
 		qs = append(qs, t.quick(g.commandLabel(CmdBack), cmdData(CmdBack)))
 	}
-	if t.st.Step != g.Start && len(qs) < maxQuickReplies-2 && !st.leadsTo(g.Start) {
+	if t.st.Step != g.Start && len(qs) < linelimit.QuickReplies-2 && !st.leadsTo(g.Start) {
 		qs = append(qs, t.quick(g.commandLabel(CmdMenu), cmdData(CmdMenu)))
 	}
 	return qs
@@ -531,12 +533,12 @@ func (t *turn) note(s string) { t.notes = append(t.notes, Message{Text: s}) }
 
 func (t *turn) finish() Result {
 	t.res.Reply.Messages = append(t.notes, t.res.Reply.Messages...)
-	if len(t.res.Reply.Messages) > maxMessages {
+	if len(t.res.Reply.Messages) > linelimit.Messages {
 		// The validator keeps steps short enough; this guards LINE's hard limit.
-		t.res.Reply.Messages = t.res.Reply.Messages[:maxMessages]
+		t.res.Reply.Messages = t.res.Reply.Messages[:linelimit.Messages]
 	}
-	if len(t.res.Reply.QuickReplies) > maxQuickReplies {
-		t.res.Reply.QuickReplies = t.res.Reply.QuickReplies[:maxQuickReplies]
+	if len(t.res.Reply.QuickReplies) > linelimit.QuickReplies {
+		t.res.Reply.QuickReplies = t.res.Reply.QuickReplies[:linelimit.QuickReplies]
 	}
 	t.res.State = t.st
 	return t.res

@@ -1,6 +1,8 @@
 package flows
 
 import (
+	"github.com/fraudnavi/fraudnavi/flows/linelimit"
+
 	"encoding/json"
 	"errors"
 	"io/fs"
@@ -13,7 +15,6 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
-	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -30,7 +31,7 @@ import (
 func FuzzEngine(f *testing.F) {
 	e := contentEngine(f)
 	f.Fuzz(func(t *testing.T, path []byte, kind uint8, text, data string, minutes int64) {
-		if len(path) > 64 || len(utf16.Encode([]rune(text))) > maxText || len(data) > 2000 {
+		if len(path) > 64 || linelimit.Text.Len(text) > linelimit.Text.Max || len(data) > 2000 {
 			t.Skip("beyond what LINE delivers")
 		}
 		now := night
@@ -88,11 +89,11 @@ func checkTurn(t *testing.T, e *Engine, where string, prev State, in Input, now 
 	t.Helper()
 	g := e.g
 	msgs := r.Reply.Messages
-	if len(msgs) == 0 || len(msgs) > maxMessages {
-		t.Fatalf("%s: %d messages, LINE takes 1–%d", where, len(msgs), maxMessages)
+	if len(msgs) == 0 || len(msgs) > linelimit.Messages {
+		t.Fatalf("%s: %d messages, LINE takes 1–%d", where, len(msgs), linelimit.Messages)
 	}
 	for _, m := range msgs {
-		if n := len(utf16.Encode([]rune(m.Text))); n == 0 || n > maxText {
+		if n := linelimit.Text.Len(m.Text); n == 0 || n > linelimit.Text.Max {
 			t.Fatalf("%s: a text of %d UTF-16 units", where, n)
 		}
 		if !utf8.ValidString(m.Text) {
@@ -102,11 +103,11 @@ func checkTurn(t *testing.T, e *Engine, where string, prev State, in Input, now 
 			t.Fatalf("%s: %d buttons in one message", where, len(m.Buttons))
 		}
 	}
-	if n := len(r.Reply.QuickReplies); n > maxQuickReplies || (n == 0 && !r.Delete) {
-		t.Fatalf("%s: %d quick replies, want 1–%d", where, n, maxQuickReplies)
+	if n := len(r.Reply.QuickReplies); n > linelimit.QuickReplies || (n == 0 && !r.Delete) {
+		t.Fatalf("%s: %d quick replies, want 1–%d", where, n, linelimit.QuickReplies)
 	}
 	for _, q := range r.Reply.QuickReplies {
-		if n := utf8.RuneCountInString(q.Label); n < 1 || n > maxLabel {
+		if n := linelimit.Label.Len(q.Label); n < 1 || n > linelimit.Label.Max {
 			t.Fatalf("%s: quick reply label %q of %d characters", where, q.Label, n)
 		}
 		if q.Data == "" || len(q.Data) > 300 {

@@ -1,6 +1,8 @@
 package flows
 
 import (
+	"github.com/fraudnavi/fraudnavi/flows/linelimit"
+
 	"fmt"
 	"maps"
 	"reflect"
@@ -8,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // MemoTexts word the case summary (経緯メモ) a victim pastes to the police,
@@ -123,7 +124,7 @@ func (t *turn) memoWindows() []string {
 func (t *turn) memoMessages() []Message {
 	m := t.e.g.Memo
 	text := t.memo()
-	chunks := splitLines(text, maxClipboard)
+	chunks := splitLines(text, linelimit.Clipboard)
 	if len(chunks) > maxButtons {
 		chunks = chunks[:maxButtons]
 	}
@@ -138,25 +139,29 @@ func (t *turn) memoMessages() []Message {
 	return []Message{{Text: m.Intro}, {Text: text, Buttons: bs}}
 }
 
-// splitLines cuts s at line ends into pieces of at most n characters; a
-// single longer line is cut where it must be.
-func splitLines(s string, n int) []string {
+// splitLines cuts s at line ends into pieces within limit; a single longer
+// line is cut where it must be, between grapheme clusters.
+func splitLines(s string, limit linelimit.Limit) []string {
 	var out []string
-	var cur []rune
+	cur, n := "", 0
 	for _, line := range strings.SplitAfter(s, "\n") {
-		r := []rune(line)
-		if len(cur)+len(r) > n && len(cur) > 0 {
-			out = append(out, strings.TrimRight(string(cur), "\n"))
-			cur = nil
+		if w := limit.Len(line); n+w > limit.Max && cur != "" {
+			out = append(out, strings.TrimRight(cur, "\n"))
+			cur, n = "", 0
 		}
-		for len(r) > n {
-			out = append(out, string(r[:n]))
-			r = r[n:]
+		for !limit.Fits(line) {
+			cut := limit.Prefix(line, limit.Max)
+			if cut == 0 {
+				break // one cluster longer than the limit: LINE will say so
+			}
+			out = append(out, line[:cut])
+			line = line[cut:]
 		}
-		cur = append(cur, r...)
+		cur += line
+		n += limit.Len(line)
 	}
-	if len(cur) > 0 {
-		out = append(out, strings.TrimRight(string(cur), "\n"))
+	if cur != "" {
+		out = append(out, strings.TrimRight(cur, "\n"))
 	}
 	return out
 }
@@ -192,8 +197,8 @@ func validateMemo(l *loader, known map[string][]string) {
 		l.checkText(textsFile, at, s)
 	}
 	for _, label := range []string{l.g.Memo.Copy, fill(l.g.Memo.CopyPart, "n", "1", "total", "4")} {
-		if label != "" && utf8.RuneCountInString(label) > maxLabel {
-			l.problem(textsFile, "$.memo.copy", "memo button label %q has more than %d characters", label, maxLabel)
+		if label != "" && !linelimit.Label.Fits(label) {
+			l.problem(textsFile, "$.memo.copy", "memo button label %q has more than %d characters", label, linelimit.Label.Max)
 		}
 	}
 	if len(l.g.Memo.NumberItems) == 0 {

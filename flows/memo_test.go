@@ -1,6 +1,8 @@
 package flows
 
 import (
+	"github.com/fraudnavi/fraudnavi/flows/linelimit"
+
 	"strings"
 	"testing"
 	"time"
@@ -108,10 +110,13 @@ func TestSplitLinesKeepsEveryLineWithinTheClipboard(t *testing.T) {
 		{"fits", "ab\ncd", 10, []string{"ab\ncd"}},
 		{"cut at a line end", "abc\ndef\ngh", 8, []string{"abc\ndef", "gh"}},
 		{"a line longer than the clipboard", long + "\nx", 3, []string{"あああ", "あああ", "あ\nx"}},
+		// LINE counts the clipboard in UTF-16 units: an emoji is two.
+		{"emoji count two units", "🍎🍎🍎", 4, []string{"🍎🍎", "🍎"}},
+		{"a ZWJ family is not cut", "a👨‍👩‍👧", 8, []string{"a", "👨‍👩‍👧"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := splitLines(tt.in, tt.n)
+			got := splitLines(tt.in, linelimit.Limit{Max: tt.n, Unit: linelimit.UTF16})
 			if strings.Join(got, "|") != strings.Join(tt.want, "|") {
 				t.Errorf("splitLines(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
 			}

@@ -1,10 +1,11 @@
 package flows
 
 import (
+	"github.com/fraudnavi/fraudnavi/flows/linelimit"
+
 	"fmt"
 	"net/url"
 	"time"
-	"unicode/utf8"
 )
 
 // richMenuFile is the rich menu's definition, the third file that is not a flow.
@@ -54,9 +55,6 @@ const (
 	richMenuMinWidth  = 800
 	richMenuMaxWidth  = 2500
 	richMenuMinHeight = 250
-	richMenuMaxAreas  = 20
-	richMenuMaxBar    = 14
-	richMenuMaxName   = 300
 )
 
 // checkRichMenu checks the menu against LINE's limits, and that every area's
@@ -75,14 +73,15 @@ func (l *loader) checkRichMenu() {
 	case float64(m.Width)/float64(m.Height) < 1.45:
 		l.problem(richMenuFile, "$.height", "width/height is %.2f; LINE needs at least 1.45", float64(m.Width)/float64(m.Height))
 	}
-	if n := utf8.RuneCountInString(m.ChatBar); n == 0 || n > richMenuMaxBar {
-		l.problem(richMenuFile, "$.chat_bar", "has %d characters; LINE allows 1–%d", n, richMenuMaxBar)
+	if n := linelimit.RichMenuChatBar.Len(m.ChatBar); n == 0 || n > linelimit.RichMenuChatBar.Max {
+		l.problem(richMenuFile, "$.chat_bar", "has %d characters; LINE allows 1–%d", n, linelimit.RichMenuChatBar.Max)
 	}
-	if m.Name == "" || len(m.Name) > richMenuMaxName-20 { // room for the content hash
-		l.problem(richMenuFile, "$.name", "must be 1–%d characters", richMenuMaxName-20)
+	// Room for the content hash bot/richmenu appends ("-" and 16 hex digits).
+	if maxName := linelimit.RichMenuName.Max - 20; m.Name == "" || linelimit.RichMenuName.Len(m.Name) > maxName {
+		l.problem(richMenuFile, "$.name", "must be 1–%d characters", maxName)
 	}
-	if len(m.Areas) == 0 || len(m.Areas) > richMenuMaxAreas || m.Columns < 1 || m.Columns > len(m.Areas) {
-		l.problem(richMenuFile, "$.areas", "%d areas in %d columns; LINE allows 1–%d areas", len(m.Areas), m.Columns, richMenuMaxAreas)
+	if len(m.Areas) == 0 || len(m.Areas) > linelimit.RichMenuAreas || m.Columns < 1 || m.Columns > len(m.Areas) {
+		l.problem(richMenuFile, "$.areas", "%d areas in %d columns; LINE allows 1–%d areas", len(m.Areas), m.Columns, linelimit.RichMenuAreas)
 		return
 	}
 	for i, a := range m.Areas {

@@ -122,10 +122,13 @@ func (e *Engine) Apology(in Input) Reply {
 	return r
 }
 
-// ContainsCardNumber reports whether s holds a 13–19 digit number passing the
-// Luhn check, written as one run of digits or in groups separated by spaces
-// or dashes, in ASCII or full-width digits. Logs and storage use it as a
-// last guard.
+// ContainsCardNumber reports whether s holds what the engine warns about as
+// a card number (hasCardNumber): after NFKC folding, 13–19 digits in one run
+// or in groups starting with a group of four that pass the Luhn check, or
+// four groups of four digits, Luhn or not. Only tests call it, to assert
+// that no card number reaches a log line or Redis (bot/privacy_test.go):
+// nothing in production filters logs or storage with it, because user text
+// is never written there in the first place.
 func ContainsCardNumber(s string) bool { return hasCardNumber(foldForDetection(s)) }
 
 // foldForDetection applies NFKC: full-width digits and letters become

@@ -1,12 +1,13 @@
 package flows
 
 import (
+	"github.com/fraudnavi/fraudnavi/flows/linelimit"
+
 	"fmt"
 	"maps"
 	"slices"
 	"sort"
 	"strings"
-	"unicode/utf8"
 )
 
 // Part is a piece of text kept only for users whose answers fit: every
@@ -135,10 +136,10 @@ func validateScript(l *loader, f *Flow, st *Step, at string, known map[string][]
 	l.checkParts(f.File, at+".parts", what, s.Parts, known)
 	n := 0
 	for _, p := range s.Parts {
-		n += utf8.RuneCountInString(p.Text) + 1
+		n += linelimit.Clipboard.Len(p.Text) + 1
 	}
-	if n > maxClipboard {
-		l.problem(f.File, at+".parts", "%s: all parts together have %d characters; the clipboard holds %d", what, n, maxClipboard)
+	if n > linelimit.Clipboard.Max {
+		l.problem(f.File, at+".parts", "%s: all parts together have %d UTF-16 units; the clipboard holds %d", what, n, linelimit.Clipboard.Max)
 	}
 }
 

@@ -1,6 +1,8 @@
 package flows
 
 import (
+	"github.com/fraudnavi/fraudnavi/flows/linelimit"
+
 	"fmt"
 	"maps"
 	"net/url"
@@ -9,21 +11,14 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf16"
-	"unicode/utf8"
 )
 
-// LINE's limits (line-platform.md) and ours.
+// Our limits; LINE's are in package linelimit.
 const (
-	maxMessages     = 5    // per reply
-	maxStepMessages = 4    // one is kept for the engine's own note (a warning, an ack)
-	maxQuickReplies = 13   // per message
-	maxLabel        = 20   // action label, characters
-	maxText         = 5000 // text message, UTF-16 code units
-	maxButtons      = 4    // buttons in one message: beyond that a phone screen is a wall
-	maxClipboard    = 1000 // clipboard action text
-	maxURI          = 1000 // URI action
-	maxStepID       = 200  // keeps the postback data under LINE's 300
+	maxStepMessages  = linelimit.Messages - 1 // one is kept for the engine's own note (a warning, an ack)
+	maxButtons       = 4                      // buttons in one message: beyond that a phone screen is a wall
+	maxStepID        = 200                    // keeps the postback data under LINE's 300
+	maxReminderTitle = 40                     // one line of the reminder list
 )
 
 // officialDomains are the only sites the bot links to. Adding one is a code
@@ -331,12 +326,12 @@ func validateFlow(l *loader, f *Flow, known map[string][]string) {
 	for i := range f.Reminders {
 		r := &f.Reminders[i]
 		at := fmt.Sprintf("$.reminders[%d]", i)
-		if r.Title == "" || utf8.RuneCountInString(r.Title) > 40 {
-			l.problem(file, at+".title", "reminder %q: title must be 1–40 characters", r.ID)
+		if r.Title == "" || linelimit.Label.Len(r.Title) > maxReminderTitle {
+			l.problem(file, at+".title", "reminder %q: title must be 1–%d characters", r.ID, maxReminderTitle)
 		}
-		if n := utf8.RuneCountInString(l.g.Texts.ReminderCancel + r.Title); n > maxLabel {
+		if n := linelimit.Label.Len(l.g.Texts.ReminderCancel + r.Title); n > linelimit.Label.Max {
 			// The reminder list offers 「停止:<title>」 as a button: LINE would cut it mid-word.
-			l.problem(file, at+".title", "reminder %q: %q and its title are %d characters, more than a button's %d", r.ID, l.g.Texts.ReminderCancel, n, maxLabel)
+			l.problem(file, at+".title", "reminder %q: %q and its title are %d characters, more than a button's %d", r.ID, l.g.Texts.ReminderCancel, n, linelimit.Label.Max)
 		}
 		l.checkText(file, at+".text", r.Text)
 		if r.Days < 0 || r.Days > 60 {
@@ -413,7 +408,7 @@ func validateChoices(l *loader, f *Flow, st *Step, at string, items map[string]b
 	if n == 0 {
 		l.problem(f.File, at+".choices", "step %q is a dead end: it has no choices", st.ID)
 	}
-	limit := maxQuickReplies
+	limit := linelimit.QuickReplies
 	if st.Offer != "" {
 		limit -= 2 // accept and pick a time
 	}
@@ -495,13 +490,13 @@ func validateActions(l *loader, f *Flow, st *Step, at string) {
 		case a.Call != "":
 			l.checkContact(f.File, aat+".call", a.Call, "phone")
 		case a.Link != "":
-			if c := l.checkContact(f.File, aat+".link", a.Link, "url", "form"); c != nil && len(c.Value) > maxURI {
-				l.problem(f.File, aat+".link", "link %q is longer than %d characters", a.Link, maxURI)
+			if c := l.checkContact(f.File, aat+".link", a.Link, "url", "form"); c != nil && !linelimit.URI.Fits(c.Value) {
+				l.problem(f.File, aat+".link", "link %q is longer than %d characters", a.Link, linelimit.URI.Max)
 			}
 		case a.Copy != nil:
 			l.checkLabel(f.File, aat+".copy.label", a.Copy.Label)
-			if a.Copy.Text == "" || utf8.RuneCountInString(a.Copy.Text) > maxClipboard {
-				l.problem(f.File, aat+".copy.text", "copy text must be 1–%d characters", maxClipboard)
+			if a.Copy.Text == "" || !linelimit.Clipboard.Fits(a.Copy.Text) {
+				l.problem(f.File, aat+".copy.text", "copy text must be 1–%d UTF-16 units", linelimit.Clipboard.Max)
 			}
 			l.checkNumbers(f.File, aat+".copy.text", a.Copy.Text)
 		}
@@ -521,8 +516,8 @@ func (l *loader) checkContact(file, at, id string, kinds ...string) *Contact {
 		l.problem(file, at, "contact %q has no source", id)
 	case !slices.Contains(kinds, c.Kind):
 		l.problem(file, at, "contact %q is a %s, not a %s", id, c.Kind, strings.Join(kinds, " or "))
-	case utf8.RuneCountInString(c.Name) > maxLabel:
-		l.problem(file, at, "contact %q: its name %q labels the button and has more than %d characters", id, c.Name, maxLabel)
+	case !linelimit.Label.Fits(c.Name):
+		l.problem(file, at, "contact %q: its name %q labels the button and has more than %d characters", id, c.Name, linelimit.Label.Max)
 	default:
 		return c
 	}
@@ -530,8 +525,8 @@ func (l *loader) checkContact(file, at, id string, kinds ...string) *Contact {
 }
 
 func (l *loader) checkLabel(file, at, s string) {
-	if n := utf8.RuneCountInString(s); n < 1 || n > maxLabel {
-		l.problem(file, at, "label %q has %d characters; LINE allows 1–%d", s, n, maxLabel)
+	if n := linelimit.Label.Len(s); n < 1 || n > linelimit.Label.Max {
+		l.problem(file, at, "label %q has %d characters; LINE allows 1–%d", s, n, linelimit.Label.Max)
 	}
 }
 
@@ -540,8 +535,8 @@ func (l *loader) checkText(file, at, s string) {
 		l.problem(file, at, "empty text")
 		return
 	}
-	if n := len(utf16.Encode([]rune(s))); n > maxText {
-		l.problem(file, at, "text has %d UTF-16 units; LINE allows %d", n, maxText)
+	if n := linelimit.Text.Len(s); n > linelimit.Text.Max {
+		l.problem(file, at, "text has %d UTF-16 units; LINE allows %d", n, linelimit.Text.Max)
 	}
 	l.checkNumbers(file, at, s)
 }

@@ -1,11 +1,12 @@
 package flows
 
 import (
+	"github.com/fraudnavi/fraudnavi/flows/linelimit"
+
 	"os"
 	"slices"
 	"testing"
 	"time"
-	"unicode/utf16"
 )
 
 // versions are flow sets a stored state can come from and go to: the built-in
@@ -37,7 +38,7 @@ func FuzzEngineAcrossVersions(f *testing.F) {
 	f.Add([]byte{0, 1, 2}, uint8(1), uint8(0), "停止", "x=check_mail", int64(0))
 	f.Add([]byte{5, 5, 0xF0}, uint8(2), uint8(1), "", "s=card_kind&v=3&i=0", int64(60))
 	f.Fuzz(func(t *testing.T, path []byte, from, kind uint8, text, data string, minutes int64) {
-		if len(path) > 64 || len(utf16.Encode([]rune(text))) > maxText || len(data) > 2000 {
+		if len(path) > 64 || linelimit.Text.Len(text) > linelimit.Text.Max || len(data) > 2000 {
 			t.Skip("beyond what LINE delivers")
 		}
 		old, cur := vs[int(from)%len(vs)], vs[int(from/16)%len(vs)]
@@ -76,15 +77,15 @@ func FuzzEngineAcrossVersions(f *testing.F) {
 // steps of e's flows.
 func checkReplyShape(t *testing.T, e *Engine, where string, r Result) {
 	t.Helper()
-	if n := len(r.Reply.Messages); n == 0 || n > maxMessages {
+	if n := len(r.Reply.Messages); n == 0 || n > linelimit.Messages {
 		t.Fatalf("%s: %d messages", where, n)
 	}
 	for _, m := range r.Reply.Messages {
-		if n := len(utf16.Encode([]rune(m.Text))); n == 0 || n > maxText {
+		if n := linelimit.Text.Len(m.Text); n == 0 || n > linelimit.Text.Max {
 			t.Fatalf("%s: a text of %d UTF-16 units", where, n)
 		}
 	}
-	if n := len(r.Reply.QuickReplies); n > maxQuickReplies || (n == 0 && !r.Delete) {
+	if n := len(r.Reply.QuickReplies); n > linelimit.QuickReplies || (n == 0 && !r.Delete) {
 		t.Fatalf("%s: %d quick replies", where, n)
 	}
 	if !r.Delete && e.g.Steps[r.State.Step] == nil {

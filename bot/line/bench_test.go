@@ -49,7 +49,7 @@ func BenchmarkRender(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if len(Render(r)) == 0 {
+				if len(mustRender(b, r)) == 0 {
 					b.Fatal("nothing rendered")
 				}
 			}
@@ -64,7 +64,7 @@ func BenchmarkRenderJSON(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				req := &messaging_api.ReplyMessageRequest{ReplyToken: "0123456789abcdef0123456789abcdef", Messages: Render(r)}
+				req := &messaging_api.ReplyMessageRequest{ReplyToken: "0123456789abcdef0123456789abcdef", Messages: mustRender(b, r)}
 				if _, err := json.Marshal(req); err != nil {
 					b.Fatal(err)
 				}

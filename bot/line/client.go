@@ -77,9 +77,13 @@ var ErrAlreadyAccepted = errors.New("line api: retry key already accepted")
 // Reply answers an event with its reply token. It is never retried: a reply
 // token works once, and a retry after a lost answer could send twice.
 func (c *Client) Reply(token string, r flows.Reply) error {
+	msgs, err := Render(r)
+	if err != nil {
+		return fmt.Errorf("line api reply: %w", err)
+	}
 	res, _, err := c.api.ReplyMessageWithHttpInfo(&messaging_api.ReplyMessageRequest{
 		ReplyToken: token,
-		Messages:   Render(r),
+		Messages:   msgs,
 	})
 	return c.result("reply", res, err)
 }
@@ -105,7 +109,11 @@ func (c *Client) Leave(kind, id string) error {
 // Push sends a message outside a reply. retryKey (a UUID) makes a retry of
 // the same push safe: LINE answers 409 and does not send it again.
 func (c *Client) Push(to, retryKey string, r flows.Reply) error {
-	res, err := c.pushMessage(pushRequest{To: to, Messages: Render(r)}, retryKey)
+	msgs, err := Render(r)
+	if err != nil {
+		return fmt.Errorf("line api push: %w", err)
+	}
+	res, err := c.pushMessage(pushRequest{To: to, Messages: msgs}, retryKey)
 	err = c.result("push", res, err)
 	var ae *APIError
 	if errors.As(err, &ae) && ae.Status == http.StatusConflict {

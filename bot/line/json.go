@@ -13,7 +13,11 @@ import (
 // request type, which is what fills in each message's "type". The browser
 // preview draws exactly this.
 func MessagesJSON(r flows.Reply) (json.RawMessage, error) {
-	body, err := json.Marshal(&messaging_api.ReplyMessageRequest{Messages: Render(r)})
+	msgs, err := Render(r)
+	if err != nil {
+		return nil, err
+	}
+	body, err := json.Marshal(&messaging_api.ReplyMessageRequest{Messages: msgs})
 	if err != nil {
 		return nil, fmt.Errorf("encode reply: %w", err)
 	}

@@ -4,38 +4,35 @@
 package line
 
 import (
+	"errors"
+	"fmt"
 	"strings"
-	"unicode/utf16"
-	"unicode/utf8"
 
 	"github.com/fraudnavi/fraudnavi/flows"
+	"github.com/fraudnavi/fraudnavi/flows/linelimit"
 	"github.com/line/line-bot-sdk-go/v8/linebot/messaging_api"
 )
 
-// LINE's limits (line-platform.md).
-const (
-	maxMessages = 5
-	maxText     = 5000 // UTF-16 code units
-	maxAltText  = 1500
-	maxLabel    = 20
-	maxQuick    = 13
-)
-
 // Render turns a reply into at most five LINE messages, the quick replies on
-// the last one. Texts over LINE's limit are split at line breaks.
-func Render(r flows.Reply) []messaging_api.MessageInterface {
-	msgs := make([]messaging_api.MessageInterface, 0, min(len(r.Messages), maxMessages))
+// the last one. Texts over LINE's limit are split at line breaks. A button of
+// a kind it does not know is an error: sent as a link, a call or a copy
+// button would do something the content never said.
+func Render(r flows.Reply) ([]messaging_api.MessageInterface, error) {
+	msgs := make([]messaging_api.MessageInterface, 0, min(len(r.Messages), linelimit.Messages))
 	for _, m := range r.Messages {
 		if len(m.Buttons) > 0 {
-			msgs = append(msgs, bubble(m))
+			b, err := bubble(m)
+			if err != nil {
+				return nil, err
+			}
+			msgs = append(msgs, b)
 			continue
 		}
-		if len(m.Text) <= maxText {
-			// Never more UTF-16 units than bytes: no need to split.
+		if linelimit.Text.Fits(m.Text) {
 			msgs = append(msgs, &messaging_api.TextMessage{Text: m.Text, QuoteToken: m.QuoteToken})
 			continue
 		}
-		for i, part := range split(m.Text, maxText) {
+		for i, part := range split(m.Text, linelimit.Text) {
 			t := &messaging_api.TextMessage{Text: part}
 			if i == 0 {
 				t.QuoteToken = m.QuoteToken
@@ -43,11 +40,11 @@ func Render(r flows.Reply) []messaging_api.MessageInterface {
 			msgs = append(msgs, t)
 		}
 	}
-	if len(msgs) > maxMessages {
-		msgs = msgs[:maxMessages]
+	if len(msgs) > linelimit.Messages {
+		msgs = msgs[:linelimit.Messages]
 	}
 	if len(msgs) == 0 || len(r.QuickReplies) == 0 {
-		return msgs
+		return msgs, nil
 	}
 	qr := quickReply(r.QuickReplies)
 	switch last := msgs[len(msgs)-1].(type) {
@@ -56,14 +53,18 @@ func Render(r flows.Reply) []messaging_api.MessageInterface {
 	case *messaging_api.FlexMessage:
 		last.QuickReply = qr
 	}
-	return msgs
+	return msgs, nil
 }
 
 // bubble is a message with buttons: the text in the body, one full-width
 // button per action in the footer (large targets for unsteady hands).
-func bubble(m flows.Message) *messaging_api.FlexMessage {
+func bubble(m flows.Message) (*messaging_api.FlexMessage, error) {
 	buttons := make([]messaging_api.FlexComponentInterface, 0, len(m.Buttons))
 	for i, b := range m.Buttons {
+		a, err := action(b)
+		if err != nil {
+			return nil, err
+		}
 		style := messaging_api.FlexButtonSTYLE_SECONDARY
 		if i == 0 {
 			style = messaging_api.FlexButtonSTYLE_PRIMARY
@@ -72,11 +73,11 @@ func bubble(m flows.Message) *messaging_api.FlexMessage {
 			Style:  style,
 			Height: messaging_api.FlexButtonHEIGHT_MD,
 			Margin: "sm",
-			Action: action(b),
+			Action: a,
 		})
 	}
 	return &messaging_api.FlexMessage{
-		AltText: truncate(m.Text, maxAltText),
+		AltText: linelimit.FlexAltText.Truncate(m.Text),
 		Contents: &messaging_api.FlexBubble{
 			Body: &messaging_api.FlexBox{
 				Layout: messaging_api.FlexBoxLAYOUT_VERTICAL,
@@ -89,31 +90,35 @@ func bubble(m flows.Message) *messaging_api.FlexMessage {
 				Contents: buttons,
 			},
 		},
-	}
+	}, nil
 }
 
-func action(b flows.Button) messaging_api.ActionInterface {
+func action(b flows.Button) (messaging_api.ActionInterface, error) {
 	switch b.Kind {
 	case flows.ButtonCall:
-		return &messaging_api.UriAction{Label: callLabel(b.Label, b.Value), Uri: TelURI(b.Value)}
+		return &messaging_api.UriAction{Label: callLabel(b.Label, b.Value), Uri: TelURI(b.Value)}, nil
 	case flows.ButtonCopy:
-		return &messaging_api.ClipboardAction{Label: truncate(b.Label, maxLabel), ClipboardText: b.Value}
-	default:
-		return &messaging_api.UriAction{Label: truncate(b.Label, maxLabel), Uri: b.Value}
+		return &messaging_api.ClipboardAction{Label: linelimit.Label.Truncate(b.Label), ClipboardText: b.Value}, nil
+	case flows.ButtonLink:
+		return &messaging_api.UriAction{Label: linelimit.Label.Truncate(b.Label), Uri: b.Value}, nil
 	}
+	return nil, fmt.Errorf("render button %q: %w %d", b.Label, ErrUnknownButton, b.Kind)
 }
+
+// ErrUnknownButton is a button whose kind the renderer does not know.
+var ErrUnknownButton = errors.New("unknown button kind")
 
 // callLabel says whom a call button dials and the number, once: a contact
 // whose name already carries its number ("消費者ホットライン 188") keeps its name.
 // The number is dropped, not cut, when both do not fit LINE's 20 characters.
 func callLabel(name, number string) string {
 	if strings.Contains(name, number) {
-		return truncate(name, maxLabel)
+		return linelimit.Label.Truncate(name)
 	}
-	if label := name + " " + number; utf8.RuneCountInString(label) <= maxLabel {
+	if label := name + " " + number; linelimit.Label.Fits(label) {
 		return label
 	}
-	return truncate(name, maxLabel)
+	return linelimit.Label.Truncate(name)
 }
 
 // TelURI is a one-tap call link. '#' must be percent-encoded or LINE drops
@@ -123,8 +128,8 @@ func TelURI(number string) string {
 }
 
 func quickReply(qs []flows.QuickReply) *messaging_api.QuickReply {
-	if len(qs) > maxQuick {
-		qs = qs[:maxQuick]
+	if len(qs) > linelimit.QuickReplies {
+		qs = qs[:linelimit.QuickReplies]
 	}
 	items := make([]messaging_api.QuickReplyItem, 0, len(qs))
 	for _, q := range qs {
@@ -132,7 +137,7 @@ func quickReply(qs []flows.QuickReply) *messaging_api.QuickReply {
 		switch q.Kind {
 		case flows.QuickTimePicker:
 			a = &messaging_api.DatetimePickerAction{
-				Label:   truncate(q.Label, maxLabel),
+				Label:   linelimit.Label.Truncate(q.Label),
 				Data:    q.Data,
 				Mode:    messaging_api.DatetimePickerActionMODE_DATETIME,
 				Initial: q.Initial,
@@ -141,7 +146,7 @@ func quickReply(qs []flows.QuickReply) *messaging_api.QuickReply {
 			}
 		default:
 			a = &messaging_api.PostbackAction{
-				Label:       truncate(q.Label, maxLabel),
+				Label:       linelimit.Label.Truncate(q.Label),
 				Data:        q.Data,
 				DisplayText: q.DisplayText,
 			}
@@ -152,33 +157,19 @@ func quickReply(qs []flows.QuickReply) *messaging_api.QuickReply {
 	return &messaging_api.QuickReply{Items: items}
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n || utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
-}
-
-// split cuts s into parts of at most max UTF-16 units, at line breaks where
-// it can.
-func split(s string, max int) []string {
+// split cuts s into parts within limit, at line breaks where it can and
+// never inside a grapheme cluster.
+func split(s string, limit linelimit.Limit) []string {
 	var parts []string
-	for utf16Len(s) > max {
-		cut := 0
-		units := 0
-		for i, r := range s {
-			n := utf16.RuneLen(r)
-			if units+n > max {
-				break
-			}
-			units += n
-			if r == '\n' {
-				cut = i + 1
-			}
-		}
+	for !limit.Fits(s) {
+		cut := limit.Prefix(s, limit.Max)
 		if cut == 0 {
-			cut = prefixUnits(s, max)
+			// One cluster longer than the limit (thousands of combining
+			// marks): cut it between code points rather than loop forever.
+			cut = runePrefix(s, limit.Max)
+		}
+		if nl := strings.LastIndexByte(s[:cut], '\n'); nl >= 0 {
+			cut = nl + 1
 		}
 		parts = append(parts, s[:cut])
 		s = s[cut:]
@@ -189,23 +180,14 @@ func split(s string, max int) []string {
 	return parts
 }
 
-func utf16Len(s string) int {
-	n := 0
-	for _, r := range s {
-		n += utf16.RuneLen(r)
-	}
-	return n
-}
-
-// prefixUnits is the byte length of the longest prefix of s within max UTF-16 units.
-func prefixUnits(s string, max int) int {
+// runePrefix is the byte length of the longest prefix of s within max UTF-16
+// units, cut between code points.
+func runePrefix(s string, max int) int {
 	units := 0
 	for i, r := range s {
-		n := utf16.RuneLen(r)
-		if units+n > max {
+		if units += linelimit.UTF16Len(string(r)); units > max {
 			return i
 		}
-		units += n
 	}
 	return len(s)
 }

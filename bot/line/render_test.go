@@ -1,13 +1,15 @@
 package line
 
 import (
-	"encoding/json"
+	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/fraudnavi/fraudnavi/bot/linefake"
 	"github.com/fraudnavi/fraudnavi/flows"
+	"github.com/fraudnavi/fraudnavi/flows/linelimit"
 	"github.com/line/line-bot-sdk-go/v8/linebot/messaging_api"
 )
 
@@ -34,7 +36,7 @@ func TestCallButtonSaysTheNumberOnce(t *testing.T) {
 		{"とても長い名前の相談窓口の電話番号です", "0120-000-000", "とても長い名前の相談窓口の電話番号です"},
 	}
 	for _, tt := range tests {
-		msgs := Render(flows.Reply{Messages: []flows.Message{{Text: "電話", Buttons: []flows.Button{{Kind: flows.ButtonCall, Label: tt.name, Value: tt.number}}}}})
+		msgs := mustRender(t, flows.Reply{Messages: []flows.Message{{Text: "電話", Buttons: []flows.Button{{Kind: flows.ButtonCall, Label: tt.name, Value: tt.number}}}}})
 		bubble := msgs[0].(*messaging_api.FlexMessage).Contents.(*messaging_api.FlexBubble)
 		got := bubble.Footer.Contents[0].(*messaging_api.FlexButton).Action.(*messaging_api.UriAction).Label
 		if got != tt.want {
@@ -57,7 +59,7 @@ func TestRenderLimits(t *testing.T) {
 		},
 		QuickReplies: qs,
 	}
-	msgs := Render(r)
+	msgs := mustRender(t, r)
 	if len(msgs) != 5 {
 		t.Fatalf("%d messages, want 5 (LINE's limit)", len(msgs))
 	}
@@ -101,7 +103,7 @@ func TestEveryStepPassesTheStrictFake(t *testing.T) {
 		st := flows.State{Step: id, Version: 3, History: []string{g.Start}}
 		res := eng.Next(st, flows.Input{Kind: flows.InputPostback, Data: "s=elsewhere&v=1&c=0"}, nightTime)
 		if err := c.Reply(fake.IssueReplyToken(), res.Reply); err != nil {
-			raw, _ := json.Marshal(Render(res.Reply))
+			raw, _ := MessagesJSON(res.Reply)
 			t.Errorf("step %s rejected: %v\n%s", id, err, raw)
 		}
 	}
@@ -117,3 +119,126 @@ func TestEveryStepPassesTheStrictFake(t *testing.T) {
 }
 
 var nightTime = time.Date(2026, 11, 24, 23, 30, 0, 0, flows.Tokyo)
+
+// TestRenderCountsLikeLINE: labels and texts with emoji, flags, skin tones
+// and combining marks are kept when they fit LINE's count (the same the
+// content validator uses), cut at a whole grapheme cluster when they do not,
+// and the strict fake accepts every body.
+func TestRenderCountsLikeLINE(t *testing.T) {
+	fake := linefake.New()
+	defer fake.Close()
+	c, err := NewClient(fake.Token(), fake.URL(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	family, flag, thumb := "👨‍👩‍👧", "🇯🇵", "👍🏽"
+	for _, tt := range []struct {
+		name, label string
+		cut         bool
+	}{
+		{"20 ZWJ families", strings.Repeat(family, 20), false},
+		{"19 flags and a voiced kana", strings.Repeat(flag, 19) + "か\u3099", false},
+		{"21 skin-toned thumbs", strings.Repeat(thumb, 21), true},
+		{"21 letters with combining acute", strings.Repeat("e\u0301", 21), true},
+		{"21 apples (surrogate pairs)", strings.Repeat("🍎", 21), true},
+	} {
+		if fits := linelimit.Label.Fits(tt.label); fits == tt.cut {
+			t.Fatalf("%s: the validator's count says fits=%v, LINE's rule says %v", tt.name, fits, !tt.cut)
+		}
+		r := flows.Reply{
+			Messages:     []flows.Message{{Text: tt.label, Buttons: []flows.Button{{Kind: flows.ButtonCopy, Label: tt.label, Value: tt.label}}}},
+			QuickReplies: []flows.QuickReply{{Label: tt.label, Data: "s=x&v=1&c=0", DisplayText: tt.label}},
+		}
+		msgs := mustRender(t, r)
+		flex := msgs[0].(*messaging_api.FlexMessage)
+		button := flex.Contents.(*messaging_api.FlexBubble).Footer.Contents[0].(*messaging_api.FlexButton)
+		quick := flex.QuickReply.Items[0].Action.(*messaging_api.PostbackAction)
+		for _, got := range []string{button.Action.(*messaging_api.ClipboardAction).Label, quick.Label} {
+			kept, cut := strings.CutSuffix(got, "…")
+			switch {
+			case cut != tt.cut:
+				t.Errorf("%s: label %q, cut=%v, want %v", tt.name, got, cut, tt.cut)
+			case !strings.HasPrefix(tt.label, kept) || linelimit.Label.Len(kept)+linelimit.Label.Len(tt.label[len(kept):]) != linelimit.Label.Len(tt.label):
+				t.Errorf("%s: label %q splits a grapheme cluster", tt.name, got)
+			}
+		}
+		if err := c.Reply(fake.IssueReplyToken(), r); err != nil {
+			t.Errorf("%s: LINE (the fake) rejects it: %v", tt.name, err)
+		}
+	}
+	// A text of 2,500 apples is exactly 5,000 UTF-16 units: one message. One
+	// skin-toned thumb more needs a second, and the cut does not split it.
+	apples := strings.Repeat("🍎", 2500)
+	for _, tt := range []struct {
+		text  string
+		parts []string
+	}{
+		{apples, []string{apples}},
+		{apples + thumb, []string{apples, thumb}},
+		{strings.Repeat("a", 4998) + thumb, []string{strings.Repeat("a", 4998), thumb}},
+	} {
+		r := flows.Reply{Messages: []flows.Message{{Text: tt.text}}}
+		var got []string
+		for _, m := range mustRender(t, r) {
+			got = append(got, m.(*messaging_api.TextMessage).Text)
+		}
+		if !slices.Equal(got, tt.parts) {
+			t.Errorf("a text of %d UTF-16 units was sent as %d parts of %v units, want %d", linelimit.Text.Len(tt.text), len(got), partUnits(got), len(tt.parts))
+		}
+		if err := c.Reply(fake.IssueReplyToken(), r); err != nil {
+			t.Errorf("a text of %d UTF-16 units: LINE (the fake) rejects it: %v", linelimit.Text.Len(tt.text), err)
+		}
+	}
+	if r := fake.Rejected(); len(r) > 0 {
+		t.Fatalf("rejections: %v", r)
+	}
+}
+
+func partUnits(parts []string) []int {
+	var n []int
+	for _, p := range parts {
+		n = append(n, linelimit.Text.Len(p))
+	}
+	return n
+}
+
+// mustRender is Render for replies the engine builds, which always render.
+func mustRender(tb testing.TB, r flows.Reply) []messaging_api.MessageInterface {
+	tb.Helper()
+	msgs, err := Render(r)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return msgs
+}
+
+// TestUnknownButtonKindIsAnError: a button kind the renderer does not know
+// is not sent as a link (it used to be, whatever it meant), and nothing of
+// the reply is sent.
+func TestUnknownButtonKindIsAnError(t *testing.T) {
+	fake := linefake.New()
+	defer fake.Close()
+	c, err := NewClient(fake.Token(), fake.URL(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := flows.Reply{Messages: []flows.Message{
+		{Text: "最初のお知らせ"},
+		{Text: "ボタン", Buttons: []flows.Button{{Kind: flows.ButtonLink + 1, Label: "開く", Value: "https://www.npa.go.jp/"}}},
+	}}
+	if _, err := Render(r); !errors.Is(err, ErrUnknownButton) {
+		t.Fatalf("Render: err = %v, want ErrUnknownButton", err)
+	}
+	if _, err := MessagesJSON(r); !errors.Is(err, ErrUnknownButton) {
+		t.Errorf("MessagesJSON: err = %v, want ErrUnknownButton", err)
+	}
+	if err := c.Reply(fake.IssueReplyToken(), r); !errors.Is(err, ErrUnknownButton) {
+		t.Errorf("Reply: err = %v, want ErrUnknownButton", err)
+	}
+	if err := c.Push("U0123456789abcdef0123456789abcdef", "123e4567-e89b-12d3-a456-426614174000", r); !errors.Is(err, ErrUnknownButton) {
+		t.Errorf("Push: err = %v, want ErrUnknownButton", err)
+	}
+	if n := len(fake.Replies()) + len(fake.Pushes()); n != 0 {
+		t.Errorf("%d messages reached LINE", n)
+	}
+}

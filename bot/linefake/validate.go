@@ -12,8 +12,9 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 	"unicode/utf16"
+
+	"github.com/rivo/uniseg"
 )
 
 // Limits of the Messaging API (line-platform.md and the API reference). Text
@@ -675,48 +676,7 @@ func utf16At(s string, i int) uint16 {
 	return u[i]
 }
 
-// graphemeLen approximates the number of grapheme clusters (UAX #29) in s,
-// which LINE uses for labels: marks, variation selectors, emoji modifiers and
-// tags extend the previous character, a ZWJ joins the next one to it, and
-// regional indicators pair into flags. It ignores Hangul jamo and prepend
-// rules, which a Japanese bot does not meet.
-func graphemeLen(s string) int {
-	n := 0
-	joinNext := false // previous rune was a ZWJ
-	riOpen := false   // previous rune started a regional-indicator pair
-	prevCR := false
-	for _, r := range s {
-		switch {
-		case r == '\n' && prevCR:
-			// CR LF is one cluster.
-		case joinNext:
-		case isExtend(r):
-		case isRegionalIndicator(r) && riOpen:
-			riOpen = false
-			joinNext, prevCR = false, false
-			continue
-		default:
-			n++
-		}
-		joinNext = r == '\u200d'
-		riOpen = isRegionalIndicator(r) && !riOpen
-		prevCR = r == '\r'
-	}
-	return n
-}
-
-func isExtend(r rune) bool {
-	switch {
-	case r == '\u200d', // ZWJ
-		r >= 0xfe00 && r <= 0xfe0f,                        // variation selectors
-		r >= 0xe0100 && r <= 0xe01ef,                      // variation selectors supplement
-		r >= 0x1f3fb && r <= 0x1f3ff,                      // emoji skin-tone modifiers
-		r >= 0xe0020 && r <= 0xe007f,                      // emoji tag sequences
-		r == 0xff9e || r == 0xff9f,                        // half-width katakana voiced marks
-		unicode.In(r, unicode.Mn, unicode.Me, unicode.Mc): // combining marks, incl. U+3099/U+309A
-		return true
-	}
-	return false
-}
-
-func isRegionalIndicator(r rune) bool { return r >= 0x1f1e6 && r <= 0x1f1ff }
+// graphemeLen is the number of extended grapheme clusters (UAX #29) in s,
+// which LINE counts for labels and template texts: a flag, a ZWJ family or a
+// letter with its combining marks is one.
+func graphemeLen(s string) int { return uniseg.GraphemeClusterCount(s) }

@@ -794,132 +794,151 @@ func checkDeployment(t *testing.T, d *k8sObject, secrets map[string]map[string]s
 	}
 	for _, c := range spec.Containers {
 		where := fmt.Sprintf("%v container %s", d, c.Name)
+		checkProcess(t, where, c)
+		env := checkEnv(t, where, c, secrets)
+		checkPortAndProbes(t, where, c, addrPort(t, env))
+		checkResources(t, where, c)
+		checkSecurityContext(t, where, spec.SecurityContext, c.SecurityContext)
+	}
+}
 
-		// The process: serve, from the image's entrypoint.
-		if len(c.Command) > 0 {
-			t.Errorf("%s: command overrides the image's entrypoint (/fraudnavi); set args only", where)
-		}
-		if len(c.Args) > 0 && !slices.Equal(c.Args, []string{"serve"}) {
-			t.Errorf("%s: args %q, want [serve]", where, c.Args)
-		}
+// checkProcess: serve, from the image's entrypoint.
+func checkProcess(t *testing.T, where string, c k8sContainer) {
+	t.Helper()
+	if len(c.Command) > 0 {
+		t.Errorf("%s: command overrides the image's entrypoint (/fraudnavi); set args only", where)
+	}
+	if len(c.Args) > 0 && !slices.Equal(c.Args, []string{"serve"}) {
+		t.Errorf("%s: args %q, want [serve]", where, c.Args)
+	}
+}
 
-		// Environment: only variables the code reads, a valid configuration,
-		// the two LINE secrets present.
-		env := map[string]string{}
-		for _, e := range c.EnvFrom {
-			if e.SecretRef != nil {
-				keys, ok := secrets[e.SecretRef.Name]
-				if !ok {
-					t.Errorf("%s: envFrom Secret %q is not in deploy/k8s", where, e.SecretRef.Name)
-				}
-				for k, v := range keys {
-					env[k] = v
-				}
+// checkEnv: only variables the code reads, a valid configuration, the two
+// LINE secrets present. It returns the container's environment.
+func checkEnv(t *testing.T, where string, c k8sContainer, secrets map[string]map[string]string) map[string]string {
+	t.Helper()
+	env := map[string]string{}
+	for _, e := range c.EnvFrom {
+		if e.SecretRef != nil {
+			keys, ok := secrets[e.SecretRef.Name]
+			if !ok {
+				t.Errorf("%s: envFrom Secret %q is not in deploy/k8s", where, e.SecretRef.Name)
+			}
+			for k, v := range keys {
+				env[k] = v
 			}
 		}
-		for _, e := range c.Env {
-			if !known(e.Name) {
-				t.Errorf("%s: env %s is not a variable the code reads (envVars in cmd/fraudnavi/config.go)", where, e.Name)
-			}
-			if e.ValueFrom != nil {
-				env[e.Name] = "placeholder"
-			} else {
-				env[e.Name] = e.Value
-			}
+	}
+	for _, e := range c.Env {
+		if !known(e.Name) {
+			t.Errorf("%s: env %s is not a variable the code reads (envVars in cmd/fraudnavi/config.go)", where, e.Name)
 		}
-		for _, req := range []string{"LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN", "REDIS_URL"} {
-			if env[req] == "" {
-				t.Errorf("%s: %s is set neither by env nor by a Secret in envFrom", where, req)
-			}
+		if e.ValueFrom != nil {
+			env[e.Name] = "placeholder"
+		} else {
+			env[e.Name] = e.Value
 		}
-		if err := checkConfig(env); err != nil {
-			t.Errorf("%s: the environment is not a valid configuration:\n%v", where, err)
+	}
+	for _, req := range []string{"LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN", "REDIS_URL"} {
+		if env[req] == "" {
+			t.Errorf("%s: %s is set neither by env nor by a Secret in envFrom", where, req)
 		}
+	}
+	if err := checkConfig(env); err != nil {
+		t.Errorf("%s: the environment is not a valid configuration:\n%v", where, err)
+	}
+	return env
+}
 
-		// The port of ADDR, and the probes on the server's paths.
-		want := addrPort(t, env)
-		if len(c.Ports) == 0 {
-			t.Errorf("%s: declares no containerPort", where)
+// checkPortAndProbes: the port of ADDR, and the probes on the server's paths.
+func checkPortAndProbes(t *testing.T, where string, c k8sContainer, want int) {
+	t.Helper()
+	if len(c.Ports) == 0 {
+		t.Errorf("%s: declares no containerPort", where)
+	}
+	for _, p := range c.Ports {
+		if p.ContainerPort != want {
+			t.Errorf("%s: containerPort %d, but the server listens on %d (ADDR)", where, p.ContainerPort, want)
 		}
-		for _, p := range c.Ports {
-			if p.ContainerPort != want {
-				t.Errorf("%s: containerPort %d, but the server listens on %d (ADDR)", where, p.ContainerPort, want)
-			}
+	}
+	for _, pr := range []struct {
+		name, path string
+		p          *probe
+	}{
+		{"readinessProbe", bot.PathReadyz, c.ReadinessProbe},
+		{"livenessProbe", bot.PathHealthz, c.LivenessProbe},
+	} {
+		if pr.p == nil || pr.p.HTTPGet == nil {
+			t.Errorf("%s: no %s.httpGet (want %s)", where, pr.name, pr.path)
+			continue
 		}
-		for _, pr := range []struct {
-			name, path string
-			p          *probe
-		}{
-			{"readinessProbe", bot.PathReadyz, c.ReadinessProbe},
-			{"livenessProbe", bot.PathHealthz, c.LivenessProbe},
-		} {
-			if pr.p == nil || pr.p.HTTPGet == nil {
-				t.Errorf("%s: no %s.httpGet (want %s)", where, pr.name, pr.path)
-				continue
-			}
-			if pr.p.HTTPGet.Path != pr.path {
-				t.Errorf("%s: %s path %q, the server serves it on %q", where, pr.name, pr.p.HTTPGet.Path, pr.path)
-			}
-			if n, ok := resolvePort(c, pr.p.HTTPGet.Port); !ok || n != want {
-				t.Errorf("%s: %s port %v is not the server's port %d", where, pr.name, pr.p.HTTPGet.Port, want)
-			}
+		if pr.p.HTTPGet.Path != pr.path {
+			t.Errorf("%s: %s path %q, the server serves it on %q", where, pr.name, pr.p.HTTPGet.Path, pr.path)
 		}
+		if n, ok := resolvePort(c, pr.p.HTTPGet.Port); !ok || n != want {
+			t.Errorf("%s: %s port %v is not the server's port %d", where, pr.name, pr.p.HTTPGet.Port, want)
+		}
+	}
+}
 
-		// Resources.
-		for _, r := range []struct {
-			name string
-			m    map[string]any
-			keys []string
-		}{
-			{"requests", c.Resources.Requests, []string{"cpu", "memory"}},
-			{"limits", c.Resources.Limits, []string{"memory"}},
-		} {
-			for _, k := range r.keys {
-				if r.m[k] == nil {
-					t.Errorf("%s: resources.%s.%s is not set", where, r.name, k)
-				}
+// checkResources: CPU and memory requested, memory limited.
+func checkResources(t *testing.T, where string, c k8sContainer) {
+	t.Helper()
+	for _, r := range []struct {
+		name string
+		m    map[string]any
+		keys []string
+	}{
+		{"requests", c.Resources.Requests, []string{"cpu", "memory"}},
+		{"limits", c.Resources.Limits, []string{"memory"}},
+	} {
+		for _, k := range r.keys {
+			if r.m[k] == nil {
+				t.Errorf("%s: resources.%s.%s is not set", where, r.name, k)
 			}
 		}
+	}
+}
 
-		// Security context: the container's, falling back to the pod's where
-		// Kubernetes allows it.
-		pod, ctr := spec.SecurityContext, c.SecurityContext
-		if pod == nil {
-			pod = &securityContext{}
-		}
-		if ctr == nil {
-			ctr = &securityContext{}
-		}
-		nonRoot := ctr.RunAsNonRoot
-		if nonRoot == nil {
-			nonRoot = pod.RunAsNonRoot
-		}
-		user := ctr.RunAsUser
-		if user == nil {
-			user = pod.RunAsUser
-		}
-		seccomp := ctr.SeccompProfile
-		if seccomp == nil {
-			seccomp = pod.SeccompProfile
-		}
-		if nonRoot == nil || !*nonRoot {
-			t.Errorf("%s: securityContext.runAsNonRoot should be true", where)
-		}
-		if user == nil || *user == 0 {
-			t.Errorf("%s: securityContext.runAsUser should be the image's non-root user (65532)", where)
-		}
-		if ctr.ReadOnlyRootFilesystem == nil || !*ctr.ReadOnlyRootFilesystem {
-			t.Errorf("%s: securityContext.readOnlyRootFilesystem should be true", where)
-		}
-		if ctr.AllowPrivilegeEscalation == nil || *ctr.AllowPrivilegeEscalation {
-			t.Errorf("%s: securityContext.allowPrivilegeEscalation should be false", where)
-		}
-		if ctr.Capabilities == nil || !slices.Contains(ctr.Capabilities.Drop, "ALL") {
-			t.Errorf("%s: securityContext.capabilities.drop should be [ALL]", where)
-		}
-		if seccomp == nil || seccomp.Type != "RuntimeDefault" {
-			t.Errorf("%s: securityContext.seccompProfile.type should be RuntimeDefault", where)
-		}
+// checkSecurityContext: the container's security context, falling back to
+// the pod's where Kubernetes allows it.
+func checkSecurityContext(t *testing.T, where string, pod, ctr *securityContext) {
+	t.Helper()
+	if pod == nil {
+		pod = &securityContext{}
+	}
+	if ctr == nil {
+		ctr = &securityContext{}
+	}
+	nonRoot := ctr.RunAsNonRoot
+	if nonRoot == nil {
+		nonRoot = pod.RunAsNonRoot
+	}
+	user := ctr.RunAsUser
+	if user == nil {
+		user = pod.RunAsUser
+	}
+	seccomp := ctr.SeccompProfile
+	if seccomp == nil {
+		seccomp = pod.SeccompProfile
+	}
+	if nonRoot == nil || !*nonRoot {
+		t.Errorf("%s: securityContext.runAsNonRoot should be true", where)
+	}
+	if user == nil || *user == 0 {
+		t.Errorf("%s: securityContext.runAsUser should be the image's non-root user (65532)", where)
+	}
+	if ctr.ReadOnlyRootFilesystem == nil || !*ctr.ReadOnlyRootFilesystem {
+		t.Errorf("%s: securityContext.readOnlyRootFilesystem should be true", where)
+	}
+	if ctr.AllowPrivilegeEscalation == nil || *ctr.AllowPrivilegeEscalation {
+		t.Errorf("%s: securityContext.allowPrivilegeEscalation should be false", where)
+	}
+	if ctr.Capabilities == nil || !slices.Contains(ctr.Capabilities.Drop, "ALL") {
+		t.Errorf("%s: securityContext.capabilities.drop should be [ALL]", where)
+	}
+	if seccomp == nil || seccomp.Type != "RuntimeDefault" {
+		t.Errorf("%s: securityContext.seccompProfile.type should be RuntimeDefault", where)
 	}
 }
 

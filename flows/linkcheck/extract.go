@@ -47,14 +47,10 @@ func Fold(s string) string {
 	return defang.Replace(norm.NFKC.String(s))
 }
 
-// Extract returns the links in pasted text, as written after folding: with
+// extractFolded returns the links in folded text (Fold), as written: with
 // a scheme (http://…), or bare domains whose suffix is a real public suffix
 // (amazon-co-jp.example.top/login). A link broken by a space or a line
 // break, as SMS and mail clients do, is joined again.
-func Extract(text string) []string {
-	return extractFolded(Fold(text))
-}
-
 func extractFolded(s string) []string {
 	toks := urlTokens(s)
 	var links []string

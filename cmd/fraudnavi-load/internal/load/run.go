@@ -59,60 +59,118 @@ func Run(ctx context.Context, opts Options, fakeAddr string, start Starter, prog
 
 	d := newDriver(opts, target.URL, fake)
 	defer d.close()
-	var tokens []string
-	var rtClient map[string]int64
-	rtEvents := 0
-	if opts.Prime {
-		fmt.Fprintf(progress, "priming: %d users follow\n", opts.Users)
-		w := d.prime(ctx, 2*time.Minute)
-		tokens = append(tokens, w.tokens...)
-	}
-	if opts.Warmup > 0 {
-		// The first half loads the scripts and fills the pools; MONITOR
-		// counts the round trips of the second, in the steady state.
-		fmt.Fprintf(progress, "warming up for %v\n", opts.Warmup)
-		w := d.run(ctx, opts.Warmup/2, 0)
-		tokens = append(tokens, w.tokens...)
-		var mon *monitor
-		if probe != nil {
-			if mon, err = probe.monitor(ctx); err != nil {
-				notes = append(notes, "redis MONITOR: "+err.Error())
-			}
-		}
-		w = d.run(ctx, opts.Warmup-opts.Warmup/2, 0)
-		tokens = append(tokens, w.tokens...)
-		if mon != nil {
-			rtClient, _ = mon.stop()
-			rtEvents = w.events
-		}
+	warm := warmUp(ctx, opts, d, probe, progress)
+	notes = append(notes, warm.notes...)
+	m, err := measure(ctx, opts, d, probe, target, progress)
+	if err != nil {
+		return nil, err
 	}
 
-	var before, after redisSnapshot
+	r := newReport(opts, target.Name, m.phase, fake.Check(append(warm.tokens, m.phase.tokens...), 2*time.Second), m.machine)
+	notes = append(notes, paceNotes(opts, r)...)
+	if m.cpuErr == nil && r.Events > 0 {
+		v := m.serverCPU * 1000 / float64(r.Events)
+		r.CPU.Server = &v
+	} else if m.cpuErr != nil {
+		notes = append(notes, fmt.Sprintf("server CPU unknown: %v", m.cpuErr))
+	}
+	if r.Events > 0 {
+		r.CPU.LoadTool = m.toolCPU * 1000 / float64(r.Events)
+	}
 	if probe != nil {
-		if before, err = probe.snapshot(ctx); err != nil {
+		notes = append(notes, redisReport(ctx, r, probe, m, warm, memBefore, d.pool.touched())...)
+	}
+	if rj := fake.Server().Stats(); rj.Rejected > 0 {
+		notes = append(notes, fmt.Sprintf("the fake LINE API refused %d requests", rj.Rejected))
+	}
+	r.Notes = notes
+	r.Targets = judge(r, nil)
+	return r, nil
+}
+
+// warmed is what priming and the warm-up leave for the report: the reply
+// tokens to check, and the Redis round trips MONITOR counted.
+type warmed struct {
+	tokens   []string
+	rtClient map[string]int64 // commands by name, over rtEvents events
+	rtEvents int
+	notes    []string
+}
+
+// warmUp primes the users and warms the target up. The first half of the
+// warm-up loads the scripts and fills the pools; MONITOR counts the round
+// trips of the second, in the steady state.
+func warmUp(ctx context.Context, opts Options, d *driver, probe *redisProbe, progress io.Writer) warmed {
+	var w warmed
+	if opts.Prime {
+		fmt.Fprintf(progress, "priming: %d users follow\n", opts.Users)
+		w.tokens = append(w.tokens, d.prime(ctx, 2*time.Minute).tokens...)
+	}
+	if opts.Warmup <= 0 {
+		return w
+	}
+	fmt.Fprintf(progress, "warming up for %v\n", opts.Warmup)
+	w.tokens = append(w.tokens, d.run(ctx, opts.Warmup/2, 0).tokens...)
+	var mon *monitor
+	if probe != nil {
+		var err error
+		if mon, err = probe.monitor(ctx); err != nil {
+			w.notes = append(w.notes, "redis MONITOR: "+err.Error())
+		}
+	}
+	ph := d.run(ctx, opts.Warmup-opts.Warmup/2, 0)
+	w.tokens = append(w.tokens, ph.tokens...)
+	if mon != nil {
+		w.rtClient, _ = mon.stop()
+		w.rtEvents = ph.events
+	}
+	return w
+}
+
+// measured is the measured phase and the counters read around it.
+type measured struct {
+	phase         *phase
+	machine       Machine
+	serverCPU     float64 // seconds of the target's CPU during the phase
+	cpuErr        error   // why serverCPU is unknown
+	toolCPU       float64 // seconds of the load tool's own CPU
+	before, after redisSnapshot
+}
+
+// measure runs the measured phase, reading the CPU and Redis counters
+// before and after it.
+func measure(ctx context.Context, opts Options, d *driver, probe *redisProbe, target *Target, progress io.Writer) (*measured, error) {
+	m := &measured{}
+	var err error
+	if probe != nil {
+		if m.before, err = probe.snapshot(ctx); err != nil {
 			return nil, err
 		}
 	}
-	mach := machine()
+	m.machine = machine()
 	cpu0, cpuErr := targetCPU(target)
 	self0 := selfCPU()
 	fmt.Fprintf(progress, "loading %s: %s\n", target.Name, describe(opts))
-	ph := d.run(ctx, opts.Duration, opts.Events)
-	mach.LoadAfter = loadAvg()
+	m.phase = d.run(ctx, opts.Duration, opts.Events)
+	m.machine.LoadAfter = loadAvg()
 	cpu1, cpuErr1 := targetCPU(target)
-	self1 := selfCPU()
+	m.toolCPU = selfCPU() - self0
+	m.serverCPU, m.cpuErr = cpu1-cpu0, firstErr(cpuErr, cpuErr1)
 	if probe != nil {
-		if after, err = probe.snapshot(ctx); err != nil {
+		if m.after, err = probe.snapshot(ctx); err != nil {
 			return nil, err
 		}
 	}
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
+	return m, nil
+}
 
-	tokens = append(tokens, ph.tokens...)
+// newReport is the report of the measured phase ph, before Redis and CPU.
+func newReport(opts Options, target string, ph *phase, replies ReplyCheck, mach Machine) *Report {
 	r := &Report{
-		Target:        target.Name,
+		Target:        target,
 		Mode:          opts.Mode(),
 		Rate:          opts.Rate,
 		EventsPerBody: opts.EventsPerBody,
@@ -131,72 +189,69 @@ func Run(ctx context.Context, opts Options, fakeAddr string, start Starter, prog
 		BodiesFailed:  ph.failed,
 		GeneratorLag:  ms(ph.lag),
 		Stalls:        ph.stalls,
-		Replies:       fake.Check(tokens, 2*time.Second),
+		Replies:       replies,
 		Machine:       mach,
 	}
 	if opts.Rate <= 0 {
 		r.Concurrency = opts.Concurrency
-		if need := opts.Concurrency * opts.EventsPerBody; opts.Users < need {
-			notes = append(notes, fmt.Sprintf("only %d users for %d events in flight: concurrency was limited by users", opts.Users, need))
-		}
 	}
 	if r.Seconds > 0 {
 		r.EventsPerSecond = float64(r.Events) / r.Seconds
-	}
-	if opts.Think > 0 {
-		if most := float64(opts.Users) / opts.Think.Seconds(); r.EventsPerSecond > 0.9*most {
-			notes = append(notes, fmt.Sprintf("%d users thinking %v between events carry at most %.0f events/s: the users, not the server, may have set the pace (raise --users)", opts.Users, opts.Think, most))
-		}
 	}
 	for st, n := range r.Status {
 		if len(st) != 3 || st[0] != '2' {
 			r.Non2xx += n
 		}
 	}
-	if cpuErr == nil && cpuErr1 == nil && r.Events > 0 {
-		v := (cpu1 - cpu0) * 1000 / float64(r.Events)
-		r.CPU.Server = &v
-	} else if cpuErr != nil || cpuErr1 != nil {
-		notes = append(notes, fmt.Sprintf("server CPU unknown: %v", firstErr(cpuErr, cpuErr1)))
+	return r
+}
+
+// paceNotes say when the users, not the server, may have set the pace.
+func paceNotes(opts Options, r *Report) []string {
+	var notes []string
+	if need := opts.Concurrency * opts.EventsPerBody; opts.Rate <= 0 && opts.Users < need {
+		notes = append(notes, fmt.Sprintf("only %d users for %d events in flight: concurrency was limited by users", opts.Users, need))
 	}
-	if r.Events > 0 {
-		r.CPU.LoadTool = (self1 - self0) * 1000 / float64(r.Events)
-	}
-	if probe != nil {
-		r.Redis = probe.stats(before, after, r.Events)
-		if rtEvents > 0 {
-			r.Redis.RoundTripsEvents = rtEvents
-			r.Redis.RoundTripsBy = map[string]float64{}
-			var n int64
-			for cmd, c := range rtClient {
-				n += c
-				r.Redis.RoundTripsBy[cmd] = float64(c) / float64(rtEvents)
-			}
-			r.Redis.RoundTripsPerEvent = float64(n) / float64(rtEvents)
-		} else {
-			notes = append(notes, "round trips not counted (they are counted with MONITOR during the warm-up)")
-		}
-		if r.Redis.CPUPer1000 > 0 {
-			v := r.Redis.CPUPer1000
-			r.CPU.Redis = &v
-		}
-		// Let the last replies settle before weighing the users.
-		if m, err := probe.memory(ctx, memBefore.usedMemory, d.pool.touched(), memorySample); err != nil {
-			notes = append(notes, "redis memory: "+err.Error())
-		} else {
-			m.DatasetDelta = m.datasetNow - memBefore.dataset
-			if m.Users > 0 {
-				m.DatasetPerUser = float64(m.DatasetDelta) / float64(m.Users)
-			}
-			r.Redis.Memory = m
+	if opts.Think > 0 {
+		if most := float64(opts.Users) / opts.Think.Seconds(); r.EventsPerSecond > 0.9*most {
+			notes = append(notes, fmt.Sprintf("%d users thinking %v between events carry at most %.0f events/s: the users, not the server, may have set the pace (raise --users)", opts.Users, opts.Think, most))
 		}
 	}
-	if rj := fake.Server().Stats(); rj.Rejected > 0 {
-		notes = append(notes, fmt.Sprintf("the fake LINE API refused %d requests", rj.Rejected))
+	return notes
+}
+
+// redisReport fills in r.Redis and Redis's share of r.CPU, and returns the
+// notes on what it could not measure.
+func redisReport(ctx context.Context, r *Report, probe *redisProbe, m *measured, warm warmed, memBefore redisSnapshot, touched []*user) []string {
+	var notes []string
+	r.Redis = probe.stats(m.before, m.after, r.Events)
+	if warm.rtEvents > 0 {
+		r.Redis.RoundTripsEvents = warm.rtEvents
+		r.Redis.RoundTripsBy = map[string]float64{}
+		var n int64
+		for cmd, c := range warm.rtClient {
+			n += c
+			r.Redis.RoundTripsBy[cmd] = float64(c) / float64(warm.rtEvents)
+		}
+		r.Redis.RoundTripsPerEvent = float64(n) / float64(warm.rtEvents)
+	} else {
+		notes = append(notes, "round trips not counted (they are counted with MONITOR during the warm-up)")
 	}
-	r.Notes = notes
-	r.Targets = judge(r, nil)
-	return r, nil
+	if r.Redis.CPUPer1000 > 0 {
+		v := r.Redis.CPUPer1000
+		r.CPU.Redis = &v
+	}
+	// Let the last replies settle before weighing the users.
+	if mem, err := probe.memory(ctx, memBefore.usedMemory, touched, memorySample); err != nil {
+		notes = append(notes, "redis memory: "+err.Error())
+	} else {
+		mem.DatasetDelta = mem.datasetNow - memBefore.dataset
+		if mem.Users > 0 {
+			mem.DatasetPerUser = float64(mem.DatasetDelta) / float64(mem.Users)
+		}
+		r.Redis.Memory = mem
+	}
+	return notes
 }
 
 // Comparison is fraudnavi and the floor loaded the same way, back to back.
