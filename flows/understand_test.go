@@ -158,6 +158,39 @@ func TestCrisisComesFirst(t *testing.T) {
 	}
 }
 
+// TestUrgentWordsCoverFamilies: the ways people say they want to die or
+// are in danger now get the urgent message, and idioms that only sound like
+// it do not.
+func TestUrgentWordsCoverFamilies(t *testing.T) {
+	e := contentEngine(t)
+	for _, tt := range []struct{ say, want string }{
+		{"朝が来なければいいのに", "crisis"},
+		{"生まれてこなければよかった", "crisis"},
+		{"私なんかいないほうがいい", "crisis"},
+		{"生きていても仕方ないです", "crisis"},
+		{"自分を傷つけてしまいそう", "crisis"},
+		{"i dont want to live anymore", "crisis"},
+		{"玄関先に男が立ってる", "danger"},
+		{"うちに来るって言われた", "danger"},
+		{"キャッシュカードを受け取りに来ると言われて怖い", "danger"},
+		{"誰かにつきまとわれている", "danger"},
+		{"孫に何かあってもいいのかと言われた", "danger"},
+		{"死ぬほど驚いた", ""},
+		{"死ぬ気で電話しました", ""},
+		{"これから警察に行きます", ""},
+		{"通知が消えればいいのに", ""},
+		{"どんどん請求が来る", ""},
+	} {
+		got := ""
+		if u := e.m.urgent(e.m.read(tt.say)); u != nil {
+			got = u.ID
+		}
+		if got != tt.want {
+			t.Errorf("%q: urgent %q, want %q", tt.say, got, tt.want)
+		}
+	}
+}
+
 // TestExplainSaysWhatWasUnderstood is what chat --explain prints from.
 func TestExplainSaysWhatWasUnderstood(t *testing.T) {
 	e := contentEngine(t)
