@@ -194,7 +194,7 @@ func hasCardNumber(n string) bool {
 		if t.digits() < 13 {
 			continue
 		}
-		if fourByFour(t.groups) {
+		if fourByFour(t.groups) || spelledOutCard(t) {
 			return true
 		}
 		for i, g := range t.groups {
@@ -220,6 +220,22 @@ func hasCardNumber(n string) bool {
 		}
 	}
 	return false
+}
+
+// spelledOutCard reports whether t is a card number read out a digit or
+// two at a time (「4 9 8 0 1 2 …」, as voice input writes it): 13–19 digits
+// in groups of at most two, not starting with 0, passing the Luhn check or
+// sixteen long (the common length, kept even when mistyped, as fourByFour).
+func spelledOutCard(t numberToken) bool {
+	var d strings.Builder
+	for _, g := range t.groups {
+		if len(g) > 2 {
+			return false
+		}
+		d.WriteString(g)
+	}
+	s := d.String()
+	return len(s) >= 13 && len(s) <= 19 && s[0] != '0' && (luhn(s) || len(s) == 16)
 }
 
 // fourByFour reports whether some four consecutive groups are four digits

@@ -122,9 +122,12 @@ func TestSensitiveText(t *testing.T) {
 		{"SMSに来た6桁の数字 482913 を伝えた", secret},            // a code named by its length
 		{"I am a b c d e f g h", none},                 // single letters, no digits
 		{"https://amaz0n-jp.xyz/AB12CD34EF56GH", none}, // a URL's path is not a code
-		{"ASIN B0CXYZ1234", none},                      // ten characters: a product number
-		{"have a nice day with you", none},             // four-letter words, no digits
-		{"1234 5678 9012", none},                       // digits only: an amount, an id
+		{"ASIN B0CXYZ1234", none},
+		{"4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1", card}, // read out digit by digit
+		{"41 11 11 11 11 11 11 11", card},         // or two at a time
+		{"0 9 0 1 2 3 4 5 6 7 8", none},           // a phone number read out                      // ten characters: a product number
+		{"have a nice day with you", none},        // four-letter words, no digits
+		{"1234 5678 9012", none},                  // digits only: an amount, an id
 		{"iPhone", none},
 		{"ログインできない", none},
 		{"カード止めたい", none},
