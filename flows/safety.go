@@ -33,7 +33,7 @@ var secretGiven = regexp.MustCompile(`(?i)(?:裏面?の(?:[3-4]桁|数字|番号
 
 // codeWords name a one-time code, password or PIN near a bare number:
 // 「確認コードが届きました 482913」, 「123456 is your Amazon OTP」.
-var codeWords = regexp.MustCompile(`(?i)桁の(?:数字|番号|コード)|パスワード|ぱすわーど|パスコード|暗証|認証|確認コード|確認番号|ワンタイム|セキュリティ|コード|\b(?:otp|one[ -]?time|passcode|password|pin|code|verification|cvv2?|cvc)\b`)
+var codeWords = regexp.MustCompile(`(?i)桁の(?:数字|番号|コード)|(?:届いた|来た|きた)(?:番号|数字)|パスワード|ぱすわーど|パスコード|暗証|認証|確認コード|確認番号|ワンタイム|セキュリティ|コード|\b(?:otp|one[ -]?time|passcode|password|pin|code|verification|cvv2?|cvc)\b`)
 
 // giftCode is a gift-card claim code, letters and digits mixed: Amazon's
 // AQ12-345678-BCDE(F), or three to five groups of four (Apple's X7K2 9QPL
