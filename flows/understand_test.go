@@ -206,21 +206,25 @@ func TestExplainSaysWhatWasUnderstood(t *testing.T) {
 	}
 }
 
-// TestHeldOutEvaluation scores the matcher on both parts of the evaluation
-// set. Both are tuning data now (a fresh held-out set, written by someone
-// who never saw the flows, is kept outside this repository), so the floors
-// sit just under what the matcher reaches today and catch regressions:
-// tune.tsv 97.3 % (its weakest category 96.5 %), test.tsv 95.8 % (91.3 %)
-// when set. No wrong move into the card-stop script or data deletion is
-// tolerated on either.
+// TestHeldOutEvaluation scores the matcher on every part of the evaluation
+// set. All three are tuning data now (the held-out half of the blind set,
+// written by someone who never saw the flows, is kept outside this
+// repository), so the floors sit just under what the matcher reaches today
+// and catch regressions: tune.tsv 97.3 % (its weakest category 96.5 %),
+// test.tsv 95.8 % (91.3 %) when set; blind-dev.tsv, the development half of
+// the blind set, 98.3 % (97.3 %) after tuning on it (79.9 % before).
+// No wrong move into the card-stop script or data deletion is tolerated on
+// any.
 func TestHeldOutEvaluation(t *testing.T) {
 	e := contentEngine(t)
 	for _, tt := range []struct {
-		file string
-		th   Thresholds
+		file     string
+		minCases int
+		th       Thresholds
 	}{
-		{"testdata/eval/tune.tsv", Thresholds{Overall: 0.96, PerCategory: 0.94}},
-		{"testdata/eval/test.tsv", Thresholds{Overall: 0.94, PerCategory: 0.88}},
+		{"testdata/eval/tune.tsv", 200, Thresholds{Overall: 0.96, PerCategory: 0.94}},
+		{"testdata/eval/test.tsv", 200, Thresholds{Overall: 0.94, PerCategory: 0.88}},
+		{"testdata/eval/blind-dev.tsv", 170, Thresholds{Overall: 0.97, PerCategory: 0.95}},
 	} {
 		f, err := os.Open(tt.file)
 		if err != nil {
@@ -231,8 +235,8 @@ func TestHeldOutEvaluation(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tt.file, err)
 		}
-		if len(cases) < 200 {
-			t.Fatalf("%s: %d cases, want at least 200", tt.file, len(cases))
+		if len(cases) < tt.minCases {
+			t.Fatalf("%s: %d cases, want at least %d", tt.file, len(cases), tt.minCases)
 		}
 		rep, err := e.Evaluate(cases, night)
 		if err != nil {
