@@ -170,6 +170,10 @@ func TestUrgentWordsCoverFamilies(t *testing.T) {
 		{"生きていても仕方ないです", "crisis"},
 		{"自分を傷つけてしまいそう", "crisis"},
 		{"i dont want to live anymore", "crisis"},
+		{"死にたくなってきた", "crisis"},
+		{"自分なんていないほうがいい", "crisis"}, // ていない folds to てない: the word must fold too
+		{"飛び降りようかな", "crisis"},            // りよう folds to 利用
+		{"消えちゃいたい", "crisis"},
 		{"玄関先に男が立ってる", "danger"},
 		{"うちに来るって言われた", "danger"},
 		{"キャッシュカードを受け取りに来ると言われて怖い", "danger"},
