@@ -172,7 +172,7 @@ func TestUrgentWordsCoverFamilies(t *testing.T) {
 		{"i dont want to live anymore", "crisis"},
 		{"死にたくなってきた", "crisis"},
 		{"自分なんていないほうがいい", "crisis"}, // ていない folds to てない: the word must fold too
-		{"飛び降りようかな", "crisis"},            // りよう folds to 利用
+		{"飛び降りようかな", "crisis"},      // りよう folds to 利用
 		{"消えちゃいたい", "crisis"},
 		{"玄関先に男が立ってる", "danger"},
 		{"うちに来るって言われた", "danger"},
