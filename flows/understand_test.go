@@ -48,6 +48,13 @@ func TestTypedTextReachesWhatItMeans(t *testing.T) {
 		{"menu", "カードを止めるにはどうしたらいいですか", "card_number"},
 		// A Google Play card is a gift card, written in any script.
 		{"scamcall_paid", "Googleプレイカードの番号を教えた", "scamcall_giftcard"},
+		{"scamcall_paid", "アップルカードの番号を伝えた", "scamcall_giftcard"},
+		{"scamcall_paid", "コンビニで買ったカードの番号を教えた", "scamcall_giftcard"},
+		// Kin are the family case, in any word for them.
+		{"menu", "母が詐欺にあったみたい", "family_start"},
+		{"menu", "夫が変な電話でカード番号を言ってしまった", "family_start"},
+		// A suspicious message received is checked, not taken for a scam call.
+		{"menu", "変なショートメッセージが届いた", "msgcheck_paste"},
 	}
 	for _, tt := range tests {
 		c := at(t, e, tt.step)
