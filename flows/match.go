@@ -268,6 +268,7 @@ type matcher struct {
 	urgentFolded [][]string
 	urgentMsgs   []*Urgent
 	both         []string // normalised
+	unsure       []string // only folded (Normalize)
 	also         string   // normalised
 	notAlso      []string // normalised
 	// The yes and no of the delete question and the accept of a reminder
@@ -285,6 +286,9 @@ func newMatcher(g *Graph) *matcher {
 		m.both = append(m.both, m.normalize(w))
 	}
 	m.also = m.normalize(g.Language.Also)
+	for _, w := range g.Language.Unsure {
+		m.unsure = append(m.unsure, Normalize(w))
+	}
 	for _, w := range g.Language.NotAlso {
 		m.notAlso = append(m.notAlso, m.normalize(w))
 	}
@@ -421,6 +425,10 @@ func (m *matcher) decide(r typed, step string) Understanding {
 	need := actScore
 	if top[0].t.Irreversible {
 		need = sureScore
+		// A doubt is no sure answer: what cannot be undone is asked.
+		if containsAny(r.folded, m.unsure) {
+			need = math.Inf(1)
+		}
 	}
 	// A step's choice wins over a command it ties with: the step is the
 	// context (「わからない」 is an answer there, not a call for help).

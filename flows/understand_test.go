@@ -109,11 +109,13 @@ func TestSeveralAtOnceAreAsked(t *testing.T) {
 // script asks instead.
 func TestIrreversibleNeedsASureMatch(t *testing.T) {
 	e := contentEngine(t)
-	u := e.Understand("card_start", "ないかな")
-	if u.Decision == DecideAct && u.Best.Irreversible {
-		t.Fatalf("a vague 「ないかな」 enters the card-stop script: %+v", u)
+	// Vague or doubtful answers: a doubt is no sure no.
+	for _, say := range []string{"ないかな", "心当たりがあるかまだわからない", "心当たりはないかもしれない", "たぶん心当たりはない"} {
+		if u := e.Understand("card_start", say); u.Decision == DecideAct && u.Best.Irreversible {
+			t.Errorf("a doubtful %q enters the card-stop script: %+v", say, u)
+		}
 	}
-	u = e.Understand("card_start", "心当たりはありません")
+	u := e.Understand("card_start", "心当たりはありません")
 	if u.Decision != DecideAct || !u.Best.Irreversible {
 		t.Fatalf("a clear 「心当たりはありません」 should go on to the card-stop script: %+v", u)
 	}
