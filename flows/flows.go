@@ -217,6 +217,11 @@ type Language struct {
 	// NotYet are words that put the action ahead (これから): 「これから確認
 	// します」 has not confirmed anything, so it reads as a negative.
 	NotYet []string `yaml:"not_yet"`
+	// Unsure are words of doubt (かどうか, かもしれない, と思う): a text
+	// holding one never enters what cannot be undone without asking. They
+	// are looked for in the text only folded, before the plain forms drop
+	// some of them.
+	Unsure []string `yaml:"unsure"`
 	// Both are words that name several things at once (両方, どちらも): the
 	// matcher asks instead of picking one of them.
 	Both []string `yaml:"both"`

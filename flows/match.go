@@ -260,12 +260,17 @@ type matcher struct {
 	choices  map[string][]matchTarget
 	// numbers are the suffixes of a typed button number (「3番」).
 	numbers map[string]bool
-	// urgentWords are the normalised words of each urgent message.
-	urgentWords [][]string
-	urgentMsgs  []*Urgent
-	both        []string // normalised
-	also        string   // normalised
-	notAlso     []string // normalised
+	// urgentWords are the normalised words of each urgent message, and
+	// urgentFolded the same words only folded (Normalize): a word is found
+	// in either form, so that a plain form or a variant that happens to
+	// rewrite it (「飛び降りよう」: りよう is 利用) cannot hide it.
+	urgentWords  [][]string
+	urgentFolded [][]string
+	urgentMsgs   []*Urgent
+	both         []string // normalised
+	unsure       []string // only folded (Normalize)
+	also         string   // normalised
+	notAlso      []string // normalised
 	// The yes and no of the delete question and the accept of a reminder
 	// offer, read once.
 	deleteYes, deleteNo, accept example
@@ -281,16 +286,21 @@ func newMatcher(g *Graph) *matcher {
 		m.both = append(m.both, m.normalize(w))
 	}
 	m.also = m.normalize(g.Language.Also)
+	for _, w := range g.Language.Unsure {
+		m.unsure = append(m.unsure, Normalize(w))
+	}
 	for _, w := range g.Language.NotAlso {
 		m.notAlso = append(m.notAlso, m.normalize(w))
 	}
 	for i := range g.Urgent {
 		u := &g.Urgent[i]
-		var words []string
+		var words, folded []string
 		for _, w := range u.Words {
 			words = append(words, m.normalize(w))
+			folded = append(folded, Normalize(w))
 		}
 		m.urgentWords = append(m.urgentWords, words)
+		m.urgentFolded = append(m.urgentFolded, folded)
 		m.urgentMsgs = append(m.urgentMsgs, u)
 	}
 	var all []string
@@ -362,15 +372,16 @@ type scored struct {
 	score float64
 }
 
-// typed is a message read once: normalised, and as grams.
+// typed is a message read once: normalised, only folded (for the urgent
+// words), and as grams.
 type typed struct {
-	n string
-	x example
+	n, folded string
+	x         example
 }
 
 func (m *matcher) read(s string) typed {
 	n := m.normalize(s)
-	return typed{n: n, x: m.w.example(n)}
+	return typed{n: n, folded: Normalize(s), x: m.w.example(n)}
 }
 
 // understand decides what typed text s asks for at a step.
@@ -414,6 +425,10 @@ func (m *matcher) decide(r typed, step string) Understanding {
 	need := actScore
 	if top[0].t.Irreversible {
 		need = sureScore
+		// A doubt is no sure answer: what cannot be undone is asked.
+		if containsAny(r.folded, m.unsure) {
+			need = math.Inf(1)
+		}
 	}
 	// A step's choice wins over a command it ties with: the step is the
 	// context (「わからない」 is an answer there, not a call for help).
@@ -524,7 +539,7 @@ func containsAny(n string, words []string) bool {
 // urgent returns the urgent message whose words r contains, if any.
 func (m *matcher) urgent(r typed) *Urgent {
 	for i, words := range m.urgentWords {
-		if containsAny(r.n, words) {
+		if containsAny(r.n, words) || containsAny(r.folded, m.urgentFolded[i]) {
 			return m.urgentMsgs[i]
 		}
 	}

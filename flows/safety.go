@@ -28,12 +28,12 @@ import (
 // A secret named by its label, then its value: 「パスワードは abc123」,
 // 「PIN:1234」, 「セキュリティコード 123」. The value is ASCII (a password or
 // code), at least 3 characters (a security code has 3 digits).
-var secretGiven = regexp.MustCompile(`(?i)(?:パスワード|ぱすわーど|パスコード|暗証番号|暗証|認証コード|認証番号|確認コード|確認番号|ワンタイム|セキュリティコード|セキュリティ番号|ギフト券番号|ギフトカード番号|ギフトコード|コード|\b(?:pass(?:word|code)?|pw|pin|otp|cvv2?|cvc|security\s*code)(?:\b|[0-9]))` +
+var secretGiven = regexp.MustCompile(`(?i)(?:裏面?の(?:[3-4]桁|数字|番号)(?:の(?:数字|番号))?|パスワード|ぱすわーど|パスコード|暗証番号|暗証|認証コード|認証番号|確認コード|確認番号|ワンタイム|セキュリティコード|セキュリティ番号|ギフト券番号|ギフトカード番号|ギフトコード|コード|\b(?:pass(?:word|code)?|pw|pin|otp|cvv2?|cvc|security\s*code)(?:\b|[0-9]))` +
 	`\s*(?:は|が|を|も|に|:|=|→|->)?\s*[「『"']?\s*[!-~]{3,}`)
 
 // codeWords name a one-time code, password or PIN near a bare number:
 // 「確認コードが届きました 482913」, 「123456 is your Amazon OTP」.
-var codeWords = regexp.MustCompile(`(?i)パスワード|ぱすわーど|パスコード|暗証|認証|確認コード|確認番号|ワンタイム|セキュリティ|コード|\b(?:otp|one[ -]?time|passcode|password|pin|code|verification|cvv2?|cvc)\b`)
+var codeWords = regexp.MustCompile(`(?i)桁の(?:数字|番号|コード)|(?:届いた|来た|きた)(?:番号|数字)|パスワード|ぱすわーど|パスコード|暗証|認証|確認コード|確認番号|ワンタイム|セキュリティ|コード|\b(?:otp|one[ -]?time|passcode|password|pin|code|verification|cvv2?|cvc)\b`)
 
 // giftCode is a gift-card claim code, letters and digits mixed: Amazon's
 // AQ12-345678-BCDE(F), or three to five groups of four (Apple's X7K2 9QPL
@@ -62,7 +62,7 @@ func (e *Engine) sensitive(s string) string {
 	if hasCardNumber(n) {
 		return e.g.Texts.CardNumber
 	}
-	if e.hasCode(n) || secretGiven.MatchString(n) || expiryThenCode.MatchString(n) || hasGiftCode(n) || passwordAlone(n) {
+	if e.hasCode(n) || secretGiven.MatchString(n) || expiryThenCode.MatchString(n) || hasGiftCode(n) || hasSpelledOutCode(n) || hasLongCode(n) || passwordAlone(n) {
 		return e.g.Texts.Secret
 	}
 	return ""
@@ -216,7 +216,7 @@ func hasCardNumber(n string) bool {
 		if t.digits() < 13 {
 			continue
 		}
-		if fourByFour(t.groups) {
+		if fourByFour(t.groups) || spelledOutCard(t) {
 			return true
 		}
 		for i, g := range t.groups {
@@ -242,6 +242,22 @@ func hasCardNumber(n string) bool {
 		}
 	}
 	return false
+}
+
+// spelledOutCard reports whether t is a card number read out a digit or
+// two at a time (「4 9 8 0 1 2 …」, as voice input writes it): 13–19 digits
+// in groups of at most two, not starting with 0, passing the Luhn check or
+// sixteen long (the common length, kept even when mistyped, as fourByFour).
+func spelledOutCard(t numberToken) bool {
+	var d strings.Builder
+	for _, g := range t.groups {
+		if len(g) > 2 {
+			return false
+		}
+		d.WriteString(g)
+	}
+	s := d.String()
+	return len(s) >= 13 && len(s) <= 19 && s[0] != '0' && (luhn(s) || len(s) == 16)
 }
 
 // fourByFour reports whether some four consecutive groups are four digits
@@ -320,6 +336,52 @@ func (e *Engine) isContact(number string) bool {
 func hasGiftCode(n string) bool {
 	for _, m := range giftCode.FindAllStringSubmatch(n, -1) {
 		if strings.ContainsAny(m[1], "0123456789") && strings.IndexFunc(m[1], unicode.IsLetter) >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// spelledOut is a code read out one character at a time, as voice input or
+// a careful typist writes it: 「X J 4 K 7 P Q 9」.
+var spelledOut = regexp.MustCompile(`(?i)(?:^|[^0-9a-z])((?:[0-9a-z] ){7,}[0-9a-z])(?:$|[^0-9a-z])`)
+
+// hasSpelledOutCode reports whether n holds a spelled-out run of at least
+// eight characters mixing letters and digits: a code, not a sentence.
+func hasSpelledOutCode(n string) bool {
+	for _, m := range spelledOut.FindAllStringSubmatch(n, -1) {
+		if mixed(strings.ReplaceAll(m[1], " ", ""), 1, 2) {
+			return true
+		}
+	}
+	return false
+}
+
+// mixed reports whether ASCII word w has at least the given numbers of
+// letters and digits.
+func mixed(w string, letters, digits int) bool {
+	var l, d int
+	for _, r := range w {
+		switch {
+		case r >= '0' && r <= '9':
+			d++
+		case unicode.IsLetter(r):
+			l++
+		}
+	}
+	return l >= letters && d >= digits
+}
+
+// longCode is a run of capitals and digits as long as a gift-card or claim
+// code (Apple's 16, Google Play's 20), standing as a word of its own.
+var longCode = regexp.MustCompile(`(?:^|[^0-9A-Za-z/=?&%._-])([0-9A-Z]{12,20})(?:$|[^0-9A-Za-z/=?&%._-])`)
+
+// hasLongCode reports whether n holds a long code mixing at least three
+// capitals and three digits inside a sentence: 「iTunesカード X7K2QPLZZ4M3RT8A」.
+// Order and tracking numbers are digits only; a URL's path is not a word.
+func hasLongCode(n string) bool {
+	for _, m := range longCode.FindAllStringSubmatch(n, -1) {
+		if mixed(m[1], 3, 3) {
 			return true
 		}
 	}

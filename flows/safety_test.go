@@ -112,10 +112,20 @@ func TestSensitiveText(t *testing.T) {
 		{"amazon.co.jp", none},
 		{"amaz0n-co-jp.xyz/signin?id=12", none}, // the phishing address they opened
 		{"www.amaz0n-support1.com", none},
-		{"1234-567890-1234", none},                // all digits: not a gift-card code
-		{"ギフト券の番号はX7K2-9QPL-ZZ4M-3RT8です", secret}, // Apple's four groups of four
-		{"コードは X7K2 9QPL ZZ4M 3RT8", secret},      // the same with spaces
-		{"AB12 CD34 EF56 GH78 IJ90", secret},      // Google Play's five groups
+		{"1234-567890-1234", none},                     // all digits: not a gift-card code
+		{"ギフト券の番号はX7K2-9QPL-ZZ4M-3RT8です", secret},      // Apple's four groups of four
+		{"コードは X7K2 9QPL ZZ4M 3RT8", secret},           // the same with spaces
+		{"AB12 CD34 EF56 GH78 IJ90", secret},           // Google Play's five groups
+		{"コードは X J 4 K 7 P Q 9 2 M H W", secret},       // spelled out one character at a time
+		{"iTunesカード X7K2QPLZZ4M3RT8A を伝えた", secret},    // a long code inside a sentence
+		{"カード裏の数字は 123 です", secret},                    // the security code named by where it is
+		{"SMSに来た6桁の数字 482913 を伝えた", secret},            // a code named by its length
+		{"I am a b c d e f g h", none},                 // single letters, no digits
+		{"https://amaz0n-jp.xyz/AB12CD34EF56GH", none}, // a URL's path is not a code
+		{"ASIN B0CXYZ1234", none},
+		{"4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1", card}, // read out digit by digit
+		{"41 11 11 11 11 11 11 11", card},         // or two at a time
+		{"0 9 0 1 2 3 4 5 6 7 8", none},           // a phone number read out                      // ten characters: a product number
 		{"have a nice day with you", none},        // four-letter words, no digits
 		{"1234 5678 9012", none},                  // digits only: an amount, an id
 		{"iPhone", none},

@@ -48,6 +48,13 @@ func TestTypedTextReachesWhatItMeans(t *testing.T) {
 		{"menu", "カードを止めるにはどうしたらいいですか", "card_number"},
 		// A Google Play card is a gift card, written in any script.
 		{"scamcall_paid", "Googleプレイカードの番号を教えた", "scamcall_giftcard"},
+		{"scamcall_paid", "アップルカードの番号を伝えた", "scamcall_giftcard"},
+		{"scamcall_paid", "コンビニで買ったカードの番号を教えた", "scamcall_giftcard"},
+		// Kin are the family case, in any word for them.
+		{"menu", "母が詐欺にあったみたい", "family_start"},
+		{"menu", "夫が変な電話でカード番号を言ってしまった", "family_start"},
+		// A suspicious message received is checked, not taken for a scam call.
+		{"menu", "変なショートメッセージが届いた", "msgcheck_paste"},
 	}
 	for _, tt := range tests {
 		c := at(t, e, tt.step)
@@ -102,11 +109,13 @@ func TestSeveralAtOnceAreAsked(t *testing.T) {
 // script asks instead.
 func TestIrreversibleNeedsASureMatch(t *testing.T) {
 	e := contentEngine(t)
-	u := e.Understand("card_start", "ないかな")
-	if u.Decision == DecideAct && u.Best.Irreversible {
-		t.Fatalf("a vague 「ないかな」 enters the card-stop script: %+v", u)
+	// Vague or doubtful answers: a doubt is no sure no.
+	for _, say := range []string{"ないかな", "心当たりがあるかまだわからない", "心当たりはないかもしれない", "たぶん心当たりはない"} {
+		if u := e.Understand("card_start", say); u.Decision == DecideAct && u.Best.Irreversible {
+			t.Errorf("a doubtful %q enters the card-stop script: %+v", say, u)
+		}
 	}
-	u = e.Understand("card_start", "心当たりはありません")
+	u := e.Understand("card_start", "心当たりはありません")
 	if u.Decision != DecideAct || !u.Best.Irreversible {
 		t.Fatalf("a clear 「心当たりはありません」 should go on to the card-stop script: %+v", u)
 	}
@@ -158,6 +167,43 @@ func TestCrisisComesFirst(t *testing.T) {
 	}
 }
 
+// TestUrgentWordsCoverFamilies: the ways people say they want to die or
+// are in danger now get the urgent message, and idioms that only sound like
+// it do not.
+func TestUrgentWordsCoverFamilies(t *testing.T) {
+	e := contentEngine(t)
+	for _, tt := range []struct{ say, want string }{
+		{"朝が来なければいいのに", "crisis"},
+		{"生まれてこなければよかった", "crisis"},
+		{"私なんかいないほうがいい", "crisis"},
+		{"生きていても仕方ないです", "crisis"},
+		{"自分を傷つけてしまいそう", "crisis"},
+		{"i dont want to live anymore", "crisis"},
+		{"死にたくなってきた", "crisis"},
+		{"自分なんていないほうがいい", "crisis"}, // ていない folds to てない: the word must fold too
+		{"飛び降りようかな", "crisis"},      // りよう folds to 利用
+		{"消えちゃいたい", "crisis"},
+		{"玄関先に男が立ってる", "danger"},
+		{"うちに来るって言われた", "danger"},
+		{"キャッシュカードを受け取りに来ると言われて怖い", "danger"},
+		{"誰かにつきまとわれている", "danger"},
+		{"孫に何かあってもいいのかと言われた", "danger"},
+		{"死ぬほど驚いた", ""},
+		{"死ぬ気で電話しました", ""},
+		{"これから警察に行きます", ""},
+		{"通知が消えればいいのに", ""},
+		{"どんどん請求が来る", ""},
+	} {
+		got := ""
+		if u := e.m.urgent(e.m.read(tt.say)); u != nil {
+			got = u.ID
+		}
+		if got != tt.want {
+			t.Errorf("%q: urgent %q, want %q", tt.say, got, tt.want)
+		}
+	}
+}
+
 // TestExplainSaysWhatWasUnderstood is what chat --explain prints from.
 func TestExplainSaysWhatWasUnderstood(t *testing.T) {
 	e := contentEngine(t)
@@ -173,21 +219,25 @@ func TestExplainSaysWhatWasUnderstood(t *testing.T) {
 	}
 }
 
-// TestHeldOutEvaluation scores the matcher on both parts of the evaluation
-// set. Both are tuning data now (a fresh held-out set, written by someone
-// who never saw the flows, is kept outside this repository), so the floors
-// sit just under what the matcher reaches today and catch regressions:
-// tune.tsv 97.3 % (its weakest category 96.5 %), test.tsv 95.8 % (91.3 %)
-// when set. No wrong move into the card-stop script or data deletion is
-// tolerated on either.
+// TestHeldOutEvaluation scores the matcher on every part of the evaluation
+// set. All three are tuning data now (the held-out half of the blind set,
+// written by someone who never saw the flows, is kept outside this
+// repository), so the floors sit just under what the matcher reaches today
+// and catch regressions: tune.tsv 97.3 % (its weakest category 96.5 %),
+// test.tsv 95.8 % (91.3 %) when set; blind-dev.tsv, the development half of
+// the blind set, 98.3 % (97.3 %) after tuning on it (79.9 % before).
+// No wrong move into the card-stop script or data deletion is tolerated on
+// any.
 func TestHeldOutEvaluation(t *testing.T) {
 	e := contentEngine(t)
 	for _, tt := range []struct {
-		file string
-		th   Thresholds
+		file     string
+		minCases int
+		th       Thresholds
 	}{
-		{"testdata/eval/tune.tsv", Thresholds{Overall: 0.96, PerCategory: 0.94}},
-		{"testdata/eval/test.tsv", Thresholds{Overall: 0.94, PerCategory: 0.88}},
+		{"testdata/eval/tune.tsv", 200, Thresholds{Overall: 0.96, PerCategory: 0.94}},
+		{"testdata/eval/test.tsv", 200, Thresholds{Overall: 0.94, PerCategory: 0.88}},
+		{"testdata/eval/blind-dev.tsv", 170, Thresholds{Overall: 0.97, PerCategory: 0.95}},
 	} {
 		f, err := os.Open(tt.file)
 		if err != nil {
@@ -198,8 +248,8 @@ func TestHeldOutEvaluation(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tt.file, err)
 		}
-		if len(cases) < 200 {
-			t.Fatalf("%s: %d cases, want at least 200", tt.file, len(cases))
+		if len(cases) < tt.minCases {
+			t.Fatalf("%s: %d cases, want at least %d", tt.file, len(cases), tt.minCases)
 		}
 		rep, err := e.Evaluate(cases, night)
 		if err != nil {
