@@ -220,14 +220,16 @@ func TestExplainSaysWhatWasUnderstood(t *testing.T) {
 }
 
 // TestHeldOutEvaluation scores the matcher on every part of the evaluation
-// set. All three are tuning data now (the held-out half of the blind set,
-// written by someone who never saw the flows, is kept outside this
-// repository), so the floors sit just under what the matcher reaches today
-// and catch regressions: tune.tsv 97.3 % (its weakest category 96.5 %),
-// test.tsv 95.8 % (91.3 %) when set; blind-dev.tsv, the development half of
-// the blind set, 98.3 % (97.3 %) after tuning on it (79.9 % before).
-// No wrong move into the card-stop script or data deletion is tolerated on
-// any.
+// set. tune.tsv, test.tsv and blind-dev.tsv are tuning data, so their floors
+// sit just under what the matcher reaches and catch regressions: tune.tsv
+// 97.1 % (its weakest category 96.5 %), test.tsv 96.3 % (93.5 %),
+// blind-dev.tsv, the development half of the blind set, 98.3 % (97.3 %)
+// after tuning on it (79.9 % before). holdout.tsv is the other half of the
+// blind set, written by someone who never saw the flows and never tuned on:
+// the only honest figure, 82.5 % (global 68.2 %) when added, far under the
+// issue's bar of 95 % (90 % per category); its floor guards against a
+// regression, not the bar. No wrong move into the card-stop script or data
+// deletion is tolerated on any.
 func TestHeldOutEvaluation(t *testing.T) {
 	e := contentEngine(t)
 	for _, tt := range []struct {
@@ -238,6 +240,7 @@ func TestHeldOutEvaluation(t *testing.T) {
 		{"testdata/eval/tune.tsv", 200, Thresholds{Overall: 0.96, PerCategory: 0.94}},
 		{"testdata/eval/test.tsv", 200, Thresholds{Overall: 0.94, PerCategory: 0.88}},
 		{"testdata/eval/blind-dev.tsv", 170, Thresholds{Overall: 0.97, PerCategory: 0.95}},
+		{"testdata/eval/holdout.tsv", 170, Thresholds{Overall: 0.80, PerCategory: 0.65}},
 	} {
 		f, err := os.Open(tt.file)
 		if err != nil {
