@@ -3,10 +3,13 @@ package storage_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/fraudnavi/fraudnavi/storage"
@@ -116,6 +119,38 @@ func TestLegacyRecordBehindANewOne(t *testing.T) {
 			if keys := scanKeys(t, b.Client, pattern); len(keys) != 0 {
 				t.Errorf("keys left after Delete: %v", keys)
 			}
+		}
+	})
+}
+
+// TestLegacyReminderTask: a reminder scheduled before keyed user keys keeps
+// its task id (named by the unsalted hash) until it fires. Scheduling the
+// same reminder again (an outbox performed again) does not add a second
+// task that would push twice, and Cancel (unfollow, データ削除) deletes it.
+func TestLegacyReminderTask(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
+		ctx := ctxT(t)
+		r, insp := newReminders(t, b.Client)
+		user := storagetest.UserID()
+		due := time.Now().Add(time.Hour).Truncate(time.Second)
+		legacyID := storagetest.LegacyUserKey(user) + ":check_mail:" + strconv.FormatInt(due.Unix(), 10)
+		payload := fmt.Sprintf(`{"u":%q,"r":"check_mail","d":%d}`, user, due.Unix())
+		client := asynq.NewClientFromRedisClient(b.Client)
+		if _, err := client.EnqueueContext(ctx, asynq.NewTask(storage.ReminderTaskType, []byte(payload),
+			asynq.TaskID(legacyID), asynq.Queue(r.Queue()), asynq.ProcessIn(time.Hour))); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Schedule(ctx, user, "check_mail", due); err != nil {
+			t.Fatal(err)
+		}
+		if tasks, err := insp.ListScheduledTasks(r.Queue()); err != nil || len(tasks) != 1 || tasks[0].ID != legacyID {
+			t.Fatalf("tasks after scheduling a reminder already under its legacy id: %d (err %v), want only %s", len(tasks), err, legacyID)
+		}
+		if err := r.Cancel(ctx, user, "check_mail", due); err != nil {
+			t.Fatal(err)
+		}
+		if tasks, err := insp.ListScheduledTasks(r.Queue()); err != nil || len(tasks) != 0 {
+			t.Errorf("%d tasks after Cancel (err %v), want none", len(tasks), err)
 		}
 	})
 }
