@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -1164,4 +1165,43 @@ func (p pushThenHang) Push(to, key string, r flows.Reply) error {
 	p.inner.Push(to, key, r)
 	fmt.Println("PUSHED")
 	select {}
+}
+
+// TestLegacyReminderTaskIsPushed: a reminder scheduled by a release before
+// keyed user keys has a task id named by the unsalted hash of the user id.
+// After the upgrade it still reaches the user, once, when due.
+func TestLegacyReminderTaskIsPushed(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
+		ctx := remCtx(t, time.Minute)
+		r := newRemRig(t, b.Client, wednesday10)
+		user := storagetest.UserID()
+		r.start(ctx, user)
+		due := r.clock().Add(3 * time.Second).Truncate(time.Second)
+		r.pick(ctx, user, due)
+		// Put the task back under the id the older release gave it.
+		task := r.task(user, "check_mail", due)
+		if task == nil {
+			t.Fatal("the picked reminder was not scheduled")
+		}
+		if err := r.insp.DeleteTask(r.queue, task.ID); err != nil {
+			t.Fatal(err)
+		}
+		legacyID := storagetest.LegacyUserKey(user) + ":check_mail:" + strconv.FormatInt(due.Unix(), 10)
+		if _, err := asynq.NewClientFromRedisClient(b.Client).EnqueueContext(ctx, asynq.NewTask(storage.ReminderTaskType, task.Payload,
+			asynq.TaskID(legacyID), asynq.Queue(r.queue), asynq.ProcessAt(realTime(r.clock, due).Add(time.Second)),
+			asynq.Retention(storage.ReminderRetention))); err != nil {
+			t.Fatal(err)
+		}
+		r.worker(b.Client)
+		if err := r.fake.WaitPushes(ctx, 1); err != nil {
+			t.Fatal(err)
+		}
+		remWaitFor(t, ctx, "the legacy task to complete", func() bool {
+			info, err := r.insp.GetTaskInfo(r.queue, legacyID)
+			return err == nil && info.State == asynq.TaskStateCompleted
+		})
+		if pushes := r.fake.Pushes(); len(pushes) != 1 || pushes[0].To != user || !slices.Equal(pushes[0].Texts(), []string{checkMailText}) {
+			t.Fatalf("pushes %+v, want the check_mail reminder to the user, once", pushes)
+		}
+	})
 }
