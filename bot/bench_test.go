@@ -40,8 +40,8 @@ func BenchmarkWebhook(b *testing.B) {
 				b.Fatal(err)
 			}
 			log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-			proc := &Processor{
-				Engine: eng, Store: storage.NewStateStore(be.Client, flows.FixedClock(night)), LINE: lc, Log: log,
+			proc := &Processor{Users: storagetest.UserKeys(),
+				Engine: eng, Store: storage.NewStateStore(be.Client, flows.FixedClock(night), storage.WithUserKeys(storagetest.UserKeys())), LINE: lc, Log: log,
 				Metrics: NewMetrics(), Clock: flows.FixedClock(night),
 			}
 			wh := &Webhook{Secret: testSecret, Processor: proc, Log: log, Metrics: proc.Metrics}

@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fraudnavi/fraudnavi/storage"
 	"github.com/fraudnavi/fraudnavi/storage/storagetest"
 )
 
@@ -53,7 +52,7 @@ func TestConversationMetricsAfterAScriptedWalk(t *testing.T) {
 		if strings.Contains(metrics, `fraudnavi_flow_summaries_total{flow="phishing"}`) {
 			t.Error("/metrics shows a phishing summary nobody reached")
 		}
-		for _, private := range []string{finisher, quitter, storage.UserKey(finisher), storage.UserKey(quitter), typed} {
+		for _, private := range []string{finisher, quitter, storagetest.UserKeys().Key(finisher), storagetest.UserKeys().Key(quitter), typed} {
 			if strings.Contains(metrics, private) {
 				t.Errorf("/metrics holds %q", private)
 			}

@@ -21,6 +21,7 @@ import (
 	"github.com/fraudnavi/fraudnavi/bot/linefake"
 	"github.com/fraudnavi/fraudnavi/flows"
 	"github.com/fraudnavi/fraudnavi/storage"
+	"github.com/fraudnavi/fraudnavi/storage/storagetest"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -121,7 +122,7 @@ func newFuzzBot(f *testing.F) *fuzzBot {
 		f.Fatal(err)
 	}
 	log := slog.New(slog.NewJSONHandler(fb.logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	proc := &Processor{Engine: fb.eng, Store: storage.NewStateStore(fb.rdb, flows.FixedClock(night)), LINE: lc, Log: log, Clock: flows.FixedClock(night)}
+	proc := &Processor{Users: storagetest.UserKeys(), Engine: fb.eng, Store: storage.NewStateStore(fb.rdb, flows.FixedClock(night), storage.WithUserKeys(storagetest.UserKeys())), LINE: lc, Log: log, Clock: flows.FixedClock(night)}
 	wh := &Webhook{Secret: testSecret, Processor: proc, Log: log}
 	fb.handler = NewServer("127.0.0.1:0", wh, nil, nil, log).Handler()
 	return fb
@@ -154,7 +155,7 @@ func userKeysNamedIn(body []byte) map[string]bool {
 				// encoding/json, which the SDK decodes with, matches keys
 				// case-insensitively: "uSerId" names a user too.
 				if s, ok := x.(string); ok && strings.EqualFold(k, "userId") {
-					named[storage.UserKey(s)] = true
+					named[storagetest.UserKeys().Key(s)] = true
 				}
 				walk(x)
 			}

@@ -110,8 +110,8 @@ func newHarness(t *testing.T, b storagetest.Backend, eng *flows.Engine, opts ...
 	if h.sealOutbox {
 		storeOpts = append(storeOpts, storage.WithOutboxSeal([]byte(testSecret)))
 	}
-	h.store = storage.NewStateStore(h.rdb, h.clock.Now, storeOpts...)
-	h.proc = &Processor{Engine: eng, Store: h.store, LINE: lc, Log: log, Metrics: m, Clock: h.clock.Now}
+	h.store = storage.NewStateStore(h.rdb, h.clock.Now, append(storeOpts, storage.WithUserKeys(storagetest.UserKeys()))...)
+	h.proc = &Processor{Users: storagetest.UserKeys(), Engine: eng, Store: h.store, LINE: lc, Log: log, Metrics: m, Clock: h.clock.Now}
 	wh := &Webhook{Secret: testSecret, Processor: h.proc, Log: log, Metrics: m}
 	h.handler = NewServer("127.0.0.1:0", wh, func(ctx context.Context) error { return h.rdb.Ping(ctx).Err() }, m, log).Handler()
 	return h

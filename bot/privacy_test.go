@@ -123,7 +123,7 @@ func TestNothingTypedIsKept(t *testing.T) {
 					kept["metrics"] = append(kept["metrics"], name) // with its labels, not its value
 				}
 			}
-			if len(dumps) == 0 || !slices.ContainsFunc(dumps, func(s string) bool { return strings.Contains(s, storage.UserKey(user)) }) {
+			if len(dumps) == 0 || !slices.ContainsFunc(dumps, func(s string) bool { return strings.Contains(s, storagetest.UserKeys().Key(user)) }) {
 				t.Fatal("the Redis dump holds nothing of the user: the test is not looking")
 			}
 			if !slices.ContainsFunc(writes.lines(), func(s string) bool { return strings.Contains(s, "\"t\":") }) {
@@ -206,7 +206,7 @@ func dumpRedis(t *testing.T, rdb redis.UniversalClient, private bool, user, queu
 	ctx := context.Background()
 	keys := scanKeysMatching(t, rdb, "*")
 	if !private {
-		patterns := []string{"fraudnavi:{u:" + storage.UserKey(user) + "}*", "*" + user + "*"}
+		patterns := []string{"fraudnavi:{u:" + storagetest.UserKeys().Key(user) + "}*", "*" + user + "*"}
 		if queue != "" {
 			patterns = append(patterns, "asynq:{"+queue+"}*")
 		}
@@ -259,7 +259,7 @@ func dumpRedis(t *testing.T, rdb redis.UniversalClient, private bool, user, queu
 // realScheduler schedules reminders in asynq as serve does, the user id
 // sealed with the channel secret, on the harness's clock.
 func (h *harness) realScheduler(queue string) Scheduler {
-	rem := storage.NewReminders(h.rdb, h.clock.Now, storage.WithReminderQueue(queue), storage.WithPayloadKey([]byte(testSecret)))
+	rem := storage.NewReminders(h.rdb, h.clock.Now, storage.WithTaskUserKeys(storagetest.UserKeys()), storage.WithReminderQueue(queue), storage.WithPayloadKey([]byte(testSecret)))
 	return ReminderScheduler{Reminders: rem}
 }
 
@@ -439,7 +439,7 @@ func TestDataDeletionForgetsEverything(t *testing.T) {
 					sched := &recordingScheduler{Scheduler: h.realScheduler(queue)}
 					h.proc.Scheduler = sched
 					user, other := storagetest.UserID(), storagetest.UserID()
-					hash := storage.UserKey(user)
+					hash := storagetest.UserKeys().Key(user)
 					tasks := func() []string { return scanKeysMatching(t, h.rdb, "asynq:{"+queue+"}:t:"+hash+"*") }
 					for _, u := range []string{other, user} {
 						h.post(h.follow(u))
@@ -447,7 +447,7 @@ func TestDataDeletionForgetsEverything(t *testing.T) {
 						h.post(h.tap(u, "電話した"))
 						h.post(h.tap(u, "通知を受け取る"))
 					}
-					mine := "fraudnavi:{u:" + storage.UserKey(user) + "}*"
+					mine := "fraudnavi:{u:" + storagetest.UserKeys().Key(user) + "}*"
 					if keys := scanKeysMatching(t, h.rdb, mine); len(keys) != 2 || len(h.state(user).Reminders) != 1 || len(tasks()) != 1 {
 						t.Fatalf("setup: keys %v, tasks %v, state %+v", keys, tasks(), h.state(user))
 					}
@@ -485,7 +485,7 @@ func TestDataDeletionForgetsEverything(t *testing.T) {
 					if st := h.state(other); st.Step != "card_kind" || len(st.Reminders) != 1 {
 						t.Fatalf("the other user lost their state: %+v", st)
 					}
-					if ts := scanKeysMatching(t, h.rdb, "asynq:{"+queue+"}:t:"+storage.UserKey(other)+"*"); len(ts) != 1 {
+					if ts := scanKeysMatching(t, h.rdb, "asynq:{"+queue+"}:t:"+storagetest.UserKeys().Key(other)+"*"); len(ts) != 1 {
 						t.Fatalf("the other user's reminder is gone: %v", ts)
 					}
 					h.noRejections()
@@ -504,7 +504,7 @@ func TestDeletionIsConfirmedOnlyOnceDone(t *testing.T) {
 			h := newHarness(t, b, loadFlows(t, miniFlows), at(when))
 			h.proc.Scheduler = h.realScheduler(reminderQueue(t, h.rdb))
 			user := storagetest.UserID()
-			mine := "fraudnavi:{u:" + storage.UserKey(user) + "}*"
+			mine := "fraudnavi:{u:" + storagetest.UserKeys().Key(user) + "}*"
 			h.post(h.follow(user))
 			h.post(h.tap(user, "カードの請求"))
 			h.post(h.text(user, "データ削除"))

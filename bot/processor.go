@@ -75,6 +75,8 @@ type Processor struct {
 	Log       *slog.Logger
 	Metrics   *Metrics
 	Clock     flows.Clock // required: the time the engine runs at
+	// Users names users in logs and retry keys; the store's UserKeys.
+	Users storage.UserKeys
 }
 
 // outbox is what an applied event still has to do. It is stored with the
@@ -190,7 +192,7 @@ func (p *Processor) apply(ctx context.Context, ev Event) (version int64, ob *out
 		st, _, err := rec.DecodeState()
 		if err != nil {
 			// A state we cannot read must not trap the user: start afresh.
-			p.Log.Warn("unreadable state, starting over", "user", storage.UserKey(ev.UserID), "err", err)
+			p.Log.Warn("unreadable state, starting over", "user", p.Users.Key(ev.UserID), "err", err)
 		}
 		st.Version = rec.Version
 		res := p.next(ev, st)
@@ -233,7 +235,7 @@ func (p *Processor) apply(ctx context.Context, ev Event) (version int64, ob *out
 // forgotten after applying it.
 func (p *Processor) refuseReplay(ev Event, why string) {
 	p.Metrics.event("replay_refused")
-	p.Log.Warn("event refused as a replay: not applied", "user", storage.UserKey(ev.UserID), "why", why,
+	p.Log.Warn("event refused as a replay: not applied", "user", p.Users.Key(ev.UserID), "why", why,
 		"stamped", ev.Stamped.UTC().Format(time.RFC3339))
 }
 
@@ -257,7 +259,7 @@ func (p *Processor) pendingOutbox(ctx context.Context, userID string, version in
 	}
 	var ob outbox
 	if err := json.Unmarshal(raw, &ob); err != nil {
-		p.Log.Error("unreadable outbox dropped", "user", storage.UserKey(userID), "err", err)
+		p.Log.Error("unreadable outbox dropped", "user", p.Users.Key(userID), "err", err)
 		_, err := p.Store.ClearOutbox(ctx, userID, version)
 		return nil, err
 	}
@@ -379,7 +381,7 @@ func (p *Processor) pushReply(userID string, version int64, r flows.Reply) error
 	if !ok {
 		return errors.New("the reply token expired and LINE client cannot push")
 	}
-	err := pusher.Push(userID, RetryKey("reply:"+storage.UserKey(userID)+":"+strconv.FormatInt(version, 10)), r)
+	err := pusher.Push(userID, RetryKey("reply:"+p.Users.Key(userID)+":"+strconv.FormatInt(version, 10)), r)
 	if err == nil || errors.Is(err, line.ErrAlreadyAccepted) {
 		p.Metrics.event("reply_pushed")
 		return nil
@@ -417,7 +419,7 @@ func (p *Processor) next(ev Event, st flows.State) (res flows.Result) {
 		if v := recover(); v != nil {
 			p.Metrics.panicked("engine")
 			p.Log.Error("engine panicked: the event changes nothing and is answered with an apology",
-				"user", storage.UserKey(ev.UserID), "step", st.Step, "input", ev.Input.Kind, "panic", panicSummary(v), "stack", string(debug.Stack()))
+				"user", p.Users.Key(ev.UserID), "step", st.Step, "input", ev.Input.Kind, "panic", panicSummary(v), "stack", string(debug.Stack()))
 			st.Version++
 			res = flows.Result{State: st, Reply: p.Engine.Apology(ev.Input)}
 		}
@@ -447,7 +449,7 @@ func (p *Processor) ReplyOnly(token, text string) {
 func (p *Processor) logLINE(msg, userID string, err error) {
 	attrs := []any{"err", err}
 	if userID != "" {
-		attrs = append(attrs, "user", storage.UserKey(userID))
+		attrs = append(attrs, "user", p.Users.Key(userID))
 	}
 	var ae *line.APIError
 	if errors.As(err, &ae) {

@@ -43,7 +43,7 @@ import (
 // flows (quick replies vanish after a tap, so hammering a button sends one
 // event). The buckets live in the process: with N replicas a user gets N
 // times the rate at most, which still bounds them. Buckets are keyed by
-// storage.UserKey, so no LINE user id is kept, and at most MaxUsers are
+// their user key (storage.UserKeys), so no LINE user id is kept, and at most MaxUsers are
 // kept: a bucket that has filled up again is the same as none, and the
 // least recently seen user is forgotten first.
 
@@ -61,9 +61,10 @@ type RateLimiter struct {
 	burst    float64
 	maxUsers int
 	clock    flows.Clock
+	keys     storage.UserKeys
 
 	mu    sync.Mutex
-	users map[string]*list.Element // UserKey → element of lru holding *bucket
+	users map[string]*list.Element // user key → element of lru holding *bucket
 	lru   *list.List               // most recently seen first
 }
 
@@ -78,8 +79,8 @@ type bucket struct {
 
 // NewRateLimiter allows each user burst events at once and rate events per
 // second after that, keeping at most maxUsers buckets (DefaultMaxUsers if
-// maxUsers ≤ 0).
-func NewRateLimiter(clock flows.Clock, rate float64, burst, maxUsers int) *RateLimiter {
+// maxUsers ≤ 0), each under the user's key in keys.
+func NewRateLimiter(keys storage.UserKeys, clock flows.Clock, rate float64, burst, maxUsers int) *RateLimiter {
 	if maxUsers <= 0 {
 		maxUsers = DefaultMaxUsers
 	}
@@ -88,6 +89,7 @@ func NewRateLimiter(clock flows.Clock, rate float64, burst, maxUsers int) *RateL
 		burst:    float64(max(burst, 1)),
 		maxUsers: maxUsers,
 		clock:    clock,
+		keys:     keys,
 		users:    map[string]*list.Element{},
 		lru:      list.New(),
 	}
@@ -98,7 +100,7 @@ func NewRateLimiter(clock flows.Clock, rate float64, burst, maxUsers int) *RateL
 // since the user's last allowed event: the one to answer with the notice.
 func (l *RateLimiter) Allow(userID string) (ok, notify bool) {
 	now := l.clock()
-	key := storage.UserKey(userID)
+	key := l.keys.Key(userID)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.expire(now)

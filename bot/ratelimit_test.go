@@ -12,14 +12,13 @@ import (
 
 	"github.com/fraudnavi/fraudnavi/bot/linefake"
 	"github.com/fraudnavi/fraudnavi/flows/flowstest"
-	"github.com/fraudnavi/fraudnavi/storage"
 	"github.com/fraudnavi/fraudnavi/storage/storagetest"
 	"github.com/redis/go-redis/v9"
 )
 
 func TestRateLimiterBucket(t *testing.T) {
 	clock := flowstest.NewClock(night)
-	l := NewRateLimiter(clock.Now, 0.5, 3, 0)
+	l := NewRateLimiter(storagetest.UserKeys(), clock.Now, 0.5, 3, 0)
 	type want struct{ ok, notify bool }
 	steps := []struct {
 		name    string
@@ -52,7 +51,7 @@ func TestRateLimiterBucket(t *testing.T) {
 
 func TestRateLimiterStaysBounded(t *testing.T) {
 	clock := flowstest.NewClock(night)
-	l := NewRateLimiter(clock.Now, 0.5, 2, 100)
+	l := NewRateLimiter(storagetest.UserKeys(), clock.Now, 0.5, 2, 100)
 	for i := range 1000 {
 		l.Allow(fmt.Sprintf("U%d", i))
 	}
@@ -79,7 +78,7 @@ func TestRateLimitThroughTheWebhook(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
 		h := newHarness(t, b, loadFlows(t, miniFlows))
 		clock := flowstest.NewClock(night)
-		lim := NewRateLimiter(clock.Now, 0.5, 3, 0)
+		lim := NewRateLimiter(storagetest.UserKeys(), clock.Now, 0.5, 3, 0)
 		wh := &Webhook{Secret: testSecret, Processor: h.proc, Log: h.proc.Log, Metrics: h.proc.Metrics, Limit: lim}
 		h.handler = NewServer("127.0.0.1:0", wh, nil, h.proc.Metrics, h.proc.Log).Handler()
 		user, calm := storagetest.UserID(), storagetest.UserID()
@@ -151,7 +150,7 @@ func TestRateLimitThroughTheWebhook(t *testing.T) {
 		if code := h.post(linefake.UnfollowEvent(user)); code != http.StatusOK {
 			t.Fatalf("unfollow: status %d", code)
 		}
-		if keys := scanKeysMatching(t, h.rdb, "fraudnavi:{u:"+storage.UserKey(user)+"}*"); len(keys) != 0 {
+		if keys := scanKeysMatching(t, h.rdb, "fraudnavi:{u:"+storagetest.UserKeys().Key(user)+"}*"); len(keys) != 0 {
 			t.Fatalf("after the unfollow Redis holds %v", keys)
 		}
 		h.noRejections()
@@ -178,7 +177,7 @@ func quickLabels(r linefake.Reply) string {
 // three events, on a clock that does not move.
 func limitedHarness(t *testing.T, b storagetest.Backend) *harness {
 	h := newHarness(t, b, loadFlows(t, miniFlows))
-	lim := NewRateLimiter(flowstest.NewClock(night).Now, 0.5, 3, 0)
+	lim := NewRateLimiter(storagetest.UserKeys(), flowstest.NewClock(night).Now, 0.5, 3, 0)
 	wh := &Webhook{Secret: testSecret, Processor: h.proc, Log: h.proc.Log, Metrics: h.proc.Metrics, Limit: lim}
 	h.handler = NewServer("127.0.0.1:0", wh, nil, h.proc.Metrics, h.proc.Log).Handler()
 	return h
@@ -202,7 +201,7 @@ func TestRateLimitNeverDropsDeletion(t *testing.T) {
 		if code := h.post(yes); code != http.StatusOK || len(h.replyTo(yes)) != 1 || !strings.Contains(strings.Join(h.replyTo(yes)[0].Texts(), ""), "削除しました") {
 			t.Fatalf("削除する over the limit: status %d, replies %v; want 削除しました", code, h.replyTo(yes))
 		}
-		if keys := scanKeysMatching(t, h.rdb, "fraudnavi:{u:"+storage.UserKey(user)+"}*"); len(keys) != 0 {
+		if keys := scanKeysMatching(t, h.rdb, "fraudnavi:{u:"+storagetest.UserKeys().Key(user)+"}*"); len(keys) != 0 {
 			t.Fatalf("after the deletion Redis holds %v", keys)
 		}
 	})
@@ -221,7 +220,7 @@ func TestRateLimitNoticeLeavesTheTokenForTheRedelivery(t *testing.T) {
 		for _, ev := range []linefake.Event{h.follow(user), h.text(user, "進捗"), h.text(user, "進捗")} {
 			h.post(ev) // the burst is used
 		}
-		fail := failRedisFor(t, h.rdb, storage.UserKey(other))
+		fail := failRedisFor(t, h.rdb, storagetest.UserKeys().Key(other))
 		over, failing := h.text(user, "メニュー"), h.text(other, "メニュー")
 		if code := h.post(over, failing); code == http.StatusOK {
 			t.Fatalf("status 200 with an event whose Redis call failed")

@@ -97,6 +97,8 @@ type ReminderWorker struct {
 	LINE    Pusher
 	Log     *slog.Logger
 	Metrics *Metrics // nil: nothing is counted
+	// Users names users in logs: the store's UserKeys.
+	Users storage.UserKeys
 
 	// Clock is the clock of the quiet hours and of the reminders' due
 	// times: the same as the Processor's. Required.
@@ -217,7 +219,7 @@ func (w *ReminderWorker) process(ctx context.Context, task storage.ReminderTask)
 	if err != nil {
 		return fmt.Errorf("load state: %w", err)
 	}
-	user := storage.UserKey(task.UserID)
+	user := w.Users.Key(task.UserID)
 	reply, ok := w.remind(rec, task, user)
 	if !ok {
 		w.Metrics.reminder("stale")
@@ -225,7 +227,7 @@ func (w *ReminderWorker) process(ctx context.Context, task storage.ReminderTask)
 		return nil
 	}
 
-	key := RetryKey(storage.TaskID(task.UserID, task.ReminderID, task.Due))
+	key := RetryKey(w.Users.TaskID(task.UserID, task.ReminderID, task.Due))
 	err = w.LINE.Push(task.UserID, key, reply)
 	if err == nil || errors.Is(err, line.ErrAlreadyAccepted) {
 		// 409: an earlier attempt was delivered and its answer lost.
@@ -297,7 +299,7 @@ func (w *ReminderWorker) handleError(a storage.ReminderAttempt, err error) {
 	final := a.Final
 	attrs := []any{"task", a.TaskID, "retried", a.Retried, "err", err}
 	if a.TaskRead {
-		attrs = append(attrs, "user", storage.UserKey(a.Task.UserID), "reminder", a.Task.ReminderID)
+		attrs = append(attrs, "user", w.Users.Key(a.Task.UserID), "reminder", a.Task.ReminderID)
 	}
 	if ae, ok := errors.AsType[*line.APIError](err); ok {
 		attrs = append(attrs, "status", ae.Status, "line_request_id", ae.RequestID)

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -118,9 +119,9 @@ func newRemRig(t *testing.T, rdb redis.UniversalClient, start time.Time, opts ..
 		tokens:  map[string]string{},
 	}
 	r.log = slog.New(slog.NewJSONHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	r.store = storage.NewStateStore(rdb, r.clock)
-	r.rem = storage.NewReminders(rdb, r.clock, storage.WithReminderQueue(r.queue))
-	r.proc = &bot.Processor{
+	r.store = storage.NewStateStore(rdb, r.clock, storage.WithUserKeys(storagetest.UserKeys()))
+	r.rem = storage.NewReminders(rdb, r.clock, storage.WithTaskUserKeys(storagetest.UserKeys()), storage.WithReminderQueue(r.queue))
+	r.proc = &bot.Processor{Users: storagetest.UserKeys(),
 		Engine:    r.eng,
 		Store:     r.store,
 		LINE:      lc,
@@ -169,9 +170,9 @@ func remQueue(t *testing.T, rdb redis.UniversalClient) string {
 // stands for another replica) and stops it when the test ends.
 func (r *remRig) worker(rdb redis.UniversalClient, mods ...func(*bot.ReminderWorker)) *bot.ReminderWorker {
 	r.t.Helper()
-	w := &bot.ReminderWorker{
+	w := &bot.ReminderWorker{Users: storagetest.UserKeys(),
 		Engine:       r.eng,
-		Store:        storage.NewStateStore(rdb, r.clock),
+		Store:        storage.NewStateStore(rdb, r.clock, storage.WithUserKeys(storagetest.UserKeys())),
 		LINE:         r.lc,
 		Log:          r.log,
 		Metrics:      r.metrics,
@@ -182,7 +183,7 @@ func (r *remRig) worker(rdb redis.UniversalClient, mods ...func(*bot.ReminderWor
 	for _, m := range mods {
 		m(w)
 	}
-	if err := w.Start(storage.NewReminders(rdb, r.clock, storage.WithReminderQueue(r.queue))); err != nil {
+	if err := w.Start(storage.NewReminders(rdb, r.clock, storage.WithTaskUserKeys(storagetest.UserKeys()), storage.WithReminderQueue(r.queue))); err != nil {
 		r.t.Fatal(err)
 	}
 	r.t.Cleanup(w.Shutdown)
@@ -288,7 +289,7 @@ func (r *remRig) seed(ctx context.Context, user string, rems ...flows.Reminder) 
 
 // task returns the asynq task of a reminder, or nil once it is gone.
 func (r *remRig) task(user, id string, due time.Time) *asynq.TaskInfo {
-	info, err := r.insp.GetTaskInfo(r.queue, storage.TaskID(user, id, due))
+	info, err := r.insp.GetTaskInfo(r.queue, storagetest.UserKeys().TaskID(user, id, due))
 	if err != nil {
 		return nil
 	}
@@ -425,7 +426,7 @@ func TestReminderAcceptedInConversationIsPushedOnce(t *testing.T) {
 		if p.To != user {
 			t.Errorf("pushed to %q, want %q", p.To, user)
 		}
-		if want := bot.RetryKey(storage.TaskID(user, "check_mail", due)); p.RetryKey != want {
+		if want := bot.RetryKey(storagetest.UserKeys().TaskID(user, "check_mail", due)); p.RetryKey != want {
 			t.Errorf("retry key %q, want %q", p.RetryKey, want)
 		}
 		// Not before it was due (asynq counts whole seconds; the scheduler
@@ -579,7 +580,7 @@ func TestTwoWorkersPushEachReminderOnce(t *testing.T) {
 		seen := map[string]int{}
 		for _, p := range r.fake.Pushes() {
 			seen[p.To]++
-			if want := bot.RetryKey(storage.TaskID(p.To, "check_mail", due)); p.RetryKey != want {
+			if want := bot.RetryKey(storagetest.UserKeys().TaskID(p.To, "check_mail", due)); p.RetryKey != want {
 				t.Errorf("push to %s with retry key %s, want %s", p.To, p.RetryKey, want)
 			}
 		}
@@ -942,12 +943,12 @@ func TestReminderWorkerStartErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { emb.Close() })
-	if err := (&bot.ReminderWorker{}).Start(storage.NewReminders(emb.Client(), nil)); err == nil {
+	if err := (&bot.ReminderWorker{Users: storagetest.UserKeys()}).Start(storage.NewReminders(emb.Client(), nil, storage.WithTaskUserKeys(storagetest.UserKeys()))); err == nil {
 		t.Error("Start without Engine, Store and LINE = nil, want an error")
 	}
 	r := newRemRig(t, emb.Client(), wednesday10)
 	w := r.worker(emb.Client())
-	if err := w.Start(storage.NewReminders(emb.Client(), r.clock)); err == nil {
+	if err := w.Start(storage.NewReminders(emb.Client(), r.clock, storage.WithTaskUserKeys(storagetest.UserKeys()))); err == nil {
 		t.Error("second Start = nil, want an error")
 	}
 }
@@ -1145,13 +1146,13 @@ func TestReminderWorkerChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	clock := flows.Clock(func() time.Time { return time.Now().Add(cfg.Offset) })
-	w := &bot.ReminderWorker{
+	w := &bot.ReminderWorker{Users: storagetest.UserKeys(),
 		Engine: flows.NewEngine(g),
-		Store:  storage.NewStateStore(rdb, clock),
+		Store:  storage.NewStateStore(rdb, clock, storage.WithUserKeys(storagetest.UserKeys())),
 		LINE:   pushThenHang{lc},
 		Clock:  clock,
 	}
-	if err := w.Start(storage.NewReminders(rdb, clock, storage.WithReminderQueue(cfg.Queue))); err != nil {
+	if err := w.Start(storage.NewReminders(rdb, clock, storage.WithTaskUserKeys(storagetest.UserKeys()), storage.WithReminderQueue(cfg.Queue))); err != nil {
 		t.Fatal(err)
 	}
 	select {} // until killed
@@ -1164,4 +1165,43 @@ func (p pushThenHang) Push(to, key string, r flows.Reply) error {
 	p.inner.Push(to, key, r)
 	fmt.Println("PUSHED")
 	select {}
+}
+
+// TestLegacyReminderTaskIsPushed: a reminder scheduled by a release before
+// keyed user keys has a task id named by the unsalted hash of the user id.
+// After the upgrade it still reaches the user, once, when due.
+func TestLegacyReminderTaskIsPushed(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
+		ctx := remCtx(t, time.Minute)
+		r := newRemRig(t, b.Client, wednesday10)
+		user := storagetest.UserID()
+		r.start(ctx, user)
+		due := r.clock().Add(3 * time.Second).Truncate(time.Second)
+		r.pick(ctx, user, due)
+		// Put the task back under the id the older release gave it.
+		task := r.task(user, "check_mail", due)
+		if task == nil {
+			t.Fatal("the picked reminder was not scheduled")
+		}
+		if err := r.insp.DeleteTask(r.queue, task.ID); err != nil {
+			t.Fatal(err)
+		}
+		legacyID := storagetest.LegacyUserKey(user) + ":check_mail:" + strconv.FormatInt(due.Unix(), 10)
+		if _, err := asynq.NewClientFromRedisClient(b.Client).EnqueueContext(ctx, asynq.NewTask(storage.ReminderTaskType, task.Payload,
+			asynq.TaskID(legacyID), asynq.Queue(r.queue), asynq.ProcessAt(realTime(r.clock, due).Add(time.Second)),
+			asynq.Retention(storage.ReminderRetention))); err != nil {
+			t.Fatal(err)
+		}
+		r.worker(b.Client)
+		if err := r.fake.WaitPushes(ctx, 1); err != nil {
+			t.Fatal(err)
+		}
+		remWaitFor(t, ctx, "the legacy task to complete", func() bool {
+			info, err := r.insp.GetTaskInfo(r.queue, legacyID)
+			return err == nil && info.State == asynq.TaskStateCompleted
+		})
+		if pushes := r.fake.Pushes(); len(pushes) != 1 || pushes[0].To != user || !slices.Equal(pushes[0].Texts(), []string{checkMailText}) {
+			t.Fatalf("pushes %+v, want the check_mail reminder to the user, once", pushes)
+		}
+	})
 }

@@ -40,7 +40,7 @@ func TestReplayedSignedBodyIsRefused(t *testing.T) {
 			h.clock.Advance(storage.DefaultSeenWindow + time.Minute)
 			// Redis expires the seen set a window after the user's last
 			// event, by its own clock, which the harness clock does not move.
-			seen := "fraudnavi:{u:" + storage.UserKey(user) + "}:seen"
+			seen := "fraudnavi:{u:" + storagetest.UserKeys().Key(user) + "}:seen"
 			if err := h.rdb.Del(context.Background(), seen).Err(); err != nil {
 				h.t.Fatal(err)
 			}

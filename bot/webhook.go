@@ -274,7 +274,7 @@ func (h *Webhook) handleEvent(ctx context.Context, ev Event) (err error) {
 		if v := recover(); v != nil {
 			h.Metrics.panicked("webhook")
 			h.Log.Error("event handling panicked: answered with an apology, not redelivered",
-				"user", storage.UserKey(ev.UserID), "input", ev.Input.Kind, "panic", panicSummary(v), "stack", string(debug.Stack()))
+				"user", h.Processor.Users.Key(ev.UserID), "input", ev.Input.Kind, "panic", panicSummary(v), "stack", string(debug.Stack()))
 			if ev.ReplyToken != "" {
 				if rerr := h.Processor.LINE.Reply(ev.ReplyToken, h.Processor.Engine.Apology(ev.Input)); rerr != nil {
 					h.Processor.logLINE("reply failed", ev.UserID, rerr)
@@ -351,7 +351,7 @@ func (h *Webhook) limited(d delivery) (limited bool, r *heldReply) {
 	notice := ""
 	if notify {
 		notice = h.Processor.Engine.Graph().Texts.SlowDown
-		h.Log.Warn("user over the rate limit: events not applied until it refills", "user", storage.UserKey(d.UserID))
+		h.Log.Warn("user over the rate limit: events not applied until it refills", "user", h.Processor.Users.Key(d.UserID))
 	}
 	if reply, ok := h.Processor.Engine.Held(d.Input, notice); ok && d.ReplyToken != "" {
 		return true, &heldReply{userID: d.UserID, token: d.ReplyToken, reply: reply}

@@ -21,7 +21,7 @@ func BenchmarkApply(b *testing.B) {
 	for _, be := range storagetest.Backends(b) {
 		b.Run(be.Name, func(b *testing.B) {
 			ctx := context.Background()
-			s := storage.NewStateStore(be.Client, testClock)
+			s := storage.NewStateStore(be.Client, testClock, storage.WithUserKeys(storagetest.UserKeys()))
 			user := storagetest.UserID()
 			b.ReportAllocs()
 			for i := 0; b.Loop(); i++ {
@@ -33,7 +33,7 @@ func BenchmarkApply(b *testing.B) {
 		// Many users at once, as a busy webhook sees them.
 		b.Run(be.Name+"/parallel", func(b *testing.B) {
 			ctx := context.Background()
-			s := storage.NewStateStore(be.Client, testClock)
+			s := storage.NewStateStore(be.Client, testClock, storage.WithUserKeys(storagetest.UserKeys()))
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
 				user := storagetest.UserID()
@@ -74,7 +74,7 @@ func BenchmarkEvent(b *testing.B) {
 	outbox := bytes.Repeat([]byte("o"), 2500)
 	for _, be := range storagetest.Backends(b) {
 		ctx := context.Background()
-		s := storage.NewStateStore(be.Client, testClock)
+		s := storage.NewStateStore(be.Client, testClock, storage.WithUserKeys(storagetest.UserKeys()))
 		b.Run(be.Name+"/load", func(b *testing.B) {
 			user := storagetest.UserID()
 			if err := event(ctx, s, user, "e0", state, outbox); err != nil {

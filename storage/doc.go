@@ -36,10 +36,13 @@
 // later than seen_trimmed: its id may have been applied and forgotten, so
 // replays and redeliveries are recognised for exactly as long as ids are.
 //
-// where <h> is UserKey(userID), a SHA-256 prefix, so that LINE user ids never
+// where <h> is UserKeys.Key(userID), a keyed hash (HMAC-SHA-256 prefix) under
+// the server's user key secret, so that LINE user ids never
 // appear in key names. The state expires after a period without events (90
 // days by default); the seen set after the seen window (24 hours by default),
 // so a user at rest holds only the state hash. Delete removes both at once.
+// Records under the legacy, unsalted key (before keyed user keys) are moved
+// to the keyed one by Load: see migrate.go.
 //
 // # Connection URLs
 //

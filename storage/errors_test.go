@@ -83,7 +83,7 @@ func TestUnavailable(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			s := storage.NewStateStore(tt.client(t), testClock)
+			s := storage.NewStateStore(tt.client(t), testClock, storage.WithUserKeys(storagetest.UserKeys()))
 			calls := map[string]func() error{
 				"Load":        func() error { _, _, err := s.Load(ctx, "U1", "e1"); return err },
 				"Apply":       func() error { _, err := s.Apply(ctx, "U1", "e1", 0, []byte("s"), nil); return err },
@@ -104,7 +104,7 @@ func TestUnavailableContextDeadline(t *testing.T) {
 	defer rdb.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	_, _, err := storage.NewStateStore(rdb, testClock).Load(ctx, "U1", "e1")
+	_, _, err := storage.NewStateStore(rdb, testClock, storage.WithUserKeys(storagetest.UserKeys())).Load(ctx, "U1", "e1")
 	if !errors.Is(err, storage.ErrUnavailable) {
 		t.Errorf("err = %v, want ErrUnavailable", err)
 	}
@@ -119,7 +119,7 @@ func TestRequestErrorIsNotUnavailable(t *testing.T) {
 		if err := b.Client.Set(ctx, stateKey(user), "not a hash", time.Minute).Err(); err != nil {
 			t.Fatal(err)
 		}
-		_, err := storage.NewStateStore(b.Client, testClock).Apply(ctx, user, "e1", 0, []byte("s"), nil)
+		_, err := storage.NewStateStore(b.Client, testClock, storage.WithUserKeys(storagetest.UserKeys())).Apply(ctx, user, "e1", 0, []byte("s"), nil)
 		if err == nil || errors.Is(err, storage.ErrUnavailable) {
 			t.Errorf("Apply on a wrongly typed key: err = %v, want a plain error", err)
 		}

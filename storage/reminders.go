@@ -20,7 +20,7 @@ import (
 //
 //	queue    "reminders" (DefaultReminderQueue)
 //	type     "reminder:push" (ReminderTaskType)
-//	id       TaskID(userID, reminderID, due): "<UserKey>:<reminder id>:<due unix>"
+//	id       UserKeys.TaskID(userID, reminderID, due): "<user key>:<reminder id>:<due unix>"
 //	payload  {"u": LINE user id, sealed, "r": reminder id, "d": due in Unix seconds}
 //
 // The deterministic id makes scheduling idempotent: enqueueing a reminder
@@ -114,11 +114,22 @@ func parseReminderTask(payload []byte, s *sealer) (ReminderTask, error) {
 }
 
 // TaskID returns the asynq task id of a reminder. It names the user by
-// UserKey, so asynq's own logs and keys never show a LINE user id, and the
-// due time in whole seconds, so a reminder moved to another time is another
-// task.
-func TaskID(userID, reminderID string, due time.Time) string {
-	return UserKey(userID) + ":" + reminderID + ":" + strconv.FormatInt(due.Unix(), 10)
+// their key (Key), so asynq's own logs and keys never show a LINE user id,
+// and the due time in whole seconds, so a reminder moved to another time is
+// another task.
+func (k UserKeys) TaskID(userID, reminderID string, due time.Time) string {
+	return taskID(k.Key(userID), reminderID, due)
+}
+
+// legacyTaskID is the id of a reminder scheduled before user keys were
+// keyed (legacyUserKey). Such a task keeps it until it fires: the worker
+// accepts it, and Cancel deletes it too.
+func legacyTaskID(userID, reminderID string, due time.Time) string {
+	return taskID(legacyUserKey(userID), reminderID, due)
+}
+
+func taskID(user, reminderID string, due time.Time) string {
+	return user + ":" + reminderID + ":" + strconv.FormatInt(due.Unix(), 10)
 }
 
 // Reminders schedules and cancels reminders as asynq tasks, on the same
@@ -130,7 +141,8 @@ type Reminders struct {
 	queue  string
 	clock  flows.Clock
 	seal   *sealer
-	err    error // a bad option, reported by Schedule
+	users  UserKeys // names the user in task ids
+	err    error    // a bad option, reported by Schedule
 }
 
 // A ReminderOption configures Reminders.
@@ -145,6 +157,12 @@ func WithReminderQueue(name string) ReminderOption {
 			r.queue = name
 		}
 	}
+}
+
+// WithTaskUserKeys names users in task ids by k; it must be the UserKeys
+// of the state store.
+func WithTaskUserKeys(k UserKeys) ReminderOption {
+	return func(r *Reminders) { r.users = k }
 }
 
 // WithPayloadKey seals the user id in every task with a key derived from
@@ -200,8 +218,13 @@ func (r *Reminders) Schedule(ctx context.Context, userID, reminderID string, due
 	if err != nil {
 		return fmt.Errorf("storage: schedule reminder: %w", err)
 	}
+	// The same reminder scheduled under the legacy task id (before user
+	// keys were keyed) is that reminder: scheduling it again would push twice.
+	if _, err := r.insp.GetTaskInfo(r.queue, legacyTaskID(userID, reminderID, due)); err == nil {
+		return nil
+	}
 	task := asynq.NewTask(ReminderTaskType, payload,
-		asynq.TaskID(TaskID(userID, reminderID, due)),
+		asynq.TaskID(r.users.TaskID(userID, reminderID, due)),
 		asynq.Queue(r.queue),
 		asynq.ProcessIn(processIn(due, now)),
 		asynq.MaxRetry(ReminderMaxRetry),
@@ -233,7 +256,17 @@ func (r *Reminders) Cancel(ctx context.Context, userID, reminderID string, due t
 	if err := checkReminder(userID, reminderID, due); err != nil {
 		return fmt.Errorf("storage: cancel reminder: %w", err)
 	}
-	err := r.insp.DeleteTask(r.queue, TaskID(userID, reminderID, due))
+	for _, id := range []string{r.users.TaskID(userID, reminderID, due), legacyTaskID(userID, reminderID, due)} {
+		if err := r.deleteTask(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deleteTask deletes one task, if it is there and not running.
+func (r *Reminders) deleteTask(ctx context.Context, id string) error {
+	err := r.insp.DeleteTask(r.queue, id)
 	switch {
 	case err == nil,
 		errors.Is(err, asynq.ErrTaskNotFound),

@@ -67,7 +67,7 @@ var realClock = flows.Clock(time.Now)
 func newReminders(t *testing.T, rdb redis.UniversalClient, opts ...storage.ReminderOption) (*storage.Reminders, *asynq.Inspector) {
 	t.Helper()
 	opts = append([]storage.ReminderOption{storage.WithReminderQueue(testQueue(t, rdb))}, opts...)
-	r := storage.NewReminders(rdb, realClock, opts...)
+	r := storage.NewReminders(rdb, realClock, append(opts, storage.WithTaskUserKeys(storagetest.UserKeys()))...)
 	insp := asynq.NewInspectorFromRedisClient(rdb)
 	t.Cleanup(func() { r.Close(); insp.Close() })
 	return r, insp
@@ -81,17 +81,17 @@ func ctxT(t *testing.T) context.Context {
 
 func TestTaskID(t *testing.T) {
 	due := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
-	id := storage.TaskID("Uabc", "check_mail", due)
-	if want := storage.UserKey("Uabc") + ":check_mail:" + strconv.FormatInt(due.Unix(), 10); id != want {
+	id := storagetest.UserKeys().TaskID("Uabc", "check_mail", due)
+	if want := storagetest.UserKeys().Key("Uabc") + ":check_mail:" + strconv.FormatInt(due.Unix(), 10); id != want {
 		t.Errorf("TaskID = %q, want %q", id, want)
 	}
 	if strings.Contains(id, "Uabc") {
 		t.Errorf("TaskID %q contains the LINE user id", id)
 	}
 	others := []string{
-		storage.TaskID("Uabd", "check_mail", due),
-		storage.TaskID("Uabc", "bank_visit", due),
-		storage.TaskID("Uabc", "check_mail", due.Add(time.Minute)),
+		storagetest.UserKeys().TaskID("Uabd", "check_mail", due),
+		storagetest.UserKeys().TaskID("Uabc", "bank_visit", due),
+		storagetest.UserKeys().TaskID("Uabc", "check_mail", due.Add(time.Minute)),
 	}
 	for _, o := range others {
 		if o == id {
@@ -99,7 +99,7 @@ func TestTaskID(t *testing.T) {
 		}
 	}
 	// Sub-second parts do not make another task.
-	if got := storage.TaskID("Uabc", "check_mail", due.Add(300*time.Millisecond)); got != id {
+	if got := storagetest.UserKeys().TaskID("Uabc", "check_mail", due.Add(300*time.Millisecond)); got != id {
 		t.Errorf("TaskID with milliseconds = %q, want %q", got, id)
 	}
 }
@@ -149,8 +149,8 @@ func TestScheduleEnqueuesOneTask(t *testing.T) {
 			t.Fatalf("%d scheduled tasks, want 1", len(tasks))
 		}
 		task := tasks[0]
-		if task.ID != storage.TaskID(user, "check_mail", due) || task.Type != storage.ReminderTaskType {
-			t.Errorf("task %s of type %s, want %s of type %s", task.ID, task.Type, storage.TaskID(user, "check_mail", due), storage.ReminderTaskType)
+		if task.ID != storagetest.UserKeys().TaskID(user, "check_mail", due) || task.Type != storage.ReminderTaskType {
+			t.Errorf("task %s of type %s, want %s of type %s", task.ID, task.Type, storagetest.UserKeys().TaskID(user, "check_mail", due), storage.ReminderTaskType)
 		}
 		// Never early; a second late at most, as asynq keeps whole seconds
 		// and the scheduler hands it the wait on the injected clock.
@@ -190,7 +190,7 @@ func TestScheduleRoundsUpToTheSecond(t *testing.T) {
 		if err := r.Schedule(ctx, user, "check_mail", due); err != nil {
 			t.Fatal(err)
 		}
-		info, err := insp.GetTaskInfo(r.Queue(), storage.TaskID(user, "check_mail", due))
+		info, err := insp.GetTaskInfo(r.Queue(), storagetest.UserKeys().TaskID(user, "check_mail", due))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -209,7 +209,7 @@ func TestScheduleWithClock(t *testing.T) {
 		offset := time.Until(fake)
 		clock := func() time.Time { return time.Now().Add(offset) }
 		opts := []storage.ReminderOption{storage.WithReminderQueue(testQueue(t, b.Client))}
-		r := storage.NewReminders(b.Client, clock, opts...)
+		r := storage.NewReminders(b.Client, clock, append(opts, storage.WithTaskUserKeys(storagetest.UserKeys()))...)
 		insp := asynq.NewInspectorFromRedisClient(b.Client)
 		t.Cleanup(func() { r.Close(); insp.Close() })
 		user := storagetest.UserID()
@@ -220,7 +220,7 @@ func TestScheduleWithClock(t *testing.T) {
 			t.Fatal(err)
 		}
 		after := time.Now()
-		info, err := insp.GetTaskInfo(r.Queue(), storage.TaskID(user, "check_mail", due))
+		info, err := insp.GetTaskInfo(r.Queue(), storagetest.UserKeys().TaskID(user, "check_mail", due))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -292,7 +292,7 @@ func TestReminderArgumentErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer emb.Close()
-	r := storage.NewReminders(emb.Client(), realClock)
+	r := storage.NewReminders(emb.Client(), realClock, storage.WithTaskUserKeys(storagetest.UserKeys()))
 	defer r.Close()
 	ctx := ctxT(t)
 	due := time.Now().Add(time.Hour)
@@ -348,7 +348,7 @@ func TestScheduleAfterPushIsANoOp(t *testing.T) {
 			t.Fatal("the reminder never ran")
 		}
 		waitFor(t, ctx, "the task to complete", func() bool {
-			info, err := insp.GetTaskInfo(r.Queue(), storage.TaskID(user, "check_mail", due))
+			info, err := insp.GetTaskInfo(r.Queue(), storagetest.UserKeys().TaskID(user, "check_mail", due))
 			return err == nil && info.State == asynq.TaskStateCompleted
 		})
 
@@ -380,7 +380,7 @@ func waitFor(t *testing.T, ctx context.Context, what string, cond func() bool) {
 }
 
 func TestRemindersUnavailable(t *testing.T) {
-	r := storage.NewReminders(storagetest.Unreachable(t), realClock)
+	r := storage.NewReminders(storagetest.Unreachable(t), realClock, storage.WithTaskUserKeys(storagetest.UserKeys()))
 	defer r.Close()
 	ctx := ctxT(t)
 	due := time.Now().Add(time.Hour)
@@ -397,7 +397,7 @@ func TestRemindersUnavailable(t *testing.T) {
 
 // Errors name the user by pseudonym only.
 func TestReminderErrorsHideUserID(t *testing.T) {
-	r := storage.NewReminders(storagetest.Unreachable(t), realClock)
+	r := storage.NewReminders(storagetest.Unreachable(t), realClock, storage.WithTaskUserKeys(storagetest.UserKeys()))
 	defer r.Close()
 	user := storagetest.UserID()
 	err := r.Schedule(ctxT(t), user, "check_mail", time.Now().Add(time.Hour))
@@ -434,7 +434,7 @@ func TestCancelWhileRunning(t *testing.T) {
 		}
 		defer srv.Shutdown()
 		defer close(release)
-		id := storage.TaskID(user, "check_mail", due)
+		id := storagetest.UserKeys().TaskID(user, "check_mail", due)
 		waitFor(t, ctx, "the task to run", func() bool {
 			info, err := insp.GetTaskInfo(r.Queue(), id)
 			return err == nil && info.State == asynq.TaskStateActive
@@ -500,7 +500,7 @@ func TestScheduleOnAnyDate(t *testing.T) {
 		t.Run(d.Name, func(t *testing.T) {
 			storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
 				ctx := ctxT(t)
-				r := storage.NewReminders(b.Client, flows.FixedClock(d.At), storage.WithReminderQueue(testQueue(t, b.Client)))
+				r := storage.NewReminders(b.Client, flows.FixedClock(d.At), storage.WithTaskUserKeys(storagetest.UserKeys()), storage.WithReminderQueue(testQueue(t, b.Client)))
 				insp := asynq.NewInspectorFromRedisClient(b.Client)
 				t.Cleanup(func() { insp.Close() })
 				user := storagetest.UserID()
@@ -510,7 +510,7 @@ func TestScheduleOnAnyDate(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				info, err := insp.GetTaskInfo(r.Queue(), storage.TaskID(user, "check_mail", due))
+				info, err := insp.GetTaskInfo(r.Queue(), storagetest.UserKeys().TaskID(user, "check_mail", due))
 				if err != nil {
 					t.Fatalf("the reminder due in an hour was not scheduled: %v", err)
 				}
@@ -520,7 +520,7 @@ func TestScheduleOnAnyDate(t *testing.T) {
 				if wait := time.Until(info.NextProcessAt); wait < 59*time.Minute || wait > 62*time.Minute {
 					t.Errorf("handed to asynq for %v from now, want about an hour", wait)
 				}
-				if _, err := insp.GetTaskInfo(r.Queue(), storage.TaskID(user, "check_mail", old)); err == nil {
+				if _, err := insp.GetTaskInfo(r.Queue(), storagetest.UserKeys().TaskID(user, "check_mail", old)); err == nil {
 					t.Error("a reminder due more than ReminderRetention ago was scheduled")
 				}
 			})

@@ -2,8 +2,6 @@ package storage
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -83,6 +81,8 @@ type StateStore struct {
 	// callTimeout bounds each Redis call; see DefaultCallTimeout.
 	callTimeout time.Duration
 	clock       flows.Clock
+	// users names users in key names (WithUserKeys).
+	users UserKeys
 	// seal encrypts the outbox: a reply may name what the user pasted (the
 	// owner of a link), and it waits in Redis until LINE has it.
 	seal    *sealer
@@ -126,6 +126,15 @@ func WithCallTimeout(d time.Duration) Option {
 	}
 }
 
+// WithUserKeys names users in key names by k (NewUserKeys); without it,
+// the zero UserKeys.
+func WithUserKeys(k UserKeys) Option {
+	return func(s *StateStore) { s.users = k }
+}
+
+// UserKeys returns how s names users, for logs and task ids that must match.
+func (s *StateStore) UserKeys() UserKeys { return s.users }
+
 // WithOutboxSeal encrypts the outbox (the pending reply) with a key derived
 // from secret (the channel secret), so a copy of Redis taken while a reply
 // waits holds nothing a user wrote or was told. An empty secret leaves it
@@ -152,31 +161,30 @@ func NewStateStore(rdb redis.UniversalClient, clock flows.Clock, opts ...Option)
 	return s
 }
 
-// UserKey returns the pseudonym under which userID's data is stored: the
-// first 128 bits of its SHA-256, in hex. Use it wherever a user has to be
-// named outside LINE (task ids, logs), so the LINE user id is not.
-func UserKey(userID string) string {
-	sum := sha256.Sum256([]byte(userID))
-	return hex.EncodeToString(sum[:16])
+// keys returns the state and seen keys of userID under k. The {u:...} hash
+// tag puts both in the same Cluster slot, which a script touching both
+// requires.
+func (k UserKeys) keys(userID string) []string {
+	var h [32]byte
+	k.encode(&h, userID)
+	return keysOf(h[:])
 }
 
-// keys returns the state and seen keys of userID. The {u:...} hash tag puts
-// both in the same Cluster slot, which a script touching both requires.
-func keys(userID string) []string {
-	// Both keys are cut from one string: two allocations instead of five on
-	// a path every event takes three times.
-	sum := sha256.Sum256([]byte(userID))
-	var h [32]byte
-	hex.Encode(h[:], sum[:16])
+// legacyKeys are keys for the unsalted legacy user key (legacyUserKey).
+func legacyKeys(userID string) []string { return keysOf([]byte(legacyUserKey(userID))) }
+
+func keysOf(h []byte) []string {
+	// Both keys are cut from one string: fewer allocations on a path every
+	// event takes three times.
 	const pre, state, seen = "fraudnavi:{u:", "}:state", "}:seen"
 	var b strings.Builder
 	b.Grow(2*(len(pre)+len(h)) + len(state) + len(seen))
 	b.WriteString(pre)
-	b.Write(h[:])
+	b.Write(h)
 	b.WriteString(state)
 	n := b.Len()
 	b.WriteString(pre)
-	b.Write(h[:])
+	b.Write(h)
 	b.WriteString(seen)
 	both := b.String()
 	return []string{both[:n], both[n:]}
@@ -299,8 +307,21 @@ func (s *StateStore) Load(ctx context.Context, userID, eventID string) (rec Reco
 	if userID == "" {
 		return Record{}, false, errors.New("storage: load: empty user id")
 	}
+	rec, seen, err = s.load(ctx, userID, eventID)
+	if err != nil || rec.Version > 0 {
+		return rec, seen, err
+	}
+	// No state under the user's key: it may still be under the legacy one.
+	migrated, err := s.migrateLegacy(ctx, userID)
+	if err != nil || !migrated {
+		return rec, seen, err
+	}
+	return s.load(ctx, userID, eventID)
+}
+
+func (s *StateStore) load(ctx context.Context, userID, eventID string) (Record, bool, error) {
 	res, err := bounded(ctx, s.callTimeout, "load", func(ctx context.Context) ([]any, error) {
-		return loadScript.Run(ctx, s.rdb, keys(userID), eventID).Slice()
+		return loadScript.Run(ctx, s.rdb, s.users.keys(userID), eventID).Slice()
 	})
 	if err != nil {
 		return Record{}, false, err
@@ -308,7 +329,7 @@ func (s *StateStore) Load(ctx context.Context, userID, eventID string) (rec Reco
 	if len(res) != 5 {
 		return Record{}, false, fmt.Errorf("storage: load: unexpected reply %v", res)
 	}
-	rec, err = s.parseRecord(res[1:])
+	rec, err := s.parseRecord(res[1:])
 	if err != nil {
 		return Record{}, false, fmt.Errorf("storage: load: %w", err)
 	}
@@ -368,7 +389,7 @@ func (s *StateStore) ApplyStamped(ctx context.Context, userID, eventID string, s
 		max(stamped.UnixMilli(), 0),
 	}
 	res, err := bounded(ctx, s.callTimeout, "apply", func(ctx context.Context) ([]any, error) {
-		return applyScript.Run(ctx, s.rdb, keys(userID), args...).Slice()
+		return applyScript.Run(ctx, s.rdb, s.users.keys(userID), args...).Slice()
 	})
 	if err != nil {
 		return Record{}, err
@@ -415,7 +436,7 @@ func (s *StateStore) ClearOutbox(ctx context.Context, userID string, version int
 		return false, errors.New("storage: clear outbox: empty user id")
 	}
 	n, err := bounded(ctx, s.callTimeout, "clear outbox", func(ctx context.Context) (int, error) {
-		return clearOutboxScript.Run(ctx, s.rdb, keys(userID)[:1], version).Int()
+		return clearOutboxScript.Run(ctx, s.rdb, s.users.keys(userID)[:1], version).Int()
 	})
 	if err != nil {
 		return false, err
@@ -438,7 +459,7 @@ func (s *StateStore) ReplaceOutbox(ctx context.Context, userID string, version i
 		return false, fmt.Errorf("storage: replace outbox: %w", err)
 	}
 	n, err := bounded(ctx, s.callTimeout, "replace outbox", func(ctx context.Context) (int, error) {
-		return replaceOutboxScript.Run(ctx, s.rdb, keys(userID)[:1], version, sealed).Int()
+		return replaceOutboxScript.Run(ctx, s.rdb, s.users.keys(userID)[:1], version, sealed).Int()
 	})
 	if err != nil {
 		return false, err
@@ -455,7 +476,15 @@ func (s *StateStore) Delete(ctx context.Context, userID string) error {
 	}
 	// One DEL for both keys: they share a slot, so this works on a Cluster too.
 	_, err := bounded(ctx, s.callTimeout, "delete", func(ctx context.Context) (int64, error) {
-		return s.rdb.Del(ctx, keys(userID)...).Result()
+		return s.rdb.Del(ctx, s.users.keys(userID)...).Result()
+	})
+	if err != nil {
+		return err
+	}
+	// And whatever is left under the legacy key: a separate DEL, as it is
+	// in another slot.
+	_, err = bounded(ctx, s.callTimeout, "delete", func(ctx context.Context) (int64, error) {
+		return s.rdb.Del(ctx, legacyKeys(userID)...).Result()
 	})
 	return err
 }

@@ -19,8 +19,8 @@ import (
 
 // stateKey and seenKey spell out the documented key layout, so a change to it
 // shows up here.
-func stateKey(userID string) string { return "fraudnavi:{u:" + storage.UserKey(userID) + "}:state" }
-func seenKey(userID string) string  { return "fraudnavi:{u:" + storage.UserKey(userID) + "}:seen" }
+func stateKey(userID string) string { return storagetest.StateKey(userID) }
+func seenKey(userID string) string  { return storagetest.SeenKey(userID) }
 
 // scanKeys lists the keys matching pattern on every primary of rdb.
 func scanKeys(t *testing.T, rdb redis.UniversalClient, pattern string) []string {
@@ -55,23 +55,10 @@ func scanKeys(t *testing.T, rdb redis.UniversalClient, pattern string) []string 
 	return found
 }
 
-func TestUserKey(t *testing.T) {
-	k := storage.UserKey("U4af4980629a4d3b8a1d6e4d0e1b2c3d4")
-	if len(k) != 32 || strings.Trim(k, "0123456789abcdef") != "" {
-		t.Errorf("UserKey = %q, want 32 lower-case hex digits", k)
-	}
-	if k == storage.UserKey("U4af4980629a4d3b8a1d6e4d0e1b2c3d5") {
-		t.Error("UserKey is the same for different users")
-	}
-	if k != storage.UserKey("U4af4980629a4d3b8a1d6e4d0e1b2c3d4") {
-		t.Error("UserKey is not deterministic")
-	}
-}
-
 func TestApply(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
 		ctx := context.Background()
-		s := storage.NewStateStore(b.Client, testClock)
+		s := storage.NewStateStore(b.Client, testClock, storage.WithUserKeys(storagetest.UserKeys()))
 		user := storagetest.UserID()
 
 		rec, seen, err := s.Load(ctx, user, "e1")
@@ -132,7 +119,7 @@ func TestApply(t *testing.T) {
 func TestApplyVersionConflict(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
 		ctx := context.Background()
-		s := storage.NewStateStore(b.Client, testClock)
+		s := storage.NewStateStore(b.Client, testClock, storage.WithUserKeys(storagetest.UserKeys()))
 		user := storagetest.UserID()
 
 		want, err := s.Apply(ctx, user, "e1", 0, []byte("s1"), []byte("o1"))
@@ -162,7 +149,7 @@ func TestApplyVersionConflict(t *testing.T) {
 func TestClearOutbox(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
 		ctx := context.Background()
-		s := storage.NewStateStore(b.Client, testClock)
+		s := storage.NewStateStore(b.Client, testClock, storage.WithUserKeys(storagetest.UserKeys()))
 		user := storagetest.UserID()
 
 		// Clearing for a user without state is harmless.
@@ -202,13 +189,13 @@ func TestClearOutbox(t *testing.T) {
 func TestDelete(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
 		ctx := context.Background()
-		s := storage.NewStateStore(b.Client, testClock)
+		s := storage.NewStateStore(b.Client, testClock, storage.WithUserKeys(storagetest.UserKeys()))
 		user := storagetest.UserID()
 
 		if _, err := s.Apply(ctx, user, "e1", 0, []byte("s1"), []byte("o1")); err != nil {
 			t.Fatal(err)
 		}
-		pattern := "*" + storage.UserKey(user) + "*"
+		pattern := "*" + storagetest.UserKeys().Key(user) + "*"
 		if got, want := scanKeys(t, b.Client, pattern), []string{seenKey(user), stateKey(user)}; !slices.Equal(got, want) {
 			t.Fatalf("keys before Delete = %q, want %q", got, want)
 		}
@@ -250,7 +237,7 @@ func TestTTL(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				s := storage.NewStateStore(b.Client, testClock, tt.opts...)
+				s := storage.NewStateStore(b.Client, testClock, append(tt.opts, storage.WithUserKeys(storagetest.UserKeys()))...)
 				user := storagetest.UserID()
 				checkTTL := func(when string) {
 					t.Helper()
@@ -310,7 +297,7 @@ func TestSeenTrimming(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				now := start
-				s := storage.NewStateStore(b.Client, func() time.Time { return now }, storage.WithSeenWindow(24*time.Hour, tt.max))
+				s := storage.NewStateStore(b.Client, func() time.Time { return now }, storage.WithUserKeys(storagetest.UserKeys()), storage.WithSeenWindow(24*time.Hour, tt.max))
 				user := storagetest.UserID()
 				for i := range tt.events {
 					if _, err := s.Apply(ctx, user, fmt.Sprintf("e%d", i), int64(i), []byte("s"), nil); err != nil {
@@ -342,7 +329,7 @@ func TestSeenTrimming(t *testing.T) {
 
 func TestInvalidArguments(t *testing.T) {
 	ctx := context.Background()
-	s := storage.NewStateStore(storagetest.Unreachable(t), testClock)
+	s := storage.NewStateStore(storagetest.Unreachable(t), testClock, storage.WithUserKeys(storagetest.UserKeys()))
 	tests := []struct {
 		name string
 		call func() error
@@ -368,7 +355,7 @@ func TestInvalidArguments(t *testing.T) {
 func TestConcurrentSameEvent(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
 		ctx := context.Background()
-		s := storage.NewStateStore(b.Client, testClock)
+		s := storage.NewStateStore(b.Client, testClock, storage.WithUserKeys(storagetest.UserKeys()))
 		user := storagetest.UserID()
 
 		const workers = 20
@@ -416,7 +403,7 @@ func TestConcurrentSameEvent(t *testing.T) {
 func TestConcurrentEvents(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
 		ctx := context.Background()
-		s := storage.NewStateStore(b.Client, testClock)
+		s := storage.NewStateStore(b.Client, testClock, storage.WithUserKeys(storagetest.UserKeys()))
 		user := storagetest.UserID()
 
 		const events = 10
@@ -494,7 +481,7 @@ func fmtRecord(r storage.Record) string {
 func TestOutboxSealed(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
 		ctx := context.Background()
-		s := storage.NewStateStore(b.Client, testClock, storage.WithOutboxSeal([]byte("secret one")))
+		s := storage.NewStateStore(b.Client, testClock, storage.WithUserKeys(storagetest.UserKeys()), storage.WithOutboxSeal([]byte("secret one")))
 		user := storagetest.UserID()
 		const reply = `{"reply":"このリンクの本当の持ち主は dfg538.com"}`
 		if _, err := s.Apply(ctx, user, "e1", 0, []byte("s1"), []byte(reply)); err != nil {
@@ -515,7 +502,7 @@ func TestOutboxSealed(t *testing.T) {
 		if !errors.Is(err, storage.ErrAlreadyApplied) || string(again.OutboxFor("e1")) != reply {
 			t.Fatalf("repeated Apply: outbox %q, %v", again.Outbox, err)
 		}
-		other := storage.NewStateStore(b.Client, testClock, storage.WithOutboxSeal([]byte("secret two")))
+		other := storage.NewStateStore(b.Client, testClock, storage.WithUserKeys(storagetest.UserKeys()), storage.WithOutboxSeal([]byte("secret two")))
 		rec, _, err = other.Load(ctx, user, "e1")
 		if err != nil || string(rec.Outbox) == reply {
 			t.Fatalf("another secret: outbox %q, %v", rec.Outbox, err)
@@ -531,7 +518,7 @@ func TestApplyStampedRefusesReplays(t *testing.T) {
 		ctx := context.Background()
 		start := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
 		now := start
-		s := storage.NewStateStore(b.Client, func() time.Time { return now }, storage.WithSeenWindow(24*time.Hour, 5))
+		s := storage.NewStateStore(b.Client, func() time.Time { return now }, storage.WithUserKeys(storagetest.UserKeys()), storage.WithSeenWindow(24*time.Hour, 5))
 		user := storagetest.UserID()
 		stamps := map[string]time.Time{}
 		for i := range 8 {

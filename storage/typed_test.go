@@ -16,7 +16,7 @@ import (
 func TestApplyStateRoundTrip(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
 		ctx := context.Background()
-		s := storage.NewStateStore(b.Client, testClock)
+		s := storage.NewStateStore(b.Client, testClock, storage.WithUserKeys(storagetest.UserKeys()))
 		user := storagetest.UserID()
 		due := time.Date(2026, 11, 25, 9, 0, 0, 0, flows.Tokyo)
 		want := flows.State{Step: "check_mail", Version: 1, Reminders: []flows.Reminder{{ID: "check_mail", Due: due}}}

@@ -103,7 +103,8 @@ func (r *Reminders) Serve(h ReminderHandler) (stop func(), err error) {
 		}
 		// The payload must be this task's: one copied from another task (by
 		// anyone who can write to Redis) would push to someone else.
-		if id, ok := asynq.GetTaskID(ctx); ok && id != TaskID(task.UserID, task.ReminderID, task.Due) {
+		if id, ok := asynq.GetTaskID(ctx); ok && id != r.users.TaskID(task.UserID, task.ReminderID, task.Due) &&
+			id != legacyTaskID(task.UserID, task.ReminderID, task.Due) {
 			return fmt.Errorf("reminder payload of another task: %w", asynq.SkipRetry)
 		}
 		return h.Handle(ctx, task)
@@ -114,7 +115,7 @@ func (r *Reminders) Serve(h ReminderHandler) (stop func(), err error) {
 }
 
 // asynqLogger passes asynq's own messages to slog. asynq names tasks by id,
-// which holds UserKey, never a LINE user id.
+// which holds the user key (UserKeys), never a LINE user id.
 type asynqLogger struct{ log *slog.Logger }
 
 func (l asynqLogger) Debug(args ...any) { l.log.Debug(fmt.Sprint(args...), "component", "asynq") }

@@ -7,11 +7,16 @@ import (
 	"net"
 	"net/url"
 	"strings"
+
+	"github.com/fraudnavi/fraudnavi/storage"
 )
 
 // config is what `fraudnavi serve` reads from the environment.
 type config struct {
 	ChannelSecret string
+	// UserKeySecret keys the user keys (FRAUDNAVI_USER_KEY_SECRET); empty:
+	// derived from the channel secret (see userKeys).
+	UserKeySecret string
 	AccessToken   string
 	APIEndpoint   string
 	RedisURL      string
@@ -30,7 +35,7 @@ type config struct {
 var envVars = []string{
 	"LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN", "LINE_API_ENDPOINT",
 	"REDIS_URL", "ADDR", "LOG_LEVEL", "FRAUDNAVI_ROLE", "FLOWS_DIR",
-	"FRAUDNAVI_ALLOW_EVICTION",
+	"FRAUDNAVI_ALLOW_EVICTION", "FRAUDNAVI_USER_KEY_SECRET",
 	"LINE_API_DATA_ENDPOINT", "RICHMENU_FONT", // richmenu apply and image
 	"FRAUDNAVI_STAFF_HOURS", "FRAUDNAVI_STAFF_QUIET_FOR", // staff chat (staff.go)
 }
@@ -44,6 +49,7 @@ var runtimeEnvVars = []string{"GOMEMLIMIT"}
 func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
 		ChannelSecret: getenv("LINE_CHANNEL_SECRET"),
+		UserKeySecret: getenv("FRAUDNAVI_USER_KEY_SECRET"),
 		AccessToken:   getenv("LINE_CHANNEL_ACCESS_TOKEN"),
 		APIEndpoint:   getenv("LINE_API_ENDPOINT"),
 		RedisURL:      getenv("REDIS_URL"),
@@ -116,4 +122,15 @@ func splitAddr(addr string) (host, port string, err error) {
 		host = "127.0.0.1"
 	}
 	return host, port, nil
+}
+
+// userKeys is how users are named in Redis keys, task ids and logs: keyed
+// by FRAUDNAVI_USER_KEY_SECRET, or else by a key derived from the channel
+// secret, so a deployment needs no new setting (but rotating the channel
+// secret then changes every user's key).
+func (c config) userKeys() storage.UserKeys {
+	if c.UserKeySecret != "" {
+		return storage.NewUserKeys([]byte(c.UserKeySecret))
+	}
+	return storage.UserKeysFromChannelSecret([]byte(c.ChannelSecret))
 }

@@ -16,12 +16,12 @@ func startReminders(cfg config, rdb redis.UniversalClient, proc *bot.Processor, 
 	// The channel secret seals the user id in reminder tasks: Redis then
 	// holds no LINE user id in the clear.
 	key := []byte(cfg.ChannelSecret)
-	reminders := storage.NewReminders(rdb, proc.Clock, storage.WithPayloadKey(key))
+	reminders := storage.NewReminders(rdb, proc.Clock, storage.WithPayloadKey(key), storage.WithTaskUserKeys(proc.Users))
 	proc.Scheduler = bot.ReminderScheduler{Reminders: reminders, Metrics: proc.Metrics}
 	if !cfg.Worker {
 		return func() {}, nil
 	}
-	w := &bot.ReminderWorker{Engine: proc.Engine, Store: proc.Store, LINE: lc, Log: log, Metrics: proc.Metrics, Clock: proc.Clock}
+	w := &bot.ReminderWorker{Engine: proc.Engine, Store: proc.Store, LINE: lc, Log: log, Metrics: proc.Metrics, Clock: proc.Clock, Users: proc.Users}
 	if err := w.Start(reminders); err != nil {
 		return nil, err
 	}

@@ -78,8 +78,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, cl
 		q, err := lc.PushQuota()
 		return q.Limit, q.Used, err
 	}, clock, 5*time.Minute)
-	store := storage.NewStateStore(rdb, clock, storage.WithOutboxSeal([]byte(cfg.ChannelSecret)))
+	users := cfg.userKeys()
+	store := storage.NewStateStore(rdb, clock, storage.WithOutboxSeal([]byte(cfg.ChannelSecret)), storage.WithUserKeys(users))
 	proc := &bot.Processor{
+		Users:   users,
 		Engine:  eng,
 		Store:   store,
 		LINE:    lc,
@@ -100,7 +102,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, cl
 		wh := &bot.Webhook{
 			Secret: cfg.ChannelSecret, Processor: proc, Log: log, Metrics: metrics,
 			// Per user and replica; see bot/ratelimit.go for what happens over it.
-			Limit: bot.NewRateLimiter(clock, bot.DefaultRate, bot.DefaultBurst, bot.DefaultMaxUsers),
+			Limit: bot.NewRateLimiter(users, clock, bot.DefaultRate, bot.DefaultBurst, bot.DefaultMaxUsers),
 		}
 		srv = bot.NewServer(cfg.Addr, wh, ready, metrics, log)
 		if err := srv.Start(); err != nil {

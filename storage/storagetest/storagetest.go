@@ -14,6 +14,7 @@ package storagetest
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"net"
 	"os"
@@ -183,4 +184,24 @@ func ClusterOptions(rdb *redis.ClusterClient) *redis.ClusterOptions {
 	opt := *rdb.Options()
 	opt.PushNotificationProcessor = nil
 	return &opt
+}
+
+// UserKeySecret is the user key secret (FRAUDNAVI_USER_KEY_SECRET) of every
+// test, so that a test can name the keys of the bot it runs.
+const UserKeySecret = "fraudnavi test user key secret"
+
+// UserKeys returns the UserKeys of UserKeySecret.
+func UserKeys() storage.UserKeys { return storage.NewUserKeys([]byte(UserKeySecret)) }
+
+// StateKey and SeenKey are the Redis keys of userID's state and seen set
+// under UserKeys.
+func StateKey(userID string) string { return "fraudnavi:{u:" + UserKeys().Key(userID) + "}:state" }
+func SeenKey(userID string) string  { return "fraudnavi:{u:" + UserKeys().Key(userID) + "}:seen" }
+
+// LegacyUserKey is the user key storage used before keys were keyed: the
+// first 128 bits of the unsalted SHA-256 of the LINE user id. Tests use it
+// to write data as an older release left it, and check it is migrated.
+func LegacyUserKey(userID string) string {
+	sum := sha256.Sum256([]byte(userID))
+	return hex.EncodeToString(sum[:16])
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/fraudnavi/fraudnavi/cmd/fraudnavi-load/internal/load"
 	"github.com/fraudnavi/fraudnavi/flows"
 	"github.com/fraudnavi/fraudnavi/storage"
+	"github.com/fraudnavi/fraudnavi/storage/storagetest"
 )
 
 // TestFaultRedisAnswerLost is the deterministic form of what
@@ -68,12 +69,12 @@ func TestFaultRedisAnswerLost(t *testing.T) {
 			}
 			defer rdb.Close()
 			rep := &countingReplier{}
-			proc := &bot.Processor{
+			proc := &bot.Processor{Users: storagetest.UserKeys(),
 				Engine: eng,
-				Store:  storage.NewStateStore(rdb, clock),
+				Store:  storage.NewStateStore(rdb, clock, storage.WithUserKeys(storagetest.UserKeys())),
 				LINE:   rep,
 				Scheduler: bot.ReminderScheduler{
-					Reminders: storage.NewReminders(rdb, clock, storage.WithPayloadKey([]byte(load.DefaultSecret))),
+					Reminders: storage.NewReminders(rdb, clock, storage.WithTaskUserKeys(storagetest.UserKeys()), storage.WithPayloadKey([]byte(load.DefaultSecret))),
 				},
 				Log:     slog.New(slog.NewJSONHandler(io.Discard, nil)),
 				Metrics: bot.NewMetrics(),
@@ -151,7 +152,7 @@ func TestFaultRedisAnswerLost(t *testing.T) {
 					t.Errorf("the state holds no reminder after the acceptance")
 				}
 				for _, r := range st.Reminders {
-					id := storage.TaskID(user, r.ID, r.Due)
+					id := storagetest.UserKeys().TaskID(user, r.ID, r.Due)
 					t.Logf("reminder %s held by the state; scheduled: %v", r.ID, scheduled[id])
 					if !scheduled[id] {
 						t.Errorf("reminder lost: the state holds %s (due %v) but no task is scheduled, and the event was answered 2xx", r.ID, r.Due)

@@ -238,6 +238,7 @@ type Bot struct {
 func StartBot(ctx context.Context, env BotEnv) (*Bot, error) {
 	vars := []string{
 		"LINE_CHANNEL_SECRET=" + env.Secret,
+		"FRAUDNAVI_USER_KEY_SECRET=" + load.UserKeySecret,
 		"LINE_CHANNEL_ACCESS_TOKEN=" + env.Token,
 		"LINE_API_ENDPOINT=" + env.FakeURL,
 		"REDIS_URL=" + env.RedisURL,
@@ -343,6 +344,7 @@ func childEnv() []string {
 	drop := map[string]bool{
 		"LINE_CHANNEL_SECRET": true, "LINE_CHANNEL_ACCESS_TOKEN": true, "LINE_API_ENDPOINT": true,
 		"ADDR": true, "LOG_LEVEL": true, "FRAUDNAVI_ROLE": true, "REDIS_URL": true, "FLOWS_DIR": true,
+		"FRAUDNAVI_USER_KEY_SECRET": true,
 	}
 	var out []string
 	for _, kv := range os.Environ() {

@@ -95,9 +95,10 @@ func (c *Counts) problem(kind string, n *int, format string, args ...any) {
 }
 
 // StateKey and SeenKey are where the bot keeps a user's state hash and
-// applied event ids (storage/state.go).
-func StateKey(userID string) string { return "fraudnavi:{u:" + storage.UserKey(userID) + "}:state" }
-func SeenKey(userID string) string  { return "fraudnavi:{u:" + storage.UserKey(userID) + "}:seen" }
+// applied event ids (storage/state.go), under the user key of the bots it
+// starts (load.UserKeys).
+func StateKey(userID string) string { return "fraudnavi:{u:" + load.UserKeys().Key(userID) + "}:state" }
+func SeenKey(userID string) string  { return "fraudnavi:{u:" + load.UserKeys().Key(userID) + "}:seen" }
 
 // Verify counts what happened to every event of res, from Redis (rdb) and
 // the fake LINE API. faults are the moments something was broken.
@@ -161,40 +162,40 @@ func Verify(ctx context.Context, test string, rdb *redis.Client, fake *load.Fake
 			}
 			if !e.OK {
 				c.problem("undelivered", &nUndeliv, "user %s event %s (%s) never answered 2xx: %s",
-					storage.UserKey(u.ID)[:8], e.Ev.WebhookEventID, e.Kind, statuses(e.Attempts))
+					load.UserKeys().Key(u.ID)[:8], e.Ev.WebhookEventID, e.Kind, statuses(e.Attempts))
 			}
 			if applied[e.Ev.WebhookEventID] {
 				c.Applied++
 			} else {
 				notSeen++
 				c.problem("lost", &nLost, "user %s event %s (%s, %d deliveries: %s) not in the applied set",
-					storage.UserKey(u.ID)[:8], e.Ev.WebhookEventID, e.Kind, len(e.Attempts), statuses(e.Attempts))
+					load.UserKeys().Key(u.ID)[:8], e.Ev.WebhookEventID, e.Kind, len(e.Attempts), statuses(e.Attempts))
 			}
 		}
 		c.Undelivered = nUndeliv
 		sent := int64(len(u.Events))
 		lost := max(int64(notSeen), sent-version)
 		if lost > int64(notSeen) {
-			c.Problems = append(c.Problems, fmt.Sprintf("lost: user %s has version %d after %d events", storage.UserKey(u.ID)[:8], version, sent))
+			c.Problems = append(c.Problems, fmt.Sprintf("lost: user %s has version %d after %d events", load.UserKeys().Key(u.ID)[:8], version, sent))
 		}
 		c.Lost += int(lost)
 		if dup := version - (sent - int64(notSeen)); dup > 0 {
 			c.DupApplied += int(dup)
-			c.problem("duplicated", &nDup, "user %s has version %d after %d events, %d of them applied", storage.UserKey(u.ID)[:8], version, sent, sent-int64(notSeen))
+			c.problem("duplicated", &nDup, "user %s has version %d after %d events, %d of them applied", load.UserKeys().Key(u.ID)[:8], version, sent, sent-int64(notSeen))
 		}
 		if ob, ok := h[1].(string); ok && ob != "" {
 			evID, _ := h[2].(string)
-			c.problem("pending outbox", &nPend, "user %s still has the outbox of event %s (%s)", storage.UserKey(u.ID)[:8], evID, describeEvent(u, evID))
+			c.problem("pending outbox", &nPend, "user %s still has the outbox of event %s (%s)", load.UserKeys().Key(u.ID)[:8], evID, describeEvent(u, evID))
 		}
 		if raw, ok := h[3].(string); ok && raw != "" {
 			var st flows.State
 			if err := json.Unmarshal([]byte(raw), &st); err != nil {
 				c.Unreadable++
-				c.Problems = append(c.Problems, fmt.Sprintf("reminders: state of user %s unreadable: %v", storage.UserKey(u.ID)[:8], err))
+				c.Problems = append(c.Problems, fmt.Sprintf("reminders: state of user %s unreadable: %v", load.UserKeys().Key(u.ID)[:8], err))
 				continue
 			}
 			for _, r := range st.Reminders {
-				expected[storage.TaskID(u.ID, r.ID, r.Due)] = true
+				expected[load.UserKeys().TaskID(u.ID, r.ID, r.Due)] = true
 			}
 		}
 	}
@@ -236,7 +237,7 @@ func Verify(ctx context.Context, test string, rdb *redis.Client, fake *load.Fake
 				c.RepliesMissingCrash++
 			}
 			c.problem("reply missing", &nMiss, "user %s event %s (%s, #%d of the user's; deliveries %s; late=%v; in flight during: %s; excused: %v)",
-				storage.UserKey(e.User.ID)[:8], e.Ev.WebhookEventID, e.Kind, slices.Index(e.User.Events, e)+1, timeline(e.Attempts, faults), e.Late, cmp.Or(during, "no fault"), excused)
+				load.UserKeys().Key(e.User.ID)[:8], e.Ev.WebhookEventID, e.Kind, slices.Index(e.User.Events, e)+1, timeline(e.Attempts, faults), e.Late, cmp.Or(during, "no fault"), excused)
 		}
 	}
 
@@ -255,7 +256,7 @@ func Verify(ctx context.Context, test string, rdb *redis.Client, fake *load.Fake
 		}
 		if n > 0 {
 			c.problem("late reply (arrived later)", &nLate, "user %s event %s (%s, #%d of %d; deliveries %s)",
-				storage.UserKey(e.User.ID)[:8], e.Ev.WebhookEventID, e.Kind, slices.Index(e.User.Events, e)+1, len(e.User.Events), timeline(e.Attempts, faults))
+				load.UserKeys().Key(e.User.ID)[:8], e.Ev.WebhookEventID, e.Kind, slices.Index(e.User.Events, e)+1, len(e.User.Events), timeline(e.Attempts, faults))
 		}
 	}
 

@@ -38,7 +38,7 @@ func inProcess(t *testing.T, rdb redis.UniversalClient) Starter {
 			return nil, err
 		}
 		m := bot.NewMetrics()
-		proc := &bot.Processor{Engine: flows.NewEngine(g), Store: storage.NewStateStore(rdb, clock), LINE: lc, Log: log, Metrics: m, Clock: clock}
+		proc := &bot.Processor{Users: storagetest.UserKeys(), Engine: flows.NewEngine(g), Store: storage.NewStateStore(rdb, clock, storage.WithUserKeys(storagetest.UserKeys())), LINE: lc, Log: log, Metrics: m, Clock: clock}
 		wh := &bot.Webhook{Secret: DefaultSecret, Processor: proc, Log: log, Metrics: m}
 		srv := bot.NewServer("127.0.0.1:0", wh, func(ctx context.Context) error { return rdb.Ping(ctx).Err() }, m, log)
 		if err := srv.Start(); err != nil {

@@ -15,6 +15,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/fraudnavi/fraudnavi/storage"
 )
 
 // Test credentials: the fake requires the token, the server verifies with
@@ -22,6 +24,9 @@ import (
 const (
 	DefaultSecret = "8c570fa6dd201bb328f1c1eac23a96d8"
 	DefaultToken  = "fraudnavi-load-token"
+	// UserKeySecret is the FRAUDNAVI_USER_KEY_SECRET of every bot the load
+	// tool starts, so that it can name their Redis keys (UserKeys).
+	UserKeySecret = "fraudnavi-load-user-key-secret"
 	// DefaultRedisURL is a database of the local Redis that nothing else uses.
 	DefaultRedisURL = "redis://127.0.0.1:6379/13"
 )
@@ -153,3 +158,6 @@ func (o *Options) Mode() string {
 	}
 	return "closed"
 }
+
+// UserKeys names users the way the bots the load tool starts do.
+func UserKeys() storage.UserKeys { return storage.NewUserKeys([]byte(UserKeySecret)) }

@@ -53,6 +53,7 @@ func SpawnServer(env ServerEnv) Starter {
 	return func(ctx context.Context, fakeURL string) (*Target, error) {
 		vars := []string{
 			"LINE_CHANNEL_SECRET=" + env.Secret,
+			"FRAUDNAVI_USER_KEY_SECRET=" + UserKeySecret,
 			"LINE_CHANNEL_ACCESS_TOKEN=" + env.Token,
 			"LINE_API_ENDPOINT=" + fakeURL,
 			"ADDR=127.0.0.1:0",
@@ -164,7 +165,7 @@ func spawn(ctx context.Context, name, bin string, args, vars []string, banner st
 func childEnv() []string {
 	drop := map[string]bool{
 		"LINE_CHANNEL_SECRET": true, "LINE_CHANNEL_ACCESS_TOKEN": true, "LINE_API_ENDPOINT": true,
-		"ADDR": true, "LOG_LEVEL": true, "FRAUDNAVI_ROLE": true, "REDIS_URL": true,
+		"ADDR": true, "LOG_LEVEL": true, "FRAUDNAVI_ROLE": true, "REDIS_URL": true, "FRAUDNAVI_USER_KEY_SECRET": true,
 	}
 	var out []string
 	for _, kv := range os.Environ() {

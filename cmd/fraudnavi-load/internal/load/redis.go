@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/fraudnavi/fraudnavi/storage"
 )
 
 // redisProbe reads a Redis server's statistics. Commands it sends itself
@@ -199,7 +197,7 @@ func (p *redisProbe) memory(ctx context.Context, before int64, users []*user, sa
 	var stateSum, seenSum int64
 	var stateTTL, seenTTL time.Duration
 	for i := 0; i < len(users) && m.Sampled < sample; i += step {
-		tag := "fraudnavi:{u:" + storage.UserKey(users[i].id) + "}"
+		tag := "fraudnavi:{u:" + UserKeys().Key(users[i].id) + "}"
 		st, err := p.rdb.MemoryUsage(ctx, tag+":state", 0).Result()
 		if errors.Is(err, redis.Nil) {
 			m.SampleMissing++
