@@ -299,11 +299,6 @@ func (r *Reminders) Backlog(ctx context.Context) (int, error) {
 	return info.Pending + info.Scheduled + info.Retry, nil
 }
 
-// Close is the end of r's use. The asynq client and inspector hold nothing
-// but the Redis client passed to NewReminders, which stays open because it is
-// shared (asynq's own Close refuses to close a shared client).
-func (r *Reminders) Close() error { return nil }
-
 // wrap adds context to an asynq error and marks it ErrUnavailable when Redis
 // is down. asynq turns most Redis errors into strings, so whether Redis
 // answers is asked again with a PING.

@@ -69,7 +69,7 @@ func newReminders(t *testing.T, rdb redis.UniversalClient, opts ...storage.Remin
 	opts = append([]storage.ReminderOption{storage.WithReminderQueue(testQueue(t, rdb))}, opts...)
 	r := storage.NewReminders(rdb, realClock, append(opts, storage.WithTaskUserKeys(storagetest.UserKeys()))...)
 	insp := asynq.NewInspectorFromRedisClient(rdb)
-	t.Cleanup(func() { r.Close(); insp.Close() })
+	t.Cleanup(func() { insp.Close() })
 	return r, insp
 }
 
@@ -211,7 +211,7 @@ func TestScheduleWithClock(t *testing.T) {
 		opts := []storage.ReminderOption{storage.WithReminderQueue(testQueue(t, b.Client))}
 		r := storage.NewReminders(b.Client, clock, append(opts, storage.WithTaskUserKeys(storagetest.UserKeys()))...)
 		insp := asynq.NewInspectorFromRedisClient(b.Client)
-		t.Cleanup(func() { r.Close(); insp.Close() })
+		t.Cleanup(func() { insp.Close() })
 		user := storagetest.UserID()
 		due := fake.Add(time.Hour)
 
@@ -293,7 +293,6 @@ func TestReminderArgumentErrors(t *testing.T) {
 	}
 	defer emb.Close()
 	r := storage.NewReminders(emb.Client(), realClock, storage.WithTaskUserKeys(storagetest.UserKeys()))
-	defer r.Close()
 	ctx := ctxT(t)
 	due := time.Now().Add(time.Hour)
 	tests := []struct {
@@ -381,7 +380,6 @@ func waitFor(t *testing.T, ctx context.Context, what string, cond func() bool) {
 
 func TestRemindersUnavailable(t *testing.T) {
 	r := storage.NewReminders(storagetest.Unreachable(t), realClock, storage.WithTaskUserKeys(storagetest.UserKeys()))
-	defer r.Close()
 	ctx := ctxT(t)
 	due := time.Now().Add(time.Hour)
 	if err := r.Schedule(ctx, "U1", "check_mail", due); !errors.Is(err, storage.ErrUnavailable) {
@@ -398,7 +396,6 @@ func TestRemindersUnavailable(t *testing.T) {
 // Errors name the user by pseudonym only.
 func TestReminderErrorsHideUserID(t *testing.T) {
 	r := storage.NewReminders(storagetest.Unreachable(t), realClock, storage.WithTaskUserKeys(storagetest.UserKeys()))
-	defer r.Close()
 	user := storagetest.UserID()
 	err := r.Schedule(ctxT(t), user, "check_mail", time.Now().Add(time.Hour))
 	if err == nil || strings.Contains(err.Error(), user) {
