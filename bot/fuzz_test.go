@@ -147,28 +147,52 @@ func scanKeys(t testing.TB, rdb redis.UniversalClient) []string {
 // as the key it would be stored under.
 func userKeysNamedIn(body []byte) map[string]bool {
 	named := map[string]bool{}
-	var walk func(v any)
-	walk = func(v any) {
-		switch v := v.(type) {
-		case map[string]any:
-			for k, x := range v {
-				// encoding/json, which the SDK decodes with, matches keys
-				// case-insensitively: "uSerId" names a user too.
-				if s, ok := x.(string); ok && strings.EqualFold(k, "userId") {
-					named[storagetest.UserKeys().Key(s)] = true
-				}
-				walk(x)
+	// A token stream, not a decoded map: a map keeps only the last of two
+	// equal keys, while the SDK's decoders may read an earlier one (a second
+	// "source" object merges into the first). Every string under a key that
+	// spells userId, at any depth and in any copy, names a user.
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var value func(key string) bool
+	value = func(key string) bool {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		switch tok := tok.(type) {
+		case string:
+			// encoding/json, which the SDK decodes with, matches keys
+			// case-insensitively: "uSerId" names a user too.
+			if strings.EqualFold(key, "userId") {
+				named[storagetest.UserKeys().Key(tok)] = true
 			}
-		case []any:
-			for _, x := range v {
-				walk(x)
+		case json.Delim:
+			switch tok {
+			case '{':
+				for dec.More() {
+					k, err := dec.Token()
+					if err != nil {
+						return false
+					}
+					ks, _ := k.(string)
+					if !value(ks) {
+						return false
+					}
+				}
+				_, err = dec.Token()
+				return err == nil
+			case '[':
+				for dec.More() {
+					if !value(key) {
+						return false
+					}
+				}
+				_, err = dec.Token()
+				return err == nil
 			}
 		}
+		return true
 	}
-	var v any
-	if json.Unmarshal(body, &v) == nil {
-		walk(v)
-	}
+	value("")
 	return named
 }
 
