@@ -29,6 +29,10 @@ type Event struct {
 	Stamped  time.Time
 	Input    flows.Input
 	Unfollow bool
+	// Redelivered is LINE's mark on an event it sends again: most likely
+	// applied before, so it is checked against the store before the engine
+	// runs.
+	Redelivered bool
 }
 
 // Replier sends replies. *line.Client is one; tests may count calls.
@@ -49,9 +53,15 @@ type Scheduler interface {
 // ErrAlreadyApplied, ErrReplay, ErrUnavailable, ErrBudgetSpent).
 type StateStore interface {
 	StateLoader
-	// ApplyState stores st and outbox as the result of eventID applied at
-	// version expect, once.
-	ApplyState(ctx context.Context, userID, eventID string, stamped time.Time, expect int64, st flows.State, outbox []byte) (storage.Record, error)
+	// ApplyState stores st and outbox as the result of eventID applied on
+	// top of base (from Load or Cached), once.
+	ApplyState(ctx context.Context, userID, eventID string, stamped time.Time, base storage.Record, st flows.State, outbox []byte) (storage.Record, error)
+	// Cached is the record of the user's last event applied here, once its
+	// outbox was performed: the base of the next event, without a load.
+	Cached(userID string) (storage.Record, bool)
+	// OutboxPerformed says that the outbox of version is done and may stay
+	// until the next apply replaces it; ClearOutbox removes it now.
+	OutboxPerformed(userID string, version int64)
 	ClearOutbox(ctx context.Context, userID string, version int64) (bool, error)
 	ReplaceOutbox(ctx context.Context, userID string, version int64, outbox []byte) (bool, error)
 	Delete(ctx context.Context, userID string) error
@@ -91,6 +101,20 @@ type outbox struct {
 	// attempts LINE refused (5xx, 429, no answer): the reply did not reach
 	// the user, so a redelivery that finds the token expired pushes it.
 	ReplyFailed bool `json:"f,omitempty"`
+	// Applied is when the event was applied (Unix seconds: a 13-digit
+	// millisecond count could pass for a card number in a privacy check): a
+	// later event that finds the outbox waits for its delivery only while
+	// that may still be running.
+	Applied int64 `json:"a,omitempty"`
+}
+
+// lazy reports whether the outbox, once performed, may stay in the store
+// until the user's next apply replaces it: performing it again (another
+// replica that loads it, a restart) must be harmless. A reply is: LINE
+// refuses its spent token. Reminders, a deletion and a pushed reply are
+// cleared at once.
+func (ob *outbox) lazy() bool {
+	return len(ob.Reminders) == 0 && !ob.Delete && !ob.ReplyFailed
 }
 
 // ErrReplyUndelivered reports an event applied whose reply LINE did not take
@@ -110,12 +134,16 @@ const (
 	replyMaxRetry   = time.Second
 )
 
-// An event that finds an earlier event's outbox pending waits up to
-// earlierOutboxWait, looking every earlierOutboxPoll, for that event's
-// delivery to finish it, before performing it itself.
+// An event that finds an earlier event's outbox pending, applied less than
+// earlierOutboxFresh ago, waits up to earlierOutboxWait, looking every
+// earlierOutboxPoll, for that event's delivery to finish it, before
+// performing it itself. An older one was performed and left for the next
+// apply to replace (see outbox.lazy), or its delivery died or gave up: it
+// is performed at once.
 const (
-	earlierOutboxWait = 250 * time.Millisecond
-	earlierOutboxPoll = 10 * time.Millisecond
+	earlierOutboxFresh = 2 * time.Second
+	earlierOutboxWait  = 250 * time.Millisecond
+	earlierOutboxPoll  = 10 * time.Millisecond
 )
 
 // maxConflicts bounds retries when other events of the same user keep
@@ -151,9 +179,19 @@ func (p *Processor) apply(ctx context.Context, ev Event) (version int64, ob *out
 	}
 	waited := time.Duration(0) // for an earlier event's outbox to clear
 	for conflicts := 0; conflicts < maxConflicts; {
-		rec, seen, err := p.Store.Load(ctx, ev.UserID, ev.ID)
-		if err != nil {
-			return 0, nil, fmt.Errorf("load state: %w", err)
+		// The state this replica left after the user's last event is the
+		// common base, with no round trip; the apply's version check
+		// catches a state changed elsewhere, and then it is loaded.
+		rec, cached := storage.Record{}, false
+		if !ev.Redelivered {
+			rec, cached = p.Store.Cached(ev.UserID)
+		}
+		seen := false
+		if !cached {
+			var err error
+			if rec, seen, err = p.Store.Load(ctx, ev.UserID, ev.ID); err != nil {
+				return 0, nil, fmt.Errorf("load state: %w", err)
+			}
 		}
 		if seen {
 			// A redelivery: finish what the first delivery left undone, if anything.
@@ -161,7 +199,7 @@ func (p *Processor) apply(ctx context.Context, ev Event) (version int64, ob *out
 			ob, err := p.pendingOutbox(ctx, ev.UserID, rec.Version, rec.OutboxFor(ev.ID))
 			return rec.Version, ob, err
 		}
-		if rec.Outbox != nil && waited < earlierOutboxWait {
+		if rec.Outbox != nil && waited < earlierOutboxWait && p.fresh(rec.Outbox) {
 			// An earlier event's outbox is pending, most often because its
 			// delivery is replying right now: give it a moment to finish,
 			// rather than race it for its reply token (a wasted LINE call).
@@ -196,12 +234,12 @@ func (p *Processor) apply(ctx context.Context, ev Event) (version int64, ob *out
 		}
 		st.Version = rec.Version
 		res := p.next(ev, st)
-		ob := outbox{ReplyToken: ev.ReplyToken, Reply: res.Reply, Reminders: res.Reminders, Delete: res.Delete}
+		ob := outbox{ReplyToken: ev.ReplyToken, Reply: res.Reply, Reminders: res.Reminders, Delete: res.Delete, Applied: p.Clock().Unix()}
 		obBytes, err := json.Marshal(ob)
 		if err != nil {
 			return 0, nil, fmt.Errorf("encode outbox: %w", err)
 		}
-		applied, err := p.Store.ApplyState(ctx, ev.UserID, ev.ID, ev.Stamped, rec.Version, res.State, obBytes)
+		applied, err := p.Store.ApplyState(ctx, ev.UserID, ev.ID, ev.Stamped, rec, res.State, obBytes)
 		switch {
 		case errors.Is(err, storage.ErrReplay):
 			p.refuseReplay(ev, "no newer than an applied event whose id was trimmed")
@@ -304,12 +342,29 @@ func (p *Processor) performOutbox(ctx context.Context, userID string, version in
 			return fmt.Errorf("%w: %w", ErrReplyUndelivered, err)
 		}
 	}
-	if !ob.Delete {
+	switch {
+	case ob.Delete:
+	case ob.lazy():
+		p.Store.OutboxPerformed(userID, version)
+	default:
 		if _, err := p.Store.ClearOutbox(ctx, userID, version); err != nil {
 			return fmt.Errorf("clear outbox: %w", err)
 		}
 	}
 	return nil
+}
+
+// fresh reports whether a pending outbox was applied so recently that its
+// own delivery may still be performing it. One that cannot be read, or
+// from before outboxes said when, is not.
+func (p *Processor) fresh(raw []byte) bool {
+	var at struct {
+		Applied int64 `json:"a"`
+	}
+	if json.Unmarshal(raw, &at) != nil || at.Applied == 0 {
+		return false
+	}
+	return p.Clock().Sub(time.Unix(at.Applied, 0)) < earlierOutboxFresh
 }
 
 func (p *Processor) remind(ctx context.Context, userID string, c flows.ReminderChange) error {

@@ -321,7 +321,7 @@ func (h *Webhook) convert(e line.Event) (delivery, bool) {
 		h.Metrics.eventOf(typ, "group")
 		return delivery{}, false
 	}
-	ev := Event{ID: e.ID, UserID: e.UserID, Stamped: e.Stamped}
+	ev := Event{ID: e.ID, UserID: e.UserID, Stamped: e.Stamped, Redelivered: e.Redelivered}
 	if typ == line.EventUnfollow {
 		ev.Unfollow = true
 	} else {

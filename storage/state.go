@@ -27,6 +27,9 @@ const (
 	// DefaultSeenMax caps the remembered event ids per user, so a flood of
 	// events cannot grow the set without bound.
 	DefaultSeenMax = 500
+	// DefaultStateCache is how many users' states a process keeps: about
+	// 0.7 KB each, so some 20 MB.
+	DefaultStateCache = 32768
 )
 
 var (
@@ -58,6 +61,11 @@ type Record struct {
 	Outbox []byte
 	// OutboxEvent is the webhook event id that produced Outbox.
 	OutboxEvent string
+	// Gen names the life of the record: the id of the event that created
+	// it, "" for records from before generations were kept. Versions start
+	// again at 1 after a deletion; Version and Gen together name one state
+	// for good, which a replica's cached state relies on (see stateCache).
+	Gen string
 }
 
 // OutboxFor returns the pending outbox if eventID produced it, and nil
@@ -87,6 +95,9 @@ type StateStore struct {
 	// owner of a link), and it waits in Redis until LINE has it.
 	seal    *sealer
 	sealErr error
+	// cache holds the state each user's last event left here, once its
+	// outbox was performed: the next event needs no load (WithStateCache).
+	cache *stateCache
 }
 
 // An Option configures a StateStore.
@@ -143,6 +154,16 @@ func WithOutboxSeal(secret []byte) Option {
 	return func(s *StateStore) { s.seal, s.sealErr = newSealer(purposeOutbox, secret) }
 }
 
+// WithStateCache keeps the state of up to n users in this process (least
+// recently used out), so that a user's next event here costs one round trip
+// instead of three: no load before it, and no clear of the performed outbox
+// after the last one (the next apply overwrites it). The apply still checks
+// the version and generation, so a state another replica changed is caught
+// and loaded. n ≤ 0 turns it off; DefaultStateCache by default.
+func WithStateCache(n int) Option {
+	return func(s *StateStore) { s.cache = newStateCache(n) }
+}
+
 // NewStateStore returns a StateStore on rdb, which may be a single server,
 // a Sentinel-managed failover client or a Cluster client. clock times the
 // seen window.
@@ -154,6 +175,7 @@ func NewStateStore(rdb redis.UniversalClient, clock flows.Clock, opts ...Option)
 		seenMax:     DefaultSeenMax,
 		callTimeout: DefaultCallTimeout,
 		clock:       clock,
+		cache:       newStateCache(DefaultStateCache),
 	}
 	for _, opt := range opts {
 		opt(s)
@@ -196,15 +218,15 @@ func keysOf(h []byte) []string {
 // KEYS[2] -> fraudnavi:{u:<h>}:seen
 // ARGV[1] -> webhook event id, or "" to only read the record
 //
-// Returns {seen (0|1), version, state, outbox, outbox_event}; missing fields
-// are nil.
+// Returns {seen (0|1), version, state, outbox, outbox_event, gen}; missing
+// fields are nil.
 var loadScript = redis.NewScript(`
-local r = redis.call("HMGET", KEYS[1], "version", "state", "outbox", "outbox_event")
+local r = redis.call("HMGET", KEYS[1], "version", "state", "outbox", "outbox_event", "gen")
 local seen = 0
 if ARGV[1] ~= "" and redis.call("ZSCORE", KEYS[2], ARGV[1]) then
 	seen = 1
 end
-return {seen, r[1], r[2], r[3], r[4]}
+return {seen, r[1], r[2], r[3], r[4], r[5]}
 `)
 
 // applyScript applies an event: it skips one already applied, compares and
@@ -224,28 +246,43 @@ return {seen, r[1], r[2], r[3], r[4]}
 // ARGV[8] -> TTL of the state in milliseconds
 // ARGV[9] -> TTL of the seen set in milliseconds (the seen window)
 // ARGV[10] -> the event's own timestamp in Unix milliseconds, 0 if unknown
+// ARGV[11] -> "=" followed by the expected generation ("=" alone: none
+// stored), or "" not to compare generations
+//
+// A record created here gets generation ARGV[1], the event's id: after a
+// deletion, versions start again at 1, and the generation tells the new
+// record from the old one (a replica's cached state may be of the old one).
+// Whatever outbox the record held is replaced: the caller performed it (it
+// loaded the record and found none, performed it itself, or holds the state
+// in its cache, which it does only after performing its outbox).
 //
 // The state hash's field seen_trimmed holds the newest score (apply time)
 // of the ids trimmed from the seen set by its cap: an event stamped no later
 // than that may be one of them, replayed, and is refused.
 //
-// Returns {1, new version} when applied,
-// {0, version, state, outbox, outbox_event} when the event was applied before,
-// {-1, stored version} on a version conflict,
+// Returns {1, new version, generation} when applied,
+// {0, version, state, outbox, outbox_event, gen} when the event was applied before,
+// {-1, stored version} on a version or generation conflict,
 // {-2, seen_trimmed} when the event is refused as a replay.
 var applyScript = redis.NewScript(`
 if redis.call("ZSCORE", KEYS[2], ARGV[1]) then
-	local r = redis.call("HMGET", KEYS[1], "version", "state", "outbox", "outbox_event")
-	return {0, r[1], r[2], r[3], r[4]}
+	local r = redis.call("HMGET", KEYS[1], "version", "state", "outbox", "outbox_event", "gen")
+	return {0, r[1], r[2], r[3], r[4], r[5]}
 end
-local trimmed = tonumber(redis.call("HGET", KEYS[1], "seen_trimmed")) or 0
+local h = redis.call("HMGET", KEYS[1], "version", "gen", "seen_trimmed")
+local trimmed = tonumber(h[3]) or 0
 local stamped = tonumber(ARGV[10])
 if stamped > 0 and stamped <= trimmed then
 	return {-2, trimmed}
 end
-local v = tonumber(redis.call("HGET", KEYS[1], "version")) or 0
-if v ~= tonumber(ARGV[2]) then
+local v = tonumber(h[1]) or 0
+local gen = h[2] or ""
+if v ~= tonumber(ARGV[2]) or (ARGV[11] ~= "" and v > 0 and ARGV[11] ~= "=" .. gen) then
 	return {-1, v}
+end
+if v == 0 then
+	gen = ARGV[1]
+	redis.call("HSET", KEYS[1], "gen", gen)
 end
 v = v + 1
 redis.call("HSET", KEYS[1], "state", ARGV[3], "version", v)
@@ -263,7 +300,7 @@ end
 redis.call("ZREMRANGEBYRANK", KEYS[2], 0, ARGV[7])
 redis.call("PEXPIRE", KEYS[1], ARGV[8])
 redis.call("PEXPIRE", KEYS[2], ARGV[9])
-return {1, v}
+return {1, v, gen}
 `)
 
 // clearOutboxScript takes the outbox away if the state is still at a version.
@@ -308,6 +345,11 @@ func (s *StateStore) Load(ctx context.Context, userID, eventID string) (rec Reco
 		return Record{}, false, errors.New("storage: load: empty user id")
 	}
 	rec, seen, err = s.load(ctx, userID, eventID)
+	if rec.Outbox != nil && s.cache.performedBy(userID, rec.OutboxEvent, rec.Version) {
+		// The outbox of the event this process applied and performed last,
+		// left for the next apply to replace: done.
+		rec.Outbox, rec.OutboxEvent = nil, ""
+	}
 	if err != nil || rec.Version > 0 {
 		return rec, seen, err
 	}
@@ -326,7 +368,7 @@ func (s *StateStore) load(ctx context.Context, userID, eventID string) (Record, 
 	if err != nil {
 		return Record{}, false, err
 	}
-	if len(res) != 5 {
+	if len(res) != 6 {
 		return Record{}, false, fmt.Errorf("storage: load: unexpected reply %v", res)
 	}
 	rec, err := s.parseRecord(res[1:])
@@ -354,6 +396,13 @@ func (s *StateStore) Apply(ctx context.Context, userID, eventID string, expect i
 // of an id trimmed from the user's seen set: in both cases the event's id
 // may have been applied and forgotten.
 func (s *StateStore) ApplyStamped(ctx context.Context, userID, eventID string, stamped time.Time, expect int64, state, outbox []byte) (Record, error) {
+	return s.apply(ctx, userID, eventID, stamped, Record{Version: expect}, false, state, outbox)
+}
+
+// apply is ApplyStamped on top of base: its version, and, if checkGen, its
+// generation too.
+func (s *StateStore) apply(ctx context.Context, userID, eventID string, stamped time.Time, base Record, checkGen bool, state, outbox []byte) (Record, error) {
+	expect := base.Version
 	if s.Stale(stamped) {
 		return Record{}, fmt.Errorf("storage: apply: %w: stamped %s", ErrReplay, stamped.UTC().Format(time.RFC3339))
 	}
@@ -387,6 +436,10 @@ func (s *StateStore) ApplyStamped(ctx context.Context, userID, eventID string, s
 		s.ttl.Milliseconds(),
 		min(s.seenWindow, s.ttl).Milliseconds(),
 		max(stamped.UnixMilli(), 0),
+		"",
+	}
+	if checkGen {
+		args[len(args)-1] = "=" + base.Gen
 	}
 	res, err := bounded(ctx, s.callTimeout, "apply", func(ctx context.Context) ([]any, error) {
 		return applyScript.Run(ctx, s.rdb, s.users.keys(userID), args...).Slice()
@@ -400,6 +453,9 @@ func (s *StateStore) ApplyStamped(ctx context.Context, userID, eventID string, s
 	switch toInt(res[0]) {
 	case 1:
 		rec := Record{State: state, Version: toInt(res[1])}
+		if len(res) > 2 {
+			rec.Gen = string(toBytes(res[2]))
+		}
 		if len(outbox) > 0 {
 			rec.Outbox, rec.OutboxEvent = outbox, eventID
 		}
@@ -441,6 +497,7 @@ func (s *StateStore) ClearOutbox(ctx context.Context, userID string, version int
 	if err != nil {
 		return false, err
 	}
+	s.cache.performed(userID, version)
 	return n > 0, nil
 }
 
@@ -458,6 +515,7 @@ func (s *StateStore) ReplaceOutbox(ctx context.Context, userID string, version i
 	if err != nil {
 		return false, fmt.Errorf("storage: replace outbox: %w", err)
 	}
+	s.cache.forget(userID)
 	n, err := bounded(ctx, s.callTimeout, "replace outbox", func(ctx context.Context) (int, error) {
 		return replaceOutboxScript.Run(ctx, s.rdb, s.users.keys(userID)[:1], version, sealed).Int()
 	})
@@ -474,6 +532,7 @@ func (s *StateStore) Delete(ctx context.Context, userID string) error {
 	if userID == "" {
 		return errors.New("storage: delete: empty user id")
 	}
+	s.cache.forget(userID)
 	// One DEL for both keys: they share a slot, so this works on a Cluster too.
 	_, err := bounded(ctx, s.callTimeout, "delete", func(ctx context.Context) (int64, error) {
 		return s.rdb.Del(ctx, s.users.keys(userID)...).Result()
@@ -489,11 +548,12 @@ func (s *StateStore) Delete(ctx context.Context, userID string) error {
 	return err
 }
 
-// parseRecord decodes {version, state, outbox, outbox_event} as returned by
-// the scripts, and opens a sealed outbox. One that does not open (the
-// secret changed) is returned as stored: the caller drops it as unreadable.
+// parseRecord decodes {version, state, outbox, outbox_event, gen} as
+// returned by the scripts, and opens a sealed outbox. One that does not open
+// (the secret changed) is returned as stored: the caller drops it as
+// unreadable.
 func (s *StateStore) parseRecord(f []any) (Record, error) {
-	if len(f) != 4 {
+	if len(f) != 5 {
 		return Record{}, fmt.Errorf("unexpected record reply %v", f)
 	}
 	var rec Record
@@ -512,6 +572,7 @@ func (s *StateStore) parseRecord(f []any) (Record, error) {
 		}
 	}
 	rec.OutboxEvent = string(toBytes(f[3]))
+	rec.Gen = string(toBytes(f[4]))
 	return rec, nil
 }
 

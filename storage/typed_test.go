@@ -2,6 +2,8 @@ package storage_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -21,7 +23,7 @@ func TestApplyStateRoundTrip(t *testing.T) {
 		due := time.Date(2026, 11, 25, 9, 0, 0, 0, flows.Tokyo)
 		want := flows.State{Step: "check_mail", Version: 1, Reminders: []flows.Reminder{{ID: "check_mail", Due: due}}}
 
-		if _, err := s.ApplyState(ctx, user, "e1", time.Time{}, 0, want, nil); err != nil {
+		if _, err := s.ApplyState(ctx, user, "e1", time.Time{}, storage.Record{}, want, nil); err != nil {
 			t.Fatal(err)
 		}
 		rec, _, err := s.Load(ctx, user, "")
@@ -67,4 +69,83 @@ func TestDecodeState(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCachedState: after an event's outbox is performed, this process
+// applies the user's next event on its cached state, without a load, and the
+// performed outbox is replaced by that apply. A state changed elsewhere
+// (another replica, a deletion and a new conversation that reached the same
+// version) is refused as a conflict, never overwritten.
+func TestCachedState(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
+		ctx := context.Background()
+		opts := []storage.Option{storage.WithUserKeys(storagetest.UserKeys())}
+		s := storage.NewStateStore(b.Client, testClock, opts...)
+		other := storage.NewStateStore(b.Client, testClock, opts...) // another replica
+		user := storagetest.UserID()
+		step := func(name string) flows.State { return flows.State{Step: name} }
+
+		rec, err := s.ApplyState(ctx, user, "e1", time.Time{}, storage.Record{}, step("one"), []byte("reply 1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := s.Cached(user); ok {
+			t.Fatal("Cached before the outbox was performed: the next event would overwrite an outbox nobody performed")
+		}
+		s.OutboxPerformed(user, rec.Version)
+		base, ok := s.Cached(user)
+		if !ok || base.Version != 1 || base.Gen != "e1" || base.Outbox != nil {
+			t.Fatalf("Cached = %+v, %v; want version 1 of generation e1, no outbox", base, ok)
+		}
+		if _, err := s.ApplyState(ctx, user, "e2", time.Time{}, base, step("two"), nil); err != nil {
+			t.Fatalf("apply on the cached state: %v", err)
+		}
+		loaded, _, err := s.Load(ctx, user, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if loaded.Version != 2 || loaded.Outbox != nil {
+			t.Errorf("after the second apply: version %d, outbox %q; want 2 and the performed outbox gone", loaded.Version, loaded.Outbox)
+		}
+
+		// Another replica moves the user on: the cached version 2 is stale.
+		s.OutboxPerformed(user, 2)
+		stale, _ := s.Cached(user)
+		if _, err := other.ApplyState(ctx, user, "e3", time.Time{}, loaded, step("three"), nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.ApplyState(ctx, user, "e4", time.Time{}, stale, step("four"), nil); !errors.Is(err, storage.ErrVersionConflict) {
+			t.Fatalf("apply on a state another replica changed: err %v, want ErrVersionConflict", err)
+		}
+		if _, ok := s.Cached(user); ok {
+			t.Error("a conflict left the stale state cached")
+		}
+
+		// Deleted elsewhere, and a new conversation reaches version 3 again:
+		// same version, another generation.
+		fresh, _, _ := s.Load(ctx, user, "")
+		if _, err := s.ApplyState(ctx, user, "e5", time.Time{}, fresh, step("five"), nil); err != nil {
+			t.Fatal(err)
+		}
+		s.OutboxPerformed(user, fresh.Version+1)
+		old, ok := s.Cached(user)
+		if !ok {
+			t.Fatal("not cached after a performed apply")
+		}
+		if err := other.Delete(ctx, user); err != nil {
+			t.Fatal(err)
+		}
+		var r storage.Record
+		for i := range old.Version {
+			if r, err = other.ApplyState(ctx, user, fmt.Sprintf("n%d", i), time.Time{}, r, step("new"), nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if r.Version != old.Version || r.Gen == old.Gen {
+			t.Fatalf("setup: new record at version %d gen %q, cached at %d gen %q", r.Version, r.Gen, old.Version, old.Gen)
+		}
+		if _, err := s.ApplyState(ctx, user, "e6", time.Time{}, old, step("six"), nil); !errors.Is(err, storage.ErrVersionConflict) {
+			t.Fatalf("apply on a cached state of a deleted record: err %v, want ErrVersionConflict", err)
+		}
+	})
 }
