@@ -1,5 +1,5 @@
 // Package bot is the service around the conversation engine: the LINE
-// webhook, the per-event pipeline (apply → perform → clear the outbox),
+// webhook, the per-event pipeline (apply → perform the outbox),
 // reminder firing, health and metrics.
 package bot
 
@@ -278,7 +278,8 @@ func (p *Processor) refuseReplay(ev Event, why string) {
 }
 
 // perform does an outbox's work: reminders first (idempotent, so safe to
-// repeat), then the reply, then it clears the outbox. Every step may run
+// repeat), then the reply, then it clears the outbox (or, for a reply
+// alone, leaves it for the next apply to replace: see outbox.lazy). Every step may run
 // again after a crash; LINE's single-use reply token is what keeps a reply
 // from reaching the user twice. A deletion deletes instead of clearing.
 func (p *Processor) perform(ctx context.Context, userID string, version int64, raw []byte) error {

@@ -1,33 +1,45 @@
 // Package storage keeps fraudnavi's per-user conversation state in Redis and
 // applies every LINE webhook event to it exactly once.
 //
-// The bot handles one event in at most three round trips:
+// The bot handles a typical event in one round trip:
 //
-//	rec, seen, err := store.Load(ctx, userID, eventID)          // 1: read state, was the event applied?
-//	// run the pure engine on rec.State
-//	rec, err = store.Apply(ctx, userID, eventID, rec.Version,   // 2: one Lua script: dedupe,
-//		newState, outbox)                                      //    compare-and-set, write outbox
+//	rec, ok := store.Cached(userID)                             // the state this process left, no round trip
+//	// (not cached: rec, seen, err := store.Load(ctx, userID, eventID))
+//	// run the pure engine on rec's state
+//	rec, err = store.ApplyState(ctx, userID, eventID, stamped,  // 1: one Lua script: dedupe,
+//		rec, newState, outbox)                                 //    compare-and-set, write outbox
 //	// perform the outbox: reply, schedule or cancel reminders
-//	err = store.ClearOutbox(ctx, userID, rec.Version)           // 3: drop the performed outbox
+//	store.OutboxPerformed(userID, rec.Version)                  // a reply's outbox: left for the next apply
+//	// (reminders, a deletion, a pushed reply: store.ClearOutbox, a second round trip)
 //
 // Apply is the only place where an event is marked as applied, and it marks it
 // in the same script that writes the new state and the outbox of side effects
 // still to perform. A crash before Apply leaves the event unapplied, so LINE's
 // redelivery runs it again; a crash after Apply leaves the outbox in Redis, so
 // the redelivery (which gets ErrAlreadyApplied together with the stored record)
-// performs it again; once ClearOutbox ran, a redelivery does nothing. A
+// performs it again, and so does the user's next event, which finds it before
+// its own apply replaces it. A performed reply's outbox is left in place on
+// purpose: performing it again costs one reply call that LINE refuses (the
+// token is spent), and this process, which knows it performed it, does not. A
 // concurrent writer shows up as ErrVersionConflict: load again and retry.
 // Errors wrapping ErrUnavailable mean that Redis could not be reached; the
 // webhook answers 503 so that LINE redelivers the event.
 //
-// State and outbox are opaque bytes here; the bot package serialises them.
+// The cache (WithStateCache) holds a user's state only once its outbox was
+// performed, and every apply on it still compares the stored version and
+// generation (the id of the event that created the record: versions start
+// again at 1 after a deletion), so a state changed by another replica, a
+// deletion or an eviction is never overwritten: the apply conflicts and the
+// state is loaded.
+//
+// The outbox is opaque bytes here; the bot package serialises it.
 //
 // # Keys
 //
 // All data of one user lives under one Redis Cluster hash tag, so a script
 // touching it runs on a single slot:
 //
-//	fraudnavi:{u:<h>}:state   hash: state, version, outbox, outbox_event, seen_trimmed
+//	fraudnavi:{u:<h>}:state   hash: state, version, gen, outbox, outbox_event, seen_trimmed
 //	fraudnavi:{u:<h>}:seen    sorted set: applied webhook event ids scored by time (ms)
 //
 // The seen set keeps an id for the seen window, at most DefaultSeenMax of

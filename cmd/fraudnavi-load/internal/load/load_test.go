@@ -193,7 +193,7 @@ func TestCompare(t *testing.T) {
 	}
 	var txt bytes.Buffer
 	WriteComparisonText(&txt, c)
-	if !strings.Contains(txt.String(), "of the floor") || !strings.Contains(txt.String(), "≥ 60% of the floor") {
+	if !strings.Contains(txt.String(), "of the floor") || !strings.Contains(txt.String(), "≥ 80% of the floor") {
 		t.Errorf("comparison text:\n%s", txt.String())
 	}
 	var js bytes.Buffer
