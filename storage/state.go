@@ -98,6 +98,8 @@ type StateStore struct {
 	// cache holds the state each user's last event left here, once its
 	// outbox was performed: the next event needs no load (WithStateCache).
 	cache *stateCache
+	// lingering clears performed outboxes that no next apply replaced.
+	lingering lingering
 }
 
 // An Option configures a StateStore.
@@ -176,6 +178,7 @@ func NewStateStore(rdb redis.UniversalClient, clock flows.Clock, opts ...Option)
 		callTimeout: DefaultCallTimeout,
 		clock:       clock,
 		cache:       newStateCache(DefaultStateCache),
+		lingering:   lingering{delay: DefaultOutboxLinger},
 	}
 	for _, opt := range opts {
 		opt(s)
@@ -533,6 +536,7 @@ func (s *StateStore) Delete(ctx context.Context, userID string) error {
 		return errors.New("storage: delete: empty user id")
 	}
 	s.cache.forget(userID)
+	s.lingering.stop(userID)
 	// One DEL for both keys: they share a slot, so this works on a Cluster too.
 	_, err := bounded(ctx, s.callTimeout, "delete", func(ctx context.Context) (int64, error) {
 		return s.rdb.Del(ctx, s.users.keys(userID)...).Result()

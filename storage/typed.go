@@ -43,6 +43,7 @@ func (s *StateStore) ApplyState(ctx context.Context, userID, eventID string, sta
 	switch {
 	case err == nil:
 		s.cache.applied(userID, eventID, rec)
+		s.lingering.stop(userID) // the outbox it waited to clear is replaced
 	case errors.Is(err, ErrAlreadyApplied):
 		if s.cache.performedBy(userID, eventID, rec.Version) {
 			// A redelivery of the event this process applied and performed
@@ -70,7 +71,10 @@ func (s *StateStore) Cached(userID string) (Record, bool) { return s.cache.get(u
 // every event. Only an outbox that can be performed again harmlessly may be
 // left so: a reply (a second try with its spent token is refused by LINE),
 // not reminders, a deletion or a reply to push. A process that loads it
-// later (another replica, after a restart) performs it again.
+// later (another replica, after a restart) performs it again. If no apply
+// here replaces it within the linger delay (WithOutboxLinger), it is
+// cleared then: a user at rest keeps no reply in Redis.
 func (s *StateStore) OutboxPerformed(userID string, version int64) {
 	s.cache.performed(userID, version)
+	s.lingering.start(userID, version, s.clearLingering)
 }

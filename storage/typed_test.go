@@ -149,3 +149,70 @@ func TestCachedState(t *testing.T) {
 		}
 	})
 }
+
+// TestPerformedOutboxLingers: a performed reply's outbox waits for the
+// user's next apply to replace it, and is cleared on its own when none comes
+// within the linger delay, or at Shutdown: a user at rest keeps no reply in
+// Redis. An outbox not yet performed is never cleared by it.
+func TestPerformedOutboxLingers(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
+		ctx := context.Background()
+		// What another replica would load: a store's own Load leaves out
+		// an outbox it knows it performed.
+		reader := storage.NewStateStore(b.Client, testClock, storage.WithUserKeys(storagetest.UserKeys()), storage.WithStateCache(0))
+		outbox := func(user string) []byte {
+			t.Helper()
+			rec, _, err := reader.Load(ctx, user, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rec.Outbox
+		}
+		waitCleared := func(user string) bool {
+			for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+				if outbox(user) == nil {
+					return true
+				}
+			}
+			return false
+		}
+		opts := []storage.Option{storage.WithUserKeys(storagetest.UserKeys())}
+
+		short := storage.NewStateStore(b.Client, testClock, append(opts, storage.WithOutboxLinger(10*time.Millisecond))...)
+		user := storagetest.UserID()
+		rec, err := short.ApplyState(ctx, user, "e1", time.Time{}, storage.Record{}, flows.State{Step: "one"}, []byte("reply 1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		short.OutboxPerformed(user, rec.Version)
+		if !waitCleared(user) {
+			t.Fatal("a performed outbox is still stored 5 s after a 10 ms linger")
+		}
+		base, _ := short.Cached(user)
+		rec, err = short.ApplyState(ctx, user, "e2", time.Time{}, base, flows.State{Step: "two"}, []byte("reply 2"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+		if got := outbox(user); string(got) != "reply 2" {
+			t.Fatalf("an outbox not yet performed: stored %q, want it kept", got)
+		}
+
+		long := storage.NewStateStore(b.Client, testClock, append(opts, storage.WithOutboxLinger(time.Hour))...)
+		other := storagetest.UserID()
+		rec, err = long.ApplyState(ctx, other, "e1", time.Time{}, storage.Record{}, flows.State{Step: "one"}, []byte("reply 1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		long.OutboxPerformed(other, rec.Version)
+		if outbox(other) == nil {
+			t.Fatal("cleared before the linger delay")
+		}
+		if err := long.Shutdown(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := outbox(other); got != nil {
+			t.Fatalf("after Shutdown the performed outbox is still stored: %q", got)
+		}
+	})
+}

@@ -130,6 +130,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, cl
 		log.Error("http shutdown", "err", err)
 	}
 	stopReminders()
+	// Performed replies still waiting for their users' next events: clear
+	// them while Redis is still open.
+	if err := store.Shutdown(shutdownCtx); err != nil {
+		log.Warn("clearing performed outboxes at shutdown: the rest wait for the users' next events", "err", err)
+	}
 	return runErr
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -42,11 +43,12 @@ func Run(ctx context.Context, opts Options, fakeAddr string, start Starter, prog
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
+	stopTarget := sync.OnceFunc(func() {
 		if err := target.Stop(); err != nil {
 			fmt.Fprintf(progress, "%v\n", err)
 		}
-	}()
+	})
+	defer stopTarget()
 	fmt.Fprintf(progress, "%s ready at %s\n", target.Name, target.URL)
 
 	var memBefore redisSnapshot
@@ -78,6 +80,10 @@ func Run(ctx context.Context, opts Options, fakeAddr string, start Starter, prog
 		r.CPU.LoadTool = m.toolCPU * 1000 / float64(r.Events)
 	}
 	if probe != nil {
+		// Weigh the users once the server stopped: its shutdown clears the
+		// outboxes of performed replies that would otherwise wait a minute
+		// for the users' next events, and at rest they are gone.
+		stopTarget()
 		notes = append(notes, redisReport(ctx, r, probe, m, warm, memBefore, d.pool.touched())...)
 	}
 	if rj := fake.Server().Stats(); rj.Rejected > 0 {
