@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/fraudnavi/fraudnavi/flows"
@@ -64,7 +65,7 @@ const (
 
 // replyBody is the body of a reply request.
 func (e *encoder) replyBody(token string, r flows.Reply) ([]byte, error) {
-	b := make([]byte, 0, 1024)
+	b := make([]byte, 0, 128)
 	b = appendString(append(b, replyHead...), token)
 	b, err := e.appendMessages(append(b, replyMid...), r)
 	if err != nil {
@@ -75,7 +76,7 @@ func (e *encoder) replyBody(token string, r flows.Reply) ([]byte, error) {
 
 // pushBody is the body of a push request.
 func (e *encoder) pushBody(to string, r flows.Reply) ([]byte, error) {
-	b := make([]byte, 0, 1024)
+	b := make([]byte, 0, 128)
 	b = appendString(append(b, pushHead...), to)
 	b, err := e.appendMessages(append(b, pushMid...), r)
 	if err != nil {
@@ -102,6 +103,12 @@ func (e *encoder) appendMessages(b []byte, r flows.Reply) ([]byte, error) {
 			}
 		}
 	}
+	// Grow once: the parts' sizes are known, a quick reply's nearly.
+	size := 2 + 200*min(len(r.QuickReplies), linelimit.QuickReplies)
+	for _, p := range parts[:n] {
+		size += len(p) + 1
+	}
+	b = slices.Grow(b, size)
 	b = append(b, '[')
 	for i, p := range parts[:n] {
 		if i > 0 {
