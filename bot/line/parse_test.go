@@ -433,6 +433,21 @@ func TestParseWebhookBodyLimit(t *testing.T) {
 	}
 }
 
+// TestParseWebhookReadsWhatIsSent: a body longer or shorter than its
+// declared length is read whole, as io.ReadAll reads it.
+func TestParseWebhookReadsWhatIsSent(t *testing.T) {
+	user := linefake.NewUserID()
+	body := linefake.Body("", linefake.TextEvent(user, "x"), linefake.FollowEvent(user))
+	for _, declared := range []int64{1, int64(len(body)) - 1, int64(len(body)), int64(len(body)) + 100} {
+		r := linefake.NewRequest(webhookSecretInternal, body)
+		r.ContentLength = declared
+		events, err := ParseWebhook(webhookSecretInternal, r)
+		if err != nil || len(events) != 2 {
+			t.Errorf("declared %d of %d bytes: %d events, err %v", declared, len(body), len(events), err)
+		}
+	}
+}
+
 const webhookSecretInternal = "internal-secret"
 
 // FuzzParseWebhook holds the one-pass decoder to the SDK on any body.

@@ -1,12 +1,12 @@
 package line
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/fraudnavi/fraudnavi/flows"
@@ -70,20 +70,33 @@ func ParseWebhook(secret string, r *http.Request) ([]Event, error) {
 }
 
 // readBody reads r's body whole, in one allocation when its length is
-// declared (io.ReadAll would grow its buffer several times).
+// declared and small, as LINE's are (io.ReadAll grows its buffer several
+// times). Errors are the reader's: a body over http.MaxBytesReader's limit
+// stays a *http.MaxBytesError.
 func readBody(r *http.Request) ([]byte, error) {
 	if r.ContentLength <= 0 || r.ContentLength > maxPrealloc {
 		return io.ReadAll(r.Body)
 	}
-	// One byte more than declared, so that reading to EOF does not grow it.
-	buf := bytes.NewBuffer(make([]byte, 0, r.ContentLength+1))
-	_, err := buf.ReadFrom(r.Body)
-	return buf.Bytes(), err
+	// One byte more than declared, so that EOF is seen without growing.
+	b := make([]byte, 0, r.ContentLength+1)
+	for {
+		n, err := r.Body.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = slices.Grow(b, 512) // longer than declared
+		}
+	}
 }
 
 // maxPrealloc bounds what a declared length makes readBody allocate before
-// anything is read (the reader's own limit still applies).
-const maxPrealloc = 1 << 20
+// anything is read: LINE's bodies are a few KiB.
+const maxPrealloc = 64 << 10
 
 // parseEventsSDK decodes a body as webhook.ParseRequest does, then as the
 // bot reads each event.
