@@ -1,12 +1,17 @@
 package line
 
 import (
+	"bytes"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
+	"github.com/fraudnavi/fraudnavi/bot/linefake"
 	"github.com/fraudnavi/fraudnavi/flows"
 	"github.com/line/line-bot-sdk-go/v8/linebot/messaging_api"
+	"github.com/line/line-bot-sdk-go/v8/linebot/webhook"
 )
 
 // benchReplies are two typical replies of the real flows: a step reached by
@@ -67,6 +72,73 @@ func BenchmarkRenderJSON(b *testing.B) {
 				req := &messaging_api.ReplyMessageRequest{ReplyToken: "0123456789abcdef0123456789abcdef", Messages: mustRender(b, r)}
 				if _, err := json.Marshal(req); err != nil {
 					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkReplyBody is what Client.Reply encodes now: the cached SDK
+// encoding of each message, the token and the quick replies' data; "sdk" is
+// the SDK's own encoding of the same request, as Reply did before.
+func BenchmarkReplyBody(b *testing.B) {
+	for name, r := range benchReplies(b) {
+		b.Run(name+"/cached", func(b *testing.B) {
+			var e encoder
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := e.replyBody("0123456789abcdef0123456789abcdef", r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(name+"/sdk", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				var buf bytes.Buffer
+				req := &messaging_api.ReplyMessageRequest{ReplyToken: "0123456789abcdef0123456789abcdef", Messages: mustRender(b, r)}
+				if err := json.NewEncoder(&buf).Encode(req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkParseWebhook checks the signature and decodes a one-event body
+// as LINE sends it: "onepass" is ParseWebhook, "sdk" the SDK's ParseRequest
+// and convert, as ParseWebhook did before.
+func BenchmarkParseWebhook(b *testing.B) {
+	const secret = "bench-secret"
+	user := linefake.NewUserID()
+	bodies := map[string][]byte{
+		"text":     linefake.Body("", linefake.TextEvent(user, "カードの番号を聞かれた")),
+		"postback": linefake.Body("", linefake.PostbackEvent(user, "s=amazon_card_number&v=12&c=0", nil)),
+	}
+	for name, body := range bodies {
+		sig := linefake.Sign(secret, body)
+		request := func() *http.Request {
+			r := httptest.NewRequest(http.MethodPost, "/callback", bytes.NewReader(body))
+			r.Header.Set("x-line-signature", sig)
+			return r
+		}
+		b.Run(name+"/onepass", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := ParseWebhook(secret, request()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(name+"/sdk", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				cb, err := webhook.ParseRequest(secret, request())
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, e := range cb.Events {
+					_ = convert(e)
 				}
 			}
 		})

@@ -20,6 +20,7 @@ const DefaultEndpoint = "https://api.line.me"
 // Client sends replies and pushes.
 type Client struct {
 	api *messaging_api.MessagingApiAPI
+	enc encoder
 	// Observe, when set, is told of every call (metrics).
 	Observe func(endpoint string, status int)
 }
@@ -77,14 +78,18 @@ var ErrAlreadyAccepted = errors.New("line api: retry key already accepted")
 // Reply answers an event with its reply token. It is never retried: a reply
 // token works once, and a retry after a lost answer could send twice.
 func (c *Client) Reply(token string, r flows.Reply) error {
-	msgs, err := Render(r)
+	body, err := c.enc.replyBody(token, r)
 	if err != nil {
 		return fmt.Errorf("line api reply: %w", err)
 	}
-	res, _, err := c.api.ReplyMessageWithHttpInfo(&messaging_api.ReplyMessageRequest{
-		ReplyToken: token,
-		Messages:   msgs,
-	})
+	res, err := c.post("/v2/bot/message/reply", body, "")
+	if err == nil {
+		// As the SDK does: an answer it cannot read is an error.
+		var sent messaging_api.ReplyMessageResponse
+		if derr := json.NewDecoder(res.Body).Decode(&sent); derr != nil {
+			err = fmt.Errorf("failed to decode JSON: %w", derr)
+		}
+	}
 	return c.result("reply", res, err)
 }
 
@@ -109,11 +114,11 @@ func (c *Client) Leave(kind, id string) error {
 // Push sends a message outside a reply. retryKey (a UUID) makes a retry of
 // the same push safe: LINE answers 409 and does not send it again.
 func (c *Client) Push(to, retryKey string, r flows.Reply) error {
-	msgs, err := Render(r)
+	body, err := c.enc.pushBody(to, r)
 	if err != nil {
 		return fmt.Errorf("line api push: %w", err)
 	}
-	res, err := c.pushMessage(pushRequest{To: to, Messages: msgs}, retryKey)
+	res, err := c.post("/v2/bot/message/push", body, retryKey)
 	err = c.result("push", res, err)
 	var ae *APIError
 	if errors.As(err, &ae) && ae.Status == http.StatusConflict {
@@ -122,28 +127,23 @@ func (c *Client) Push(to, retryKey string, r flows.Reply) error {
 	return err
 }
 
-// pushRequest is the SDK's PushMessageRequest without the fields fraudnavi
-// never sets: the SDK sends "customAggregationUnits": null, which LINE's
-// OpenAPI types as an array.
-type pushRequest struct {
-	To       string                           `json:"to"`
-	Messages []messaging_api.MessageInterface `json:"messages"`
-}
-
-// pushMessage is the SDK's PushMessageWithHttpInfo with pushRequest as the
-// body. The SDK's Do still adds the token and user agent; a non-2xx answer
-// becomes the same error the SDK returns, which result reads.
-func (c *Client) pushMessage(body pushRequest, retryKey string) (*http.Response, error) {
-	b, err := json.Marshal(body)
+// post sends body to the API at path as the SDK's generated calls do: the
+// SDK's Do adds the token and user agent, and a non-2xx answer becomes the
+// same error the SDK returns, which result reads. retryKey, when set, is
+// the push's X-Line-Retry-Key.
+//
+// The bodies are encoded here, not by the SDK: its request types would
+// send "customAggregationUnits": null in a push (LINE's OpenAPI types it as
+// an array), and encoding them on every call was much of the server's CPU.
+func (c *Client) post(path string, body []byte, retryKey string) (*http.Response, error) {
+	req, err := http.NewRequest(http.MethodPost, c.api.Url(path), bytes.NewReader(body))
 	if err != nil {
-		return nil, fmt.Errorf("encode push: %w", err)
-	}
-	req, err := http.NewRequest(http.MethodPost, c.api.Url("/v2/bot/message/push"), bytes.NewReader(b))
-	if err != nil {
-		return nil, fmt.Errorf("push request: %w", err)
+		return nil, fmt.Errorf("request %s: %w", path, err)
 	}
 	req.Header.Set("Content-Type", "application/json; charset=UTF-8")
-	req.Header.Set("X-Line-Retry-Key", retryKey)
+	if retryKey != "" {
+		req.Header.Set("X-Line-Retry-Key", retryKey)
+	}
 	res, err := c.api.Do(req)
 	if err != nil {
 		return res, err

@@ -20,25 +20,11 @@ import (
 func Render(r flows.Reply) ([]messaging_api.MessageInterface, error) {
 	msgs := make([]messaging_api.MessageInterface, 0, min(len(r.Messages), linelimit.Messages))
 	for _, m := range r.Messages {
-		if len(m.Buttons) > 0 {
-			b, err := bubble(m)
-			if err != nil {
-				return nil, err
-			}
-			msgs = append(msgs, b)
-			continue
+		ms, err := renderMessage(m)
+		if err != nil {
+			return nil, err
 		}
-		if linelimit.Text.Fits(m.Text) {
-			msgs = append(msgs, &messaging_api.TextMessage{Text: m.Text, QuoteToken: m.QuoteToken})
-			continue
-		}
-		for i, part := range split(m.Text, linelimit.Text) {
-			t := &messaging_api.TextMessage{Text: part}
-			if i == 0 {
-				t.QuoteToken = m.QuoteToken
-			}
-			msgs = append(msgs, t)
-		}
+		msgs = append(msgs, ms...)
 	}
 	if len(msgs) > linelimit.Messages {
 		msgs = msgs[:linelimit.Messages]
@@ -52,6 +38,30 @@ func Render(r flows.Reply) ([]messaging_api.MessageInterface, error) {
 		last.QuickReply = qr
 	case *messaging_api.FlexMessage:
 		last.QuickReply = qr
+	}
+	return msgs, nil
+}
+
+// renderMessage turns one message into LINE messages, without quick replies:
+// a bubble if it has buttons, else one text or more if it is too long.
+func renderMessage(m flows.Message) ([]messaging_api.MessageInterface, error) {
+	if len(m.Buttons) > 0 {
+		b, err := bubble(m)
+		if err != nil {
+			return nil, err
+		}
+		return []messaging_api.MessageInterface{b}, nil
+	}
+	if linelimit.Text.Fits(m.Text) {
+		return []messaging_api.MessageInterface{&messaging_api.TextMessage{Text: m.Text, QuoteToken: m.QuoteToken}}, nil
+	}
+	var msgs []messaging_api.MessageInterface
+	for i, part := range split(m.Text, linelimit.Text) {
+		t := &messaging_api.TextMessage{Text: part}
+		if i == 0 {
+			t.QuoteToken = m.QuoteToken
+		}
+		msgs = append(msgs, t)
 	}
 	return msgs, nil
 }
@@ -133,28 +143,32 @@ func quickReply(qs []flows.QuickReply) *messaging_api.QuickReply {
 	}
 	items := make([]messaging_api.QuickReplyItem, 0, len(qs))
 	for _, q := range qs {
-		var a messaging_api.ActionInterface
-		switch q.Kind {
-		case flows.QuickTimePicker:
-			a = &messaging_api.DatetimePickerAction{
-				Label:   linelimit.Label.Truncate(q.Label),
-				Data:    q.Data,
-				Mode:    messaging_api.DatetimePickerActionMODE_DATETIME,
-				Initial: q.Initial,
-				Min:     q.Min,
-				Max:     q.Max,
-			}
-		default:
-			a = &messaging_api.PostbackAction{
-				Label:       linelimit.Label.Truncate(q.Label),
-				Data:        q.Data,
-				DisplayText: q.DisplayText,
-			}
-		}
-		// The SDK does not fill in Type, and LINE rejects an item without it.
-		items = append(items, messaging_api.QuickReplyItem{Type: "action", Action: a})
+		items = append(items, quickReplyItem(q))
 	}
 	return &messaging_api.QuickReply{Items: items}
+}
+
+func quickReplyItem(q flows.QuickReply) messaging_api.QuickReplyItem {
+	var a messaging_api.ActionInterface
+	switch q.Kind {
+	case flows.QuickTimePicker:
+		a = &messaging_api.DatetimePickerAction{
+			Label:   linelimit.Label.Truncate(q.Label),
+			Data:    q.Data,
+			Mode:    messaging_api.DatetimePickerActionMODE_DATETIME,
+			Initial: q.Initial,
+			Min:     q.Min,
+			Max:     q.Max,
+		}
+	default:
+		a = &messaging_api.PostbackAction{
+			Label:       linelimit.Label.Truncate(q.Label),
+			Data:        q.Data,
+			DisplayText: q.DisplayText,
+		}
+	}
+	// The SDK does not fill in Type, and LINE rejects an item without it.
+	return messaging_api.QuickReplyItem{Type: "action", Action: a}
 }
 
 // split cuts s into parts within limit, at line breaks where it can and
