@@ -831,3 +831,31 @@ func TestRecordsAreCopies(t *testing.T) {
 		t.Errorf("record changed through a copy: %s %+v", again.Body, again.Messages[0])
 	}
 }
+
+// TestCheckSchemaEvery: sampled, the schema check still refuses a body it
+// looks at, and the endpoint's own rules hold for every body.
+func TestCheckSchemaEvery(t *testing.T) {
+	srv := New(CheckSchemaEvery(4))
+	t.Cleanup(srv.Close)
+	// body has a fresh token each time: a token is used once.
+	count := func(body func(token string) string, n int) (refused int) {
+		for range n {
+			if res, _ := post(t, srv, http.MethodPost, PathReply, body(srv.IssueReplyToken()), nil); res.StatusCode == http.StatusBadRequest {
+				refused++
+			}
+		}
+		return refused
+	}
+	unknownField := func(tok string) string {
+		return `{"replyToken":"` + tok + `","messages":[{"type":"text","text":"a"}],"foo":1}`
+	}
+	if got := count(unknownField, 8); got != 2 {
+		t.Errorf("a body off the schema, 8 times with 1 in 4 checked: %d refused, want 2", got)
+	}
+	sixMessages := func(tok string) string {
+		return `{"replyToken":"` + tok + `","messages":[` + strings.Repeat(`{"type":"text","text":"a"},`, 5) + `{"type":"text","text":"a"}]}`
+	}
+	if got := count(sixMessages, 4); got != 4 {
+		t.Errorf("six messages, 4 times: %d refused, want 4 (the rules hold for every body)", got)
+	}
+}

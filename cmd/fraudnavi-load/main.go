@@ -78,6 +78,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.Int64Var(&o.Seed, "seed", 0, "random seed (0: from the clock)")
 	fs.StringVar(&o.Secret, "secret", load.DefaultSecret, "channel secret the bodies are signed with")
 	fs.StringVar(&o.Token, "token", load.DefaultToken, "channel access token the fake LINE API requires")
+	fs.IntVar(&o.SchemaEvery, "schema-every", 16, "the fake LINE API checks the schema of one reply body in N (1: every one; the strict check of every body costs the machine more CPU than the server under test)")
 	fs.StringVar(&o.RedisURL, "redis-url", load.DefaultRedisURL, `Redis the server uses, and that commandstats and memory are read from ("none": do not measure)`)
 	fs.BoolVar(&o.Flush, "flush", true, "FLUSHDB the --redis-url database before the run (loopback only)")
 	fs.BoolVar(&spawnRedis, "spawn-redis", false, "start a private redis-server on a free loopback port and use it (isolated figures)")

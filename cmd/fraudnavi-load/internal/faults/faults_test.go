@@ -88,7 +88,7 @@ func setup(t *testing.T, withBin bool) *harness {
 		h.seed = n
 	}
 	t.Logf("seed %d (FRAUDNAVI_FAULTS_SEED=%d repeats the script's choices)", h.seed, h.seed)
-	fake, err := load.StartFake("127.0.0.1:0", load.DefaultToken)
+	fake, err := load.StartFake("127.0.0.1:0", load.DefaultToken, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,7 +49,9 @@ type Choice struct {
 
 // StartFake serves the strict fake LINE API on addr ("127.0.0.1:0" picks a
 // port).
-func StartFake(addr, token string) (*Fake, error) {
+//
+// schemaEvery is linefake.CheckSchemaEvery: 1 checks every body.
+func StartFake(addr, token string, schemaEvery int) (*Fake, error) {
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
@@ -63,6 +65,7 @@ func StartFake(addr, token string) (*Fake, error) {
 			linefake.StrictTokens(),
 			linefake.WithReplyTokenTTL(time.Minute),
 			linefake.DiscardRecords(),
+			linefake.CheckSchemaEvery(schemaEvery),
 		),
 		ln:       ln,
 		tokens:   make(map[string]*tokenRecord),

@@ -73,6 +73,9 @@ type Options struct {
 
 	Secret string
 	Token  string
+	// SchemaEvery: the fake LINE API checks the schema of one reply in this
+	// many (1: all); the rest it only decodes. See linefake.CheckSchemaEvery.
+	SchemaEvery int
 
 	// RedisURL is the Redis the server uses, for commandstats and memory
 	// ("" or "none": not measured).
@@ -115,6 +118,9 @@ func (o *Options) Defaults() {
 	}
 	if o.Token == "" {
 		o.Token = DefaultToken
+	}
+	if o.SchemaEvery <= 0 {
+		o.SchemaEvery = 1
 	}
 	if o.Seed == 0 {
 		o.Seed = time.Now().UnixNano()

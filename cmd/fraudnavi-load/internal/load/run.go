@@ -19,7 +19,7 @@ func Run(ctx context.Context, opts Options, fakeAddr string, start Starter, prog
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	fake, err := StartFake(fakeAddr, opts.Token)
+	fake, err := StartFake(fakeAddr, opts.Token, opts.SchemaEvery)
 	if err != nil {
 		return nil, err
 	}
@@ -88,6 +88,9 @@ func Run(ctx context.Context, opts Options, fakeAddr string, start Starter, prog
 	}
 	if rj := fake.Server().Stats(); rj.Rejected > 0 {
 		notes = append(notes, fmt.Sprintf("the fake LINE API refused %d requests", rj.Rejected))
+	}
+	if opts.SchemaEvery > 1 {
+		notes = append(notes, fmt.Sprintf("the fake LINE API checked the schema of 1 body in %d (the rest only decoded, tokens and rules checked on all): --schema-every 1 checks all", opts.SchemaEvery))
 	}
 	r.Notes = notes
 	r.Targets = judge(r, nil)
