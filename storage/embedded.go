@@ -30,9 +30,6 @@ func StartEmbedded() (*Embedded, error) {
 	}, nil
 }
 
-// Addr returns the host:port the embedded Redis listens on.
-func (e *Embedded) Addr() string { return e.srv.Addr() }
-
 // Client returns a client connected to the embedded Redis. Close closes it.
 func (e *Embedded) Client() redis.UniversalClient { return e.rdb }
 
