@@ -179,13 +179,6 @@ func (r *Redis) Restart(ctx context.Context, sig syscall.Signal, down time.Durat
 	return r.start(ctx)
 }
 
-// Logs is the end of the current process's output.
-func (r *Redis) Logs() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.c.logs.String()
-}
-
 // Close stops Redis.
 func (r *Redis) Close() {
 	r.mu.Lock()
