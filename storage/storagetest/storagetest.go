@@ -9,6 +9,10 @@
 // them, so they must use fresh user ids (UserID). When a test ends, the keys
 // with the fraudnavi: prefix that its commands named are deleted; nothing
 // else is touched, in particular no database is flushed.
+//
+// It also holds the helpers that tests of several packages share (helpers.go):
+// a locked log buffer, an asynq queue of a test's own, listing keys on every
+// node, waiting for a state.
 package storagetest
 
 import (
