@@ -104,14 +104,27 @@ func SeenKey(userID string) string  { return "fraudnavi:{u:" + load.UserKeys().K
 // the fake LINE API. faults are the moments something was broken.
 func Verify(ctx context.Context, test string, rdb *redis.Client, fake *load.Fake, res *Result, faults []Window) (Counts, error) {
 	c := Counts{Test: test, Elapsed: res.Elapsed, Resent: res.Resent}
-	var nLost, nDup, nMiss, nPend, nUndeliv, nRem int
 	for _, u := range res.Users {
 		if len(u.Events) > 0 {
 			c.Users++
 		}
 	}
+	expected, err := c.checkEvents(ctx, rdb, res)
+	if err != nil {
+		return c, err
+	}
+	c.checkReplies(fake, res, faults)
+	c.checkLateReplies(fake, res, faults)
+	if err := c.checkReminders(rdb, expected); err != nil {
+		return c, err
+	}
+	return c, nil
+}
 
-	// Events: stored version and applied set, per user.
+// checkEvents compares each user's stored version and applied set with the
+// events sent, and returns the reminder task ids the states hold.
+func (c *Counts) checkEvents(ctx context.Context, rdb *redis.Client, res *Result) (map[string]bool, error) {
+	var nLost, nDup, nPend, nUndeliv int
 	type userCmds struct {
 		hash *redis.SliceCmd
 		seen *redis.StringSliceCmd
@@ -125,7 +138,7 @@ func Verify(ctx context.Context, test string, rdb *redis.Client, fake *load.Fake
 		}
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return c, fmt.Errorf("read users' keys: %w", err)
+		return nil, fmt.Errorf("read users' keys: %w", err)
 	}
 	expected := map[string]bool{} // reminder task ids the states hold
 	for i, u := range res.Users {
@@ -134,11 +147,11 @@ func Verify(ctx context.Context, test string, rdb *redis.Client, fake *load.Fake
 		}
 		h, err := cmds[i].hash.Result()
 		if err != nil {
-			return c, err
+			return nil, err
 		}
 		seen, err := cmds[i].seen.Result()
 		if err != nil {
-			return c, err
+			return nil, err
 		}
 		version := int64(0)
 		if s, ok := h[0].(string); ok {
@@ -200,8 +213,14 @@ func Verify(ctx context.Context, test string, rdb *redis.Client, fake *load.Fake
 		}
 	}
 	c.PendingOutboxes = nPend
+	return expected, nil
 
-	// Replies: one per token.
+}
+
+// checkReplies checks that every event's reply token was accepted once,
+// and tells which faults the missing ones were in flight during.
+func (c *Counts) checkReplies(fake *load.Fake, res *Result, faults []Window) {
+	var nMiss int
 	var tokens []string
 	for _, e := range res.Events {
 		tokens = append(tokens, e.Ev.ReplyToken)
@@ -241,10 +260,13 @@ func Verify(ctx context.Context, test string, rdb *redis.Client, fake *load.Fake
 		}
 	}
 
-	// Late replies: answered 2xx before the reply reached the fake LINE
-	// API. After a redelivery that is the original delivery still at work
-	// (LINE's time-out passed, the bot carries on); after a first delivery
-	// nobody else should be sending it.
+}
+
+// checkLateReplies looks at the events answered 2xx before their reply
+// reached the fake LINE API. After a redelivery that is the original
+// delivery still at work (LINE's time-out passed, the bot carries on); after
+// a first delivery nobody else should be sending it.
+func (c *Counts) checkLateReplies(fake *load.Fake, res *Result, faults []Window) {
 	var nLate int
 	for _, e := range res.Events {
 		if !e.Late {
@@ -260,10 +282,15 @@ func Verify(ctx context.Context, test string, rdb *redis.Client, fake *load.Fake
 		}
 	}
 
-	// Reminders: the scheduled set against the states.
+}
+
+// checkReminders compares the scheduled reminder tasks with those the states
+// hold (expected).
+func (c *Counts) checkReminders(rdb *redis.Client, expected map[string]bool) error {
+	var nRem int
 	scheduled, other, err := reminderTasks(rdb)
 	if err != nil {
-		return c, err
+		return err
 	}
 	c.RemindersOther = other
 	c.RemindersHeld = len(expected)
@@ -282,7 +309,7 @@ func Verify(ctx context.Context, test string, rdb *redis.Client, fake *load.Fake
 			}
 		}
 	}
-	return c, nil
+	return nil
 }
 
 // reminderTasks lists the task ids in the reminders queue's scheduled set,
