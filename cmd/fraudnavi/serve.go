@@ -33,28 +33,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, cl
 	if err != nil {
 		return err
 	}
-	cal := eng.Graph().Calendar
-	if p := cal.Expiry(clock()); p != nil {
-		log.Warn("holiday calendar running out: refresh flows/content/syukujitsu.csv",
-			"published_until", cal.PublishedUntil().Format(time.DateOnly), "days_left", cal.DaysLeft(clock()))
-	}
+	warnCalendarEnding(eng.Graph().Calendar, clock, log)
 
-	var rdb redis.UniversalClient
-	if cfg.RedisURL == "" {
-		emb, err := storage.StartEmbedded()
-		if err != nil {
-			return fmt.Errorf("start embedded redis: %w", err)
-		}
-		defer emb.Close()
-		log.Warn("REDIS_URL is not set: using an in-process Redis; nothing survives a restart")
-		rdb = emb.Client()
-	} else {
-		rdb, err = storage.Open(ctx, cfg.RedisURL)
-		if err != nil {
-			return err
-		}
-		defer rdb.Close()
+	rdb, closeRedis, err := openRedis(ctx, cfg, log)
+	if err != nil {
+		return err
 	}
+	defer closeRedis()
 
 	metrics := bot.NewMetrics()
 	if cfg.RedisURL != "" {
@@ -62,22 +47,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, cl
 			return err
 		}
 	}
-	metrics.WatchCalendar(cal, clock)
-	// Keep connections to LINE open for every webhook in flight: the default
-	// transport keeps two, so under load most replies would dial (and,
-	// against api.line.me, handshake TLS) anew.
-	lineTransport := http.DefaultTransport.(*http.Transport).Clone()
-	lineTransport.MaxIdleConns = 256
-	lineTransport.MaxIdleConnsPerHost = 256
-	lc, err := line.NewClient(cfg.AccessToken, cfg.APIEndpoint, &http.Client{Timeout: 10 * time.Second, Transport: lineTransport})
+	metrics.WatchCalendar(eng.Graph().Calendar, clock)
+	lc, err := newLINEClient(cfg, metrics, clock)
 	if err != nil {
 		return err
 	}
-	lc.Observe = metrics.LINECall
-	metrics.WatchPushQuota(func() (int64, int64, error) {
-		q, err := lc.PushQuota()
-		return q.Limit, q.Used, err
-	}, clock, 5*time.Minute)
 	users := cfg.userKeys()
 	store := storage.NewStateStore(rdb, clock, storage.WithOutboxSeal([]byte(cfg.ChannelSecret)), storage.WithUserKeys(users))
 	proc := &bot.Processor{
@@ -93,29 +67,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, cl
 	if err != nil {
 		return err
 	}
-
-	// Ready only while Redis takes writes: a full Redis under noeviction
-	// answers PING but refuses every event with OOM.
-	ready := func(ctx context.Context) error { return storage.ProbeWritable(ctx, rdb) }
-	var srv *bot.Server
-	if cfg.Webhook {
-		wh := &bot.Webhook{
-			Secret: cfg.ChannelSecret, Processor: proc, Log: log, Metrics: metrics,
-			// Per user and replica; see bot/ratelimit.go for what happens over it.
-			Limit: bot.NewRateLimiter(users, clock, bot.DefaultRate, bot.DefaultBurst, bot.DefaultMaxUsers),
-		}
-		srv = bot.NewServer(cfg.Addr, wh, ready, metrics, log)
-		if err := srv.Start(); err != nil {
-			return err
-		}
-		log.Info("listening", "addr", srv.Addr())
-		fmt.Fprintf(stdout, "fraudnavi listening on %s\n", srv.Addr())
-	} else {
-		// A worker-only replica still answers health and metrics.
-		srv = bot.NewServer(cfg.Addr, http.NotFoundHandler(), ready, metrics, log)
-		if err := srv.Start(); err != nil {
-			return err
-		}
+	srv, err := startHTTP(cfg, rdb, proc, log, stdout)
+	if err != nil {
+		stopReminders()
+		return err
 	}
 
 	var runErr error
@@ -131,6 +86,81 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, cl
 	}
 	stopReminders()
 	return runErr
+}
+
+// warnCalendarEnding warns while the holiday calendar is about to run out:
+// after its last published day, every day counts as a working day.
+func warnCalendarEnding(cal *flows.Calendar, clock flows.Clock, log *slog.Logger) {
+	if p := cal.Expiry(clock()); p != nil {
+		log.Warn("holiday calendar running out: refresh flows/content/syukujitsu.csv",
+			"published_until", cal.PublishedUntil().Format(time.DateOnly), "days_left", cal.DaysLeft(clock()))
+	}
+}
+
+// openRedis connects to REDIS_URL, or starts an in-process Redis when it is
+// not set. The returned func closes what was opened.
+func openRedis(ctx context.Context, cfg config, log *slog.Logger) (redis.UniversalClient, func(), error) {
+	if cfg.RedisURL == "" {
+		emb, err := storage.StartEmbedded()
+		if err != nil {
+			return nil, nil, fmt.Errorf("start embedded redis: %w", err)
+		}
+		log.Warn("REDIS_URL is not set: using an in-process Redis; nothing survives a restart")
+		return emb.Client(), func() { emb.Close() }, nil
+	}
+	rdb, err := storage.Open(ctx, cfg.RedisURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	return rdb, func() { rdb.Close() }, nil
+}
+
+// newLINEClient is the client for LINE's API, its calls and the push quota
+// watched by metrics.
+func newLINEClient(cfg config, metrics *bot.Metrics, clock flows.Clock) (*line.Client, error) {
+	// Keep connections to LINE open for every webhook in flight: the default
+	// transport keeps two, so under load most replies would dial (and,
+	// against api.line.me, handshake TLS) anew.
+	lineTransport := http.DefaultTransport.(*http.Transport).Clone()
+	lineTransport.MaxIdleConns = 256
+	lineTransport.MaxIdleConnsPerHost = 256
+	lc, err := line.NewClient(cfg.AccessToken, cfg.APIEndpoint, &http.Client{Timeout: 10 * time.Second, Transport: lineTransport})
+	if err != nil {
+		return nil, err
+	}
+	lc.Observe = metrics.LINECall
+	metrics.WatchPushQuota(func() (int64, int64, error) {
+		q, err := lc.PushQuota()
+		return q.Limit, q.Used, err
+	}, clock, 5*time.Minute)
+	return lc, nil
+}
+
+// startHTTP starts the HTTP server: the webhook for the webhook role, and
+// health and metrics for every role.
+func startHTTP(cfg config, rdb redis.UniversalClient, proc *bot.Processor, log *slog.Logger, stdout io.Writer) (*bot.Server, error) {
+	// Ready only while Redis takes writes: a full Redis under noeviction
+	// answers PING but refuses every event with OOM.
+	ready := func(ctx context.Context) error { return storage.ProbeWritable(ctx, rdb) }
+	// A worker-only replica still answers health and metrics.
+	var handler http.Handler = http.NotFoundHandler()
+	if cfg.Webhook {
+		handler = &bot.Webhook{
+			Secret: cfg.ChannelSecret, Processor: proc, Log: log, Metrics: proc.Metrics,
+			// Per user and replica; see bot/ratelimit.go for what happens over it.
+			Limit: bot.NewRateLimiter(proc.Users, proc.Clock, bot.DefaultRate, bot.DefaultBurst, bot.DefaultMaxUsers),
+		}
+	}
+	srv := bot.NewServer(cfg.Addr, handler, ready, proc.Metrics, log)
+	if err := srv.Start(); err != nil {
+		return nil, err
+	}
+	if !cfg.Webhook {
+		return srv, nil
+	}
+	log.Info("listening", "addr", srv.Addr())
+	fmt.Fprintf(stdout, "fraudnavi listening on %s\n", srv.Addr())
+	return srv, nil
 }
 
 // runHealthcheck asks a running server's /healthz: the container image has
