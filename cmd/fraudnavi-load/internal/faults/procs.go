@@ -2,7 +2,6 @@ package faults
 
 import (
 	"bufio"
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -177,19 +176,12 @@ type Bot struct {
 
 // StartBot starts fraudnavi serve and waits until its /readyz answers 200.
 func StartBot(ctx context.Context, env BotEnv) (*Bot, error) {
-	vars := []string{
-		"LINE_CHANNEL_SECRET=" + env.Secret,
-		"FRAUDNAVI_USER_KEY_SECRET=" + load.UserKeySecret,
-		"LINE_CHANNEL_ACCESS_TOKEN=" + env.Token,
-		"LINE_API_ENDPOINT=" + env.FakeURL,
-		"REDIS_URL=" + env.RedisURL,
-		"ADDR=" + env.Addr,
-		"LOG_LEVEL=" + cmp.Or(env.LogLevel, "warn"),
-		"FRAUDNAVI_ROLE=" + cmp.Or(env.Role, "all"),
-	}
-	vars = append(vars, env.Extra...)
+	vars := load.ServerEnv{
+		RedisURL: env.RedisURL, Role: env.Role, LogLevel: env.LogLevel,
+		Secret: env.Secret, Token: env.Token, Extra: env.Extra,
+	}.Vars(env.Addr, env.FakeURL)
 	listening := make(chan string, 1)
-	banner := &load.BannerWriter{Banner: "fraudnavi listening on ", Found: listening}
+	banner := &load.BannerWriter{Banner: load.ServerBanner, Found: listening}
 	c, err := load.StartChild("fraudnavi serve", env.Bin, []string{"serve"}, append(load.ChildEnv("FLOWS_DIR"), vars...), 1<<20, banner)
 	if err != nil {
 		return nil, err

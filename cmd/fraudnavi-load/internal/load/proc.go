@@ -46,24 +46,32 @@ type ServerEnv struct {
 	Extra []string
 }
 
+// ServerBanner starts the line fraudnavi serve prints once it listens.
+const ServerBanner = "fraudnavi listening on "
+
+// Vars is the environment of a fraudnavi serve listening on addr and
+// replying through the LINE API at fakeURL.
+func (env ServerEnv) Vars(addr, fakeURL string) []string {
+	vars := []string{
+		"LINE_CHANNEL_SECRET=" + env.Secret,
+		"FRAUDNAVI_USER_KEY_SECRET=" + UserKeySecret,
+		"LINE_CHANNEL_ACCESS_TOKEN=" + env.Token,
+		"LINE_API_ENDPOINT=" + fakeURL,
+		"ADDR=" + addr,
+		"LOG_LEVEL=" + cmp.Or(env.LogLevel, "warn"),
+		"FRAUDNAVI_ROLE=" + cmp.Or(env.Role, "all"),
+	}
+	if env.RedisURL != "" {
+		vars = append(vars, "REDIS_URL="+env.RedisURL)
+	}
+	return append(vars, env.Extra...)
+}
+
 // SpawnServer starts `fraudnavi serve` as a child process on a free
 // loopback port.
 func SpawnServer(env ServerEnv) Starter {
 	return func(ctx context.Context, fakeURL string) (*Target, error) {
-		vars := []string{
-			"LINE_CHANNEL_SECRET=" + env.Secret,
-			"FRAUDNAVI_USER_KEY_SECRET=" + UserKeySecret,
-			"LINE_CHANNEL_ACCESS_TOKEN=" + env.Token,
-			"LINE_API_ENDPOINT=" + fakeURL,
-			"ADDR=127.0.0.1:0",
-			"LOG_LEVEL=" + cmp.Or(env.LogLevel, "warn"),
-			"FRAUDNAVI_ROLE=" + cmp.Or(env.Role, "all"),
-		}
-		if env.RedisURL != "" {
-			vars = append(vars, "REDIS_URL="+env.RedisURL)
-		}
-		vars = append(vars, env.Extra...)
-		return spawn(ctx, "fraudnavi", env.Bin, []string{"serve"}, vars, "fraudnavi listening on ")
+		return spawn(ctx, "fraudnavi", env.Bin, []string{"serve"}, env.Vars("127.0.0.1:0", fakeURL), ServerBanner)
 	}
 }
 
