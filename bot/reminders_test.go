@@ -128,10 +128,11 @@ func (r *remRig) worker(rdb redis.UniversalClient, mods ...func(*bot.ReminderWor
 	for _, m := range mods {
 		m(w)
 	}
-	if err := w.Start(storage.NewReminders(rdb, r.clock, storage.WithTaskUserKeys(storagetest.UserKeys()), storage.WithReminderQueue(r.queue))); err != nil {
+	w.Queue = storage.NewReminders(rdb, r.clock, storage.WithTaskUserKeys(storagetest.UserKeys()), storage.WithReminderQueue(r.queue))
+	if err := w.Start(context.Background()); err != nil {
 		r.t.Fatal(err)
 	}
-	r.t.Cleanup(w.Shutdown)
+	r.t.Cleanup(func() { _ = w.Shutdown(context.Background()) })
 	return w
 }
 
@@ -463,7 +464,9 @@ func TestReminderWorkerStoppedMidPush(t *testing.T) {
 		case <-ctx.Done():
 			t.Fatal("the first worker never pushed")
 		}
-		first.Shutdown()
+		if err := first.Shutdown(ctx); err != nil {
+			t.Fatal(err)
+		}
 		if info := r.task(user, "check_mail", due); info == nil || info.State != asynq.TaskStatePending {
 			t.Fatalf("after the shutdown the task is %+v, want it back in pending", info)
 		}
@@ -873,12 +876,14 @@ func TestReminderWorkerStartErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { emb.Close() })
-	if err := (&bot.ReminderWorker{Users: storagetest.UserKeys()}).Start(storage.NewReminders(emb.Client(), nil, storage.WithTaskUserKeys(storagetest.UserKeys()))); err == nil {
+	incomplete := &bot.ReminderWorker{Users: storagetest.UserKeys(), Queue: storage.NewReminders(emb.Client(), nil, storage.WithTaskUserKeys(storagetest.UserKeys()))}
+	if err := incomplete.Start(context.Background()); err == nil {
 		t.Error("Start without Engine, Store and LINE = nil, want an error")
 	}
 	r := newRemRig(t, emb.Client(), wednesday10)
 	w := r.worker(emb.Client())
-	if err := w.Start(storage.NewReminders(emb.Client(), r.clock, storage.WithTaskUserKeys(storagetest.UserKeys()))); err == nil {
+	w.Queue = storage.NewReminders(emb.Client(), r.clock, storage.WithTaskUserKeys(storagetest.UserKeys()))
+	if err := w.Start(context.Background()); err == nil {
 		t.Error("second Start = nil, want an error")
 	}
 }
@@ -1081,8 +1086,9 @@ func TestReminderWorkerChild(t *testing.T) {
 		Store:  storage.NewStateStore(rdb, clock, storage.WithUserKeys(storagetest.UserKeys())),
 		LINE:   pushThenHang{lc},
 		Clock:  clock,
+		Queue:  storage.NewReminders(rdb, clock, storage.WithTaskUserKeys(storagetest.UserKeys()), storage.WithReminderQueue(cfg.Queue)),
 	}
-	if err := w.Start(storage.NewReminders(rdb, clock, storage.WithTaskUserKeys(storagetest.UserKeys()), storage.WithReminderQueue(cfg.Queue))); err != nil {
+	if err := w.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	select {} // until killed

@@ -20,8 +20,8 @@ import (
 const drainDelay = 3 * time.Second
 
 // runServe wires the components, runs them until ctx ends, and shuts them
-// down in reverse order: not ready → drain → stop echo → stop the worker →
-// close Redis.
+// down in reverse order of their start: not ready → drain → stop echo →
+// stop the worker → close Redis.
 func runServe(ctx context.Context, args []string, getenv func(string) string, clock flows.Clock, stdout, stderr io.Writer) error {
 	cfg, err := loadConfig(getenv)
 	if err != nil {
@@ -35,11 +35,23 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, cl
 	}
 	warnCalendarEnding(eng.Graph().Calendar, clock, log)
 
-	rdb, closeRedis, err := openRedis(ctx, cfg, log)
+	var running components
+	defer func() {
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		defer cancel()
+		if serr := running.shutdown(shutdownCtx); serr != nil {
+			log.Error("shutdown", "err", serr)
+		}
+	}()
+	rdb, err := openRedis(ctx, cfg, &running, log)
 	if err != nil {
 		return err
 	}
-	defer closeRedis()
+	if cfg.RedisURL != "" {
+		// Closed after every component stopped: the deferred shutdown
+		// above runs after this.
+		defer rdb.Close()
+	}
 
 	metrics := bot.NewMetrics()
 	if cfg.RedisURL != "" {
@@ -63,30 +75,33 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, cl
 		Metrics: metrics,
 		Clock:   clock,
 	}
-	stopReminders, err := startReminders(cfg, rdb, proc, lc, log)
-	if err != nil {
+	if w := wireReminders(cfg, rdb, proc, lc); w != nil {
+		if err := running.start(ctx, "reminder worker", w); err != nil {
+			return err
+		}
+		log.Info("reminder worker started")
+	}
+	srv := newHTTPServer(cfg, rdb, proc, log)
+	if err := running.start(ctx, "http server", srv); err != nil {
 		return err
 	}
-	srv, err := startHTTP(cfg, rdb, proc, log, stdout)
-	if err != nil {
-		stopReminders()
-		return err
+	if cfg.Webhook {
+		log.Info("listening", "addr", srv.Addr())
+		fmt.Fprintf(stdout, "fraudnavi listening on %s\n", srv.Addr())
 	}
 
-	var runErr error
 	select {
 	case <-ctx.Done():
 		log.Info("shutting down")
-	case runErr = <-srv.Done():
+		return nil
+	case err := <-srv.Done():
+		return err
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx, drainDelay); err != nil {
-		log.Error("http shutdown", "err", err)
-	}
-	stopReminders()
-	return runErr
 }
+
+// shutdownTimeout bounds the whole shutdown; with drainDelay and the
+// worker's own timeout it fits Kubernetes' 30 s grace period.
+const shutdownTimeout = 25 * time.Second
 
 // warnCalendarEnding warns while the holiday calendar is about to run out:
 // after its last published day, every day counts as a working day.
@@ -97,22 +112,18 @@ func warnCalendarEnding(cal *flows.Calendar, clock flows.Clock, log *slog.Logger
 	}
 }
 
-// openRedis connects to REDIS_URL, or starts an in-process Redis when it is
-// not set. The returned func closes what was opened.
-func openRedis(ctx context.Context, cfg config, log *slog.Logger) (redis.UniversalClient, func(), error) {
-	if cfg.RedisURL == "" {
-		emb, err := storage.StartEmbedded()
-		if err != nil {
-			return nil, nil, fmt.Errorf("start embedded redis: %w", err)
-		}
-		log.Warn("REDIS_URL is not set: using an in-process Redis; nothing survives a restart")
-		return emb.Client(), func() { emb.Close() }, nil
+// openRedis connects to REDIS_URL, or starts an in-process Redis among
+// the running components when it is not set.
+func openRedis(ctx context.Context, cfg config, running *components, log *slog.Logger) (redis.UniversalClient, error) {
+	if cfg.RedisURL != "" {
+		return storage.Open(ctx, cfg.RedisURL)
 	}
-	rdb, err := storage.Open(ctx, cfg.RedisURL)
-	if err != nil {
-		return nil, nil, err
+	emb := storage.NewEmbedded()
+	if err := running.start(ctx, "embedded redis", emb); err != nil {
+		return nil, err
 	}
-	return rdb, func() { rdb.Close() }, nil
+	log.Warn("REDIS_URL is not set: using an in-process Redis; nothing survives a restart")
+	return emb.Client(), nil
 }
 
 // newLINEClient is the client for LINE's API, its calls and the push quota
@@ -136,9 +147,9 @@ func newLINEClient(cfg config, metrics *bot.Metrics, clock flows.Clock) (*line.C
 	return lc, nil
 }
 
-// startHTTP starts the HTTP server: the webhook for the webhook role, and
+// newHTTPServer is the HTTP server: the webhook for the webhook role, and
 // health and metrics for every role.
-func startHTTP(cfg config, rdb redis.UniversalClient, proc *bot.Processor, log *slog.Logger, stdout io.Writer) (*bot.Server, error) {
+func newHTTPServer(cfg config, rdb redis.UniversalClient, proc *bot.Processor, log *slog.Logger) *bot.Server {
 	// Ready only while Redis takes writes: a full Redis under noeviction
 	// answers PING but refuses every event with OOM.
 	ready := func(ctx context.Context) error { return storage.ProbeWritable(ctx, rdb) }
@@ -152,15 +163,8 @@ func startHTTP(cfg config, rdb redis.UniversalClient, proc *bot.Processor, log *
 		}
 	}
 	srv := bot.NewServer(cfg.Addr, handler, ready, proc.Metrics, log)
-	if err := srv.Start(); err != nil {
-		return nil, err
-	}
-	if !cfg.Webhook {
-		return srv, nil
-	}
-	log.Info("listening", "addr", srv.Addr())
-	fmt.Fprintf(stdout, "fraudnavi listening on %s\n", srv.Addr())
-	return srv, nil
+	srv.DrainDelay = drainDelay
+	return srv
 }
 
 // runHealthcheck asks a running server's /healthz: the container image has
