@@ -84,11 +84,7 @@ type fuzzBot struct {
 
 func newFuzzBot(f *testing.F) *fuzzBot {
 	f.Helper()
-	emb, err := storage.StartEmbedded()
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { emb.Close() })
+	emb := storagetest.Embedded(f)
 	fb := &fuzzBot{fake: linefake.New(linefake.DiscardRecords()), rdb: emb.Client(), eng: loadFlows(f, ""), logs: &storagetest.LogBuffer{}}
 	f.Cleanup(fb.fake.Close)
 	lc, err := line.NewClient(fb.fake.Token(), fb.fake.URL(), nil)

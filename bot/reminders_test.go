@@ -871,11 +871,7 @@ func (h *hangingRedis) ProcessPipelineHook(next redis.ProcessPipelineHook) redis
 }
 
 func TestReminderWorkerStartErrors(t *testing.T) {
-	emb, err := storage.StartEmbedded()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { emb.Close() })
+	emb := storagetest.Embedded(t)
 	incomplete := &bot.ReminderWorker{Users: storagetest.UserKeys(), Queue: storage.NewReminders(emb.Client(), nil, storage.WithTaskUserKeys(storagetest.UserKeys()))}
 	if err := incomplete.Start(context.Background()); err == nil {
 		t.Error("Start without Engine, Store and LINE = nil, want an error")

@@ -17,17 +17,8 @@ type Embedded struct {
 	rdb *redis.Client
 }
 
-// StartEmbedded starts an in-process Redis on 127.0.0.1 and a client for it:
-// NewEmbedded and Start in one, for tests.
-func StartEmbedded() (*Embedded, error) {
-	e := NewEmbedded()
-	if err := e.Start(context.Background()); err != nil {
-		return nil, err
-	}
-	return e, nil
-}
-
-// NewEmbedded returns an in-process Redis that Start starts.
+// NewEmbedded returns an in-process Redis that Start starts (in tests:
+// storagetest.Embedded).
 func NewEmbedded() *Embedded { return &Embedded{srv: miniredis.NewMiniRedis()} }
 
 // Start listens on a loopback port and connects a client (Client) to it.
@@ -52,10 +43,7 @@ func (e *Embedded) Client() redis.UniversalClient { return e.rdb }
 
 // Shutdown closes the client and stops the server; it does not wait for
 // anything, so ctx is not used.
-func (e *Embedded) Shutdown(context.Context) error { return e.Close() }
-
-// Close is Shutdown without a context, for tests' t.Cleanup.
-func (e *Embedded) Close() error {
+func (e *Embedded) Shutdown(context.Context) error {
 	if e.rdb == nil {
 		return nil
 	}

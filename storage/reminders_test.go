@@ -246,11 +246,7 @@ func TestCancel(t *testing.T) {
 }
 
 func TestReminderArgumentErrors(t *testing.T) {
-	emb, err := storage.StartEmbedded()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer emb.Close()
+	emb := storagetest.Embedded(t)
 	r := storage.NewReminders(emb.Client(), realClock, storage.WithTaskUserKeys(storagetest.UserKeys()))
 	ctx := ctxT(t)
 	due := time.Now().Add(time.Hour)

@@ -44,17 +44,24 @@ type Backend struct {
 	Client redis.UniversalClient
 }
 
+// Embedded starts an in-process Redis that is shut down when tb ends.
+func Embedded(tb testing.TB) *storage.Embedded {
+	tb.Helper()
+	emb := storage.NewEmbedded()
+	if err := emb.Start(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = emb.Shutdown(context.Background()) })
+	return emb
+}
+
 // Backends returns the backends configured for this run, each with a client
 // that is closed, and whose keys are removed, when tb ends. The embedded
 // Redis is fresh for every call. A configured backend that cannot be reached
 // fails the test rather than being skipped.
 func Backends(tb testing.TB) []Backend {
 	tb.Helper()
-	emb, err := storage.StartEmbedded()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { emb.Close() })
+	emb := Embedded(tb)
 	backends := []Backend{{Name: "embedded", Client: emb.Client()}}
 
 	if u := os.Getenv(EnvRedisURL); u != "" {
