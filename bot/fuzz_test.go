@@ -10,10 +10,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -61,7 +59,7 @@ func FuzzWebhook(f *testing.F) {
 			t.Fatalf("status %d for a signed body; logs:\n%s", code, fb.logs.String())
 		}
 		named := userKeysNamedIn(body)
-		for _, k := range scanKeys(t, fb.rdb) {
+		for _, k := range storagetest.ScanKeys(t, fb.rdb, "*") {
 			if code != http.StatusOK {
 				t.Fatalf("a request answered %d stored %s", code, k)
 			}
@@ -81,41 +79,13 @@ type fuzzBot struct {
 	rdb     redis.UniversalClient
 	eng     *flows.Engine
 	handler http.Handler
-	logs    *lastLogs
-}
-
-// lastLogs keeps the log lines of the input being tried.
-type lastLogs struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lastLogs) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lastLogs) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func (l *lastLogs) Reset() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.b.Reset()
+	logs    *storagetest.LogBuffer
 }
 
 func newFuzzBot(f *testing.F) *fuzzBot {
 	f.Helper()
-	emb, err := storage.StartEmbedded()
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { emb.Close() })
-	fb := &fuzzBot{fake: linefake.New(linefake.DiscardRecords()), rdb: emb.Client(), eng: loadFlows(f, ""), logs: &lastLogs{}}
+	emb := storagetest.Embedded(f)
+	fb := &fuzzBot{fake: linefake.New(linefake.DiscardRecords()), rdb: emb.Client(), eng: loadFlows(f, ""), logs: &storagetest.LogBuffer{}}
 	f.Cleanup(fb.fake.Close)
 	lc, err := line.NewClient(fb.fake.Token(), fb.fake.URL(), nil)
 	if err != nil {
@@ -126,21 +96,6 @@ func newFuzzBot(f *testing.F) *fuzzBot {
 	wh := &Webhook{Secret: testSecret, Processor: proc, Log: log}
 	fb.handler = NewServer("127.0.0.1:0", wh, nil, nil, log).Handler()
 	return fb
-}
-
-// scanKeys lists every key of a private Redis.
-func scanKeys(t testing.TB, rdb redis.UniversalClient) []string {
-	t.Helper()
-	var keys []string
-	iter := rdb.Scan(context.Background(), 0, "*", 100).Iterator()
-	for iter.Next(context.Background()) {
-		keys = append(keys, iter.Val())
-	}
-	if err := iter.Err(); err != nil {
-		t.Fatal(err)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // userKeysNamedIn finds every "userId" string in a body, however nested,

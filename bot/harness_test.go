@@ -37,7 +37,7 @@ type harness struct {
 	store   *storage.StateStore
 	proc    *Processor
 	handler http.Handler
-	logs    *syncBuffer
+	logs    *storagetest.LogBuffer
 	proxy   *cutProxy
 	clock   *flowstest.Clock // every component's clock; night unless at is given
 	fakeOpt []linefake.Option
@@ -90,7 +90,7 @@ func loadFlows(t testing.TB, dir string) *flows.Engine {
 
 func newHarness(t *testing.T, b storagetest.Backend, eng *flows.Engine, opts ...harnessOption) *harness {
 	t.Helper()
-	h := &harness{t: t, rdb: b.Client, logs: &syncBuffer{}, clock: flowstest.NewClock(night)}
+	h := &harness{t: t, rdb: b.Client, logs: &storagetest.LogBuffer{}, clock: flowstest.NewClock(night)}
 	for _, o := range opts {
 		o(h)
 	}
@@ -217,24 +217,6 @@ func (h *harness) noRejections() {
 	if r := h.fake.Rejected(); len(r) > 0 {
 		h.t.Fatalf("the fake LINE API rejected requests: %v", r)
 	}
-}
-
-// syncBuffer collects log output from many goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // cutProxy forwards TCP to Redis until cut: then it refuses and drops every

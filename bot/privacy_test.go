@@ -56,7 +56,7 @@ func TestNothingTypedIsKept(t *testing.T) {
 	forEachDate(t, func(t *testing.T, when time.Time) {
 		storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
 			h := newHarness(t, b, loadFlows(t, ""), at(when))
-			queue := reminderQueue(t, h.rdb)
+			queue := storagetest.ReminderQueue(t, h.rdb, "test_privacy_")
 			h.proc.Scheduler = h.realScheduler(queue)
 			writes := recordCommands(h.rdb)
 			user := storagetest.UserID()
@@ -204,13 +204,13 @@ func assertNothingKept(t *testing.T, kept map[string][]string, never []string) {
 func dumpRedis(t *testing.T, rdb redis.UniversalClient, private bool, user, queue string) []string {
 	t.Helper()
 	ctx := context.Background()
-	keys := scanKeysMatching(t, rdb, "*")
+	keys := storagetest.ScanKeys(t, rdb, "*")
 	if !private {
 		patterns := []string{"fraudnavi:{u:" + storagetest.UserKeys().Key(user) + "}*", "*" + user + "*"}
 		if queue != "" {
 			patterns = append(patterns, "asynq:{"+queue+"}*")
 		}
-		keys = scanKeysMatching(t, rdb, patterns...)
+		keys = storagetest.ScanKeys(t, rdb, patterns...)
 	}
 	var out []string
 	for _, k := range keys {
@@ -261,25 +261,6 @@ func dumpRedis(t *testing.T, rdb redis.UniversalClient, private bool, user, queu
 func (h *harness) realScheduler(queue string) Scheduler {
 	rem := storage.NewReminders(h.rdb, h.clock.Now, storage.WithTaskUserKeys(storagetest.UserKeys()), storage.WithReminderQueue(queue), storage.WithPayloadKey([]byte(testSecret)))
 	return ReminderScheduler{Reminders: rem}
-}
-
-// reminderQueue names an asynq queue of the test's own, whose keys are
-// dropped when it ends.
-func reminderQueue(t *testing.T, rdb redis.UniversalClient) string {
-	t.Helper()
-	q := "test_privacy_" + strings.ToLower(storagetest.UserID()[1:13])
-	t.Cleanup(func() {
-		ctx := context.Background()
-		for _, k := range scanKeysMatching(t, rdb, "asynq:{"+q+"}*") {
-			if err := rdb.Del(ctx, k).Err(); err != nil {
-				t.Errorf("drop %s: %v", k, err)
-			}
-		}
-		if err := rdb.SRem(ctx, "asynq:queues", q).Err(); err != nil {
-			t.Errorf("drop queue %s: %v", q, err)
-		}
-	})
-	return q
 }
 
 // recordingScheduler passes reminder changes on and remembers them.
@@ -377,45 +358,6 @@ func (r *commandRecorder) ProcessPipelineHook(next redis.ProcessPipelineHook) re
 	}
 }
 
-// scanKeysMatching lists the keys matching any of patterns with SCAN, on
-// every master of a Cluster (KEYS or a plain SCAN asks one node only).
-func scanKeysMatching(t *testing.T, rdb redis.UniversalClient, patterns ...string) []string {
-	t.Helper()
-	var (
-		mu   sync.Mutex
-		keys []string
-	)
-	scan := func(ctx context.Context, c *redis.Client) error {
-		for _, pattern := range patterns {
-			iter := c.Scan(ctx, 0, pattern, 500).Iterator()
-			for iter.Next(ctx) {
-				mu.Lock()
-				keys = append(keys, iter.Val())
-				mu.Unlock()
-			}
-			if err := iter.Err(); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	ctx := context.Background()
-	var err error
-	switch c := rdb.(type) {
-	case *redis.ClusterClient:
-		err = c.ForEachMaster(ctx, scan)
-	case *redis.Client:
-		err = scan(ctx, c)
-	default:
-		t.Fatalf("cannot scan a %T", rdb)
-	}
-	if err != nil {
-		t.Fatalf("scan: %v", err)
-	}
-	slices.Sort(keys)
-	return slices.Compact(keys)
-}
-
 func scrape(t *testing.T, h *harness) string {
 	t.Helper()
 	rec := httptest.NewRecorder()
@@ -435,12 +377,12 @@ func TestDataDeletionForgetsEverything(t *testing.T) {
 			t.Run(how, func(t *testing.T) {
 				storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
 					h := newHarness(t, b, loadFlows(t, miniFlows), at(when))
-					queue := reminderQueue(t, h.rdb)
+					queue := storagetest.ReminderQueue(t, h.rdb, "test_privacy_")
 					sched := &recordingScheduler{Scheduler: h.realScheduler(queue)}
 					h.proc.Scheduler = sched
 					user, other := storagetest.UserID(), storagetest.UserID()
 					hash := storagetest.UserKeys().Key(user)
-					tasks := func() []string { return scanKeysMatching(t, h.rdb, "asynq:{"+queue+"}:t:"+hash+"*") }
+					tasks := func() []string { return storagetest.ScanKeys(t, h.rdb, "asynq:{"+queue+"}:t:"+hash+"*") }
 					for _, u := range []string{other, user} {
 						h.post(h.follow(u))
 						h.post(h.tap(u, "カードの請求"))
@@ -448,7 +390,7 @@ func TestDataDeletionForgetsEverything(t *testing.T) {
 						h.post(h.tap(u, "通知を受け取る"))
 					}
 					mine := "fraudnavi:{u:" + storagetest.UserKeys().Key(user) + "}*"
-					if keys := scanKeysMatching(t, h.rdb, mine); len(keys) != 2 || len(h.state(user).Reminders) != 1 || len(tasks()) != 1 {
+					if keys := storagetest.ScanKeys(t, h.rdb, mine); len(keys) != 2 || len(h.state(user).Reminders) != 1 || len(tasks()) != 1 {
 						t.Fatalf("setup: keys %v, tasks %v, state %+v", keys, tasks(), h.state(user))
 					}
 
@@ -467,7 +409,7 @@ func TestDataDeletionForgetsEverything(t *testing.T) {
 						}
 					}
 
-					if keys := scanKeysMatching(t, h.rdb, mine); len(keys) != 0 {
+					if keys := storagetest.ScanKeys(t, h.rdb, mine); len(keys) != 0 {
 						t.Fatalf("after %s Redis still holds %v", how, keys)
 					}
 					if ts := tasks(); len(ts) != 0 {
@@ -485,7 +427,7 @@ func TestDataDeletionForgetsEverything(t *testing.T) {
 					if st := h.state(other); st.Step != "card_kind" || len(st.Reminders) != 1 {
 						t.Fatalf("the other user lost their state: %+v", st)
 					}
-					if ts := scanKeysMatching(t, h.rdb, "asynq:{"+queue+"}:t:"+storagetest.UserKeys().Key(other)+"*"); len(ts) != 1 {
+					if ts := storagetest.ScanKeys(t, h.rdb, "asynq:{"+queue+"}:t:"+storagetest.UserKeys().Key(other)+"*"); len(ts) != 1 {
 						t.Fatalf("the other user's reminder is gone: %v", ts)
 					}
 					h.noRejections()
@@ -502,7 +444,7 @@ func TestDeletionIsConfirmedOnlyOnceDone(t *testing.T) {
 	forEachDate(t, func(t *testing.T, when time.Time) {
 		storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
 			h := newHarness(t, b, loadFlows(t, miniFlows), at(when))
-			h.proc.Scheduler = h.realScheduler(reminderQueue(t, h.rdb))
+			h.proc.Scheduler = h.realScheduler(storagetest.ReminderQueue(t, h.rdb, "test_privacy_"))
 			user := storagetest.UserID()
 			mine := "fraudnavi:{u:" + storagetest.UserKeys().Key(user) + "}*"
 			h.post(h.follow(user))
@@ -521,7 +463,7 @@ func TestDeletionIsConfirmedOnlyOnceDone(t *testing.T) {
 			if code := h.post(ev.Redelivered()); code != http.StatusOK {
 				t.Fatalf("redelivery: status %d", code)
 			}
-			if keys := scanKeysMatching(t, h.rdb, mine); len(keys) != 0 {
+			if keys := storagetest.ScanKeys(t, h.rdb, mine); len(keys) != 0 {
 				t.Fatalf("after the redelivery Redis still holds %v", keys)
 			}
 			if rs := h.replyTo(ev); len(rs) != 1 || !strings.Contains(strings.Join(rs[0].Texts(), ""), "削除しました") {

@@ -150,7 +150,7 @@ func TestRateLimitThroughTheWebhook(t *testing.T) {
 		if code := h.post(linefake.UnfollowEvent(user)); code != http.StatusOK {
 			t.Fatalf("unfollow: status %d", code)
 		}
-		if keys := scanKeysMatching(t, h.rdb, "fraudnavi:{u:"+storagetest.UserKeys().Key(user)+"}*"); len(keys) != 0 {
+		if keys := storagetest.ScanKeys(t, h.rdb, "fraudnavi:{u:"+storagetest.UserKeys().Key(user)+"}*"); len(keys) != 0 {
 			t.Fatalf("after the unfollow Redis holds %v", keys)
 		}
 		h.noRejections()
@@ -201,7 +201,7 @@ func TestRateLimitNeverDropsDeletion(t *testing.T) {
 		if code := h.post(yes); code != http.StatusOK || len(h.replyTo(yes)) != 1 || !strings.Contains(strings.Join(h.replyTo(yes)[0].Texts(), ""), "削除しました") {
 			t.Fatalf("削除する over the limit: status %d, replies %v; want 削除しました", code, h.replyTo(yes))
 		}
-		if keys := scanKeysMatching(t, h.rdb, "fraudnavi:{u:"+storagetest.UserKeys().Key(user)+"}*"); len(keys) != 0 {
+		if keys := storagetest.ScanKeys(t, h.rdb, "fraudnavi:{u:"+storagetest.UserKeys().Key(user)+"}*"); len(keys) != 0 {
 			t.Fatalf("after the deletion Redis holds %v", keys)
 		}
 	})

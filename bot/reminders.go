@@ -92,6 +92,11 @@ type ReminderQueue interface {
 // a lost answer is answered 409 and not delivered twice. Between 21:00 and
 // 08:00 Tokyo nothing is pushed: a task that comes up then waits for 08:00.
 type ReminderWorker struct {
+	// Queue is where reminders come from. A *storage.Reminders serves the
+	// queue it schedules on and opens the user ids it sealed
+	// (storage.WithPayloadKey: the same secret, the channel secret).
+	// Required.
+	Queue   ReminderQueue
 	Engine  *flows.Engine
 	Store   StateLoader
 	LINE    Pusher
@@ -124,10 +129,10 @@ type ReminderWorker struct {
 	quotaLogged time.Time // when a used-up quota was last logged
 }
 
-// Start starts processing the reminders of q. A *storage.Reminders serves
-// the queue it schedules on and opens the user ids it sealed
-// (storage.WithPayloadKey: the same secret, the channel secret).
-func (w *ReminderWorker) Start(q ReminderQueue) error {
+// Start starts processing the reminders of w.Queue in the background. ctx
+// is not kept: Shutdown stops the worker.
+func (w *ReminderWorker) Start(ctx context.Context) error {
+	q := w.Queue
 	if w.Engine == nil || w.Store == nil || w.LINE == nil || w.Clock == nil || q == nil {
 		return errors.New("bot: reminder worker needs an Engine, a Store, LINE, a Clock and a queue")
 	}
@@ -170,8 +175,9 @@ func (w *ReminderWorker) Start(q ReminderQueue) error {
 // Shutdown stops taking reminders, waits up to ShutdownTimeout for the
 // pushes in flight and puts back those still running, for another worker or
 // the next start to push (with the same retry key). It does not close the
-// queue's Redis client.
-func (w *ReminderWorker) Shutdown() {
+// queue's Redis client. When ctx ends first, Shutdown returns its error and
+// the worker goes on stopping in the background.
+func (w *ReminderWorker) Shutdown(ctx context.Context) error {
 	w.mu.Lock()
 	stop := w.stop
 	if w.stopBacklog != nil {
@@ -179,8 +185,16 @@ func (w *ReminderWorker) Shutdown() {
 		w.stopBacklog = nil
 	}
 	w.mu.Unlock()
-	if stop != nil {
-		stop()
+	if stop == nil {
+		return nil
+	}
+	stopped := make(chan struct{})
+	go func() { stop(); close(stopped) }()
+	select {
+	case <-stopped:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("bot: stop reminder worker: %w", ctx.Err())
 	}
 }
 

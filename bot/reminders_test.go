@@ -2,12 +2,8 @@ package bot_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -54,24 +50,6 @@ func realTime(clock func() time.Time, t time.Time) time.Time {
 	return time.Now().Add(t.Sub(clock()))
 }
 
-// remLogs collects log output, so tests can check what the logs reveal.
-type remLogs struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *remLogs) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *remLogs) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // remRig is one bot wired for reminders: a processor for conversations, a
 // scheduler and as many workers as a test starts, all on one Redis, one
 // fake LINE API and one asynq queue of the test's own.
@@ -87,7 +65,7 @@ type remRig struct {
 	queue   string
 	clock   flows.Clock    // the processor, the scheduler and the workers
 	proc    *bot.Processor // on a frozen clock: its reminders never lapse
-	logs    *remLogs
+	logs    *storagetest.LogBuffer
 	log     *slog.Logger
 	metrics *bot.Metrics
 	tokens  map[string]string // user → reply token of their last event
@@ -112,9 +90,9 @@ func newRemRig(t *testing.T, rdb redis.UniversalClient, start time.Time, opts ..
 		lc:      lc,
 		eng:     flows.NewEngine(g),
 		insp:    asynq.NewInspectorFromRedisClient(rdb),
-		queue:   remQueue(t, rdb),
+		queue:   storagetest.ReminderQueue(t, rdb, "test_reminders_"),
 		clock:   runningClock(start),
-		logs:    &remLogs{},
+		logs:    &storagetest.LogBuffer{},
 		metrics: bot.NewMetrics(),
 		tokens:  map[string]string{},
 	}
@@ -131,39 +109,6 @@ func newRemRig(t *testing.T, rdb redis.UniversalClient, start time.Time, opts ..
 		Clock:     r.clock,
 	}
 	return r
-}
-
-// remQueue returns an asynq queue no other test uses and deletes its keys
-// when the test ends, so tests can share a real Redis.
-func remQueue(t *testing.T, rdb redis.UniversalClient) string {
-	t.Helper()
-	b := make([]byte, 6)
-	rand.Read(b)
-	q := "test_reminders_" + hex.EncodeToString(b)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		del := func(ctx context.Context, c *redis.Client) error {
-			iter := c.Scan(ctx, 0, "asynq:{"+q+"}:*", 1000).Iterator()
-			for iter.Next(ctx) {
-				if err := c.Del(ctx, iter.Val()).Err(); err != nil {
-					return err
-				}
-			}
-			return iter.Err()
-		}
-		var err error
-		switch c := rdb.(type) {
-		case *redis.ClusterClient:
-			err = c.ForEachMaster(ctx, del)
-		case *redis.Client:
-			err = del(ctx, c)
-		}
-		if err = errors.Join(err, rdb.SRem(ctx, "asynq:queues", q).Err()); err != nil {
-			t.Errorf("drop asynq queue %s: %v", q, err)
-		}
-	})
-	return q
 }
 
 // worker starts a reminder worker on rdb (another client of the same Redis
@@ -183,10 +128,11 @@ func (r *remRig) worker(rdb redis.UniversalClient, mods ...func(*bot.ReminderWor
 	for _, m := range mods {
 		m(w)
 	}
-	if err := w.Start(storage.NewReminders(rdb, r.clock, storage.WithTaskUserKeys(storagetest.UserKeys()), storage.WithReminderQueue(r.queue))); err != nil {
+	w.Queue = storage.NewReminders(rdb, r.clock, storage.WithTaskUserKeys(storagetest.UserKeys()), storage.WithReminderQueue(r.queue))
+	if err := w.Start(context.Background()); err != nil {
 		r.t.Fatal(err)
 	}
-	r.t.Cleanup(w.Shutdown)
+	r.t.Cleanup(func() { _ = w.Shutdown(context.Background()) })
 	return w
 }
 
@@ -300,7 +246,7 @@ func (r *remRig) task(user, id string, due time.Time) *asynq.TaskInfo {
 func (r *remRig) waitTask(ctx context.Context, user, id string, due time.Time, state asynq.TaskState) *asynq.TaskInfo {
 	r.t.Helper()
 	var info *asynq.TaskInfo
-	remWaitFor(r.t, ctx, fmt.Sprintf("task %s %v", id, state), func() bool {
+	storagetest.WaitFor(r.t, ctx, fmt.Sprintf("task %s %v", id, state), func() bool {
 		info = r.task(user, id, due)
 		return info != nil && info.State == state
 	})
@@ -311,25 +257,10 @@ func (r *remRig) waitTask(ctx context.Context, user, id string, due time.Time, s
 // retried: everything scheduled has been pushed, found stale, or given up.
 func (r *remRig) waitDrained(ctx context.Context) {
 	r.t.Helper()
-	remWaitFor(r.t, ctx, "the reminder queue to drain", func() bool {
+	storagetest.WaitFor(r.t, ctx, "the reminder queue to drain", func() bool {
 		info, err := r.insp.GetQueueInfo(r.queue)
 		return err == nil && info.Pending+info.Active+info.Scheduled+info.Retry == 0
 	})
-}
-
-// remWaitFor polls cond until it holds or ctx ends. It checks a state; it
-// asserts nothing about how long reaching it takes.
-func remWaitFor(t *testing.T, ctx context.Context, what string, cond func() bool) {
-	t.Helper()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("waiting for %s: %v", what, ctx.Err())
-		case <-tick.C:
-		}
-	}
 }
 
 // checkLogs fails if the logs reveal a LINE user id or a message text.
@@ -533,7 +464,9 @@ func TestReminderWorkerStoppedMidPush(t *testing.T) {
 		case <-ctx.Done():
 			t.Fatal("the first worker never pushed")
 		}
-		first.Shutdown()
+		if err := first.Shutdown(ctx); err != nil {
+			t.Fatal(err)
+		}
 		if info := r.task(user, "check_mail", due); info == nil || info.State != asynq.TaskStatePending {
 			t.Fatalf("after the shutdown the task is %+v, want it back in pending", info)
 		}
@@ -691,7 +624,7 @@ func TestReminderNoLongerApplyingPushesNothing(t *testing.T) {
 
 		// Pushes stay reserved for the kept reminder until everything due ran.
 		r.worker(b.Client)
-		remWaitFor(t, ctx, "the due reminders to run", func() bool {
+		storagetest.WaitFor(t, ctx, "the due reminders to run", func() bool {
 			info, err := r.insp.GetQueueInfo(r.queue)
 			return err == nil && info.Pending+info.Active+info.Retry == 0 && info.Scheduled <= 1 && info.Completed >= 4
 		})
@@ -938,17 +871,15 @@ func (h *hangingRedis) ProcessPipelineHook(next redis.ProcessPipelineHook) redis
 }
 
 func TestReminderWorkerStartErrors(t *testing.T) {
-	emb, err := storage.StartEmbedded()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { emb.Close() })
-	if err := (&bot.ReminderWorker{Users: storagetest.UserKeys()}).Start(storage.NewReminders(emb.Client(), nil, storage.WithTaskUserKeys(storagetest.UserKeys()))); err == nil {
+	emb := storagetest.Embedded(t)
+	incomplete := &bot.ReminderWorker{Users: storagetest.UserKeys(), Queue: storage.NewReminders(emb.Client(), nil, storage.WithTaskUserKeys(storagetest.UserKeys()))}
+	if err := incomplete.Start(context.Background()); err == nil {
 		t.Error("Start without Engine, Store and LINE = nil, want an error")
 	}
 	r := newRemRig(t, emb.Client(), wednesday10)
 	w := r.worker(emb.Client())
-	if err := w.Start(storage.NewReminders(emb.Client(), r.clock, storage.WithTaskUserKeys(storagetest.UserKeys()))); err == nil {
+	w.Queue = storage.NewReminders(emb.Client(), r.clock, storage.WithTaskUserKeys(storagetest.UserKeys()))
+	if err := w.Start(context.Background()); err == nil {
 		t.Error("second Start = nil, want an error")
 	}
 }
@@ -1151,8 +1082,9 @@ func TestReminderWorkerChild(t *testing.T) {
 		Store:  storage.NewStateStore(rdb, clock, storage.WithUserKeys(storagetest.UserKeys())),
 		LINE:   pushThenHang{lc},
 		Clock:  clock,
+		Queue:  storage.NewReminders(rdb, clock, storage.WithTaskUserKeys(storagetest.UserKeys()), storage.WithReminderQueue(cfg.Queue)),
 	}
-	if err := w.Start(storage.NewReminders(rdb, clock, storage.WithTaskUserKeys(storagetest.UserKeys()), storage.WithReminderQueue(cfg.Queue))); err != nil {
+	if err := w.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	select {} // until killed
@@ -1196,7 +1128,7 @@ func TestLegacyReminderTaskIsPushed(t *testing.T) {
 		if err := r.fake.WaitPushes(ctx, 1); err != nil {
 			t.Fatal(err)
 		}
-		remWaitFor(t, ctx, "the legacy task to complete", func() bool {
+		storagetest.WaitFor(t, ctx, "the legacy task to complete", func() bool {
 			info, err := r.insp.GetTaskInfo(r.queue, legacyID)
 			return err == nil && info.State == asynq.TaskStateCompleted
 		})

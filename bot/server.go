@@ -18,6 +18,11 @@ import (
 // It is the only place that knows echo, so moving to echo v5 touches this
 // file alone.
 type Server struct {
+	// DrainDelay is how long Shutdown keeps serving with /readyz failing,
+	// so the load balancer sees it before the listener closes; 0 closes at
+	// once.
+	DrainDelay time.Duration
+
 	http     *http.Server
 	log      *slog.Logger
 	draining atomic.Bool
@@ -109,9 +114,10 @@ func detached(h http.Handler, d time.Duration) http.Handler {
 	})
 }
 
-// Start listens and serves in the background.
-func (s *Server) Start() error {
-	ln, err := net.Listen("tcp", s.http.Addr)
+// Start listens and serves in the background; ctx bounds only the listening.
+func (s *Server) Start(ctx context.Context) error {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", s.http.Addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", s.http.Addr, err)
 	}
@@ -139,10 +145,10 @@ func (s *Server) Done() <-chan error { return s.done }
 
 // Shutdown stops taking work: /readyz fails at once so the load balancer
 // moves away, then requests in flight finish, then the listener closes.
-func (s *Server) Shutdown(ctx context.Context, drain time.Duration) error {
+func (s *Server) Shutdown(ctx context.Context) error {
 	s.draining.Store(true)
 	select {
-	case <-time.After(drain):
+	case <-time.After(s.DrainDelay):
 	case <-ctx.Done():
 	}
 	return s.http.Shutdown(ctx)

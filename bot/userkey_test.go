@@ -72,7 +72,7 @@ func TestLegacyStateIsMigrated(t *testing.T) {
 		if st := h.state(user); st.Version != 3 {
 			t.Errorf("redelivery of an event applied before the upgrade: version %d, want 3 (not applied again)", st.Version)
 		}
-		if keys := scanKeysMatching(t, h.rdb, "fraudnavi:{u:"+storagetest.LegacyUserKey(user)+"}*"); len(keys) != 0 {
+		if keys := storagetest.ScanKeys(t, h.rdb, "fraudnavi:{u:"+storagetest.LegacyUserKey(user)+"}*"); len(keys) != 0 {
 			t.Errorf("legacy keys left: %v", keys)
 		}
 		if keys := userKeys(t, h, user); len(keys) != 2 {

@@ -116,9 +116,6 @@ func (h *Webhook) acquireRead(r *http.Request) (release func(), limit int64, ok 
 	return nil, 0, false
 }
 
-// readingNow is how many large bodies are being read.
-func (h *Webhook) readingNow() int { return len(h.readingLarge.pool(MaxReadingLarge)) }
-
 // delivery is an event as delivered: LINE marks the ones it sends again.
 type delivery struct {
 	Event

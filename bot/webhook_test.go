@@ -19,7 +19,7 @@ const miniFlows = "../flows/testdata/mini"
 // userKeys lists what Redis holds for a user (tests may SCAN).
 func userKeys(t *testing.T, h *harness, user string) []string {
 	t.Helper()
-	return scanKeysMatching(t, h.rdb, "fraudnavi:{u:"+storagetest.UserKeys().Key(user)+"}*")
+	return storagetest.ScanKeys(t, h.rdb, "fraudnavi:{u:"+storagetest.UserKeys().Key(user)+"}*")
 }
 
 func TestConversationThroughTheWebhook(t *testing.T) {

@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"context"
+	"errors"
 	"fmt"
 
 	"github.com/alicebob/miniredis/v2"
@@ -15,29 +17,36 @@ type Embedded struct {
 	rdb *redis.Client
 }
 
-// StartEmbedded starts an in-process Redis on 127.0.0.1 and a client for it.
-func StartEmbedded() (*Embedded, error) {
-	srv := miniredis.NewMiniRedis()
-	if err := srv.StartAddr("127.0.0.1:0"); err != nil {
-		return nil, fmt.Errorf("storage: start embedded redis: %w", err)
+// NewEmbedded returns an in-process Redis that Start starts (in tests:
+// storagetest.Embedded).
+func NewEmbedded() *Embedded { return &Embedded{srv: miniredis.NewMiniRedis()} }
+
+// Start listens on a loopback port and connects a client (Client) to it.
+// Listening takes no time worth bounding, so ctx is not used.
+func (e *Embedded) Start(context.Context) error {
+	if e.rdb != nil {
+		return errors.New("storage: embedded redis already started")
+	}
+	if err := e.srv.StartAddr("127.0.0.1:0"); err != nil {
+		return fmt.Errorf("storage: start embedded redis: %w", err)
 	}
 	// miniredis only expires keys when told to; follow the wall clock so a
 	// long-running embedded instance drops inactive users like Redis would.
-	srv.ClockTTL(true)
-	return &Embedded{
-		srv: srv,
-		rdb: redis.NewClient(&redis.Options{Addr: srv.Addr(), ContextTimeoutEnabled: true}),
-	}, nil
+	e.srv.ClockTTL(true)
+	e.rdb = redis.NewClient(&redis.Options{Addr: e.srv.Addr(), ContextTimeoutEnabled: true})
+	return nil
 }
 
-// Addr returns the host:port the embedded Redis listens on.
-func (e *Embedded) Addr() string { return e.srv.Addr() }
-
-// Client returns a client connected to the embedded Redis. Close closes it.
+// Client returns a client connected to the embedded Redis once started.
+// Shutdown closes it.
 func (e *Embedded) Client() redis.UniversalClient { return e.rdb }
 
-// Close closes the client and stops the server.
-func (e *Embedded) Close() error {
+// Shutdown closes the client and stops the server; it does not wait for
+// anything, so ctx is not used.
+func (e *Embedded) Shutdown(context.Context) error {
+	if e.rdb == nil {
+		return nil
+	}
 	err := e.rdb.Close()
 	e.srv.Close()
 	return err

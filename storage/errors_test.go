@@ -50,24 +50,18 @@ func TestUnavailable(t *testing.T) {
 	}{
 		{"closed port", func(t *testing.T) redis.UniversalClient { return storagetest.Unreachable(t) }},
 		{"stopped server", func(t *testing.T) redis.UniversalClient {
-			emb, err := storage.StartEmbedded()
-			if err != nil {
-				t.Fatal(err)
-			}
+			emb := storagetest.Embedded(t)
 			rdb := redis.NewClient(&redis.Options{Addr: emb.Addr(), MaxRetries: -1, DialerRetries: 1})
 			t.Cleanup(func() { rdb.Close() })
 			if err := rdb.Ping(context.Background()).Err(); err != nil {
 				t.Fatal(err)
 			}
-			emb.Close() // the pooled connection breaks, new dials are refused
+			_ = emb.Shutdown(context.Background()) // the pooled connection breaks, new dials are refused
 			return rdb
 		}},
 		{"closed client", func(t *testing.T) redis.UniversalClient {
-			emb, err := storage.StartEmbedded()
-			if err != nil {
-				t.Fatal(err)
-			}
-			emb.Close()
+			emb := storagetest.Embedded(t)
+			_ = emb.Shutdown(context.Background())
 			return emb.Client()
 		}},
 		{"no answer", func(t *testing.T) redis.UniversalClient {

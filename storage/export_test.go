@@ -32,3 +32,16 @@ func SealUnbound(secret []byte, userID string) string {
 	}
 	return sealed
 }
+
+// Addr returns the host:port the embedded Redis listens on.
+func (e *Embedded) Addr() string { return e.srv.Addr() }
+
+// ParseReminderTask decodes a reminder task's payload, opening the user id
+// with the key the task was scheduled with (nil when none was set).
+func ParseReminderTask(payload, key []byte) (ReminderTask, error) {
+	s, err := newSealer(purposeReminder, key)
+	if err != nil {
+		return ReminderTask{}, err
+	}
+	return parseReminderTask(payload, s)
+}

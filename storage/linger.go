@@ -100,6 +100,10 @@ func (s *StateStore) clearLingering(userID string, version int64) {
 	_, _ = s.ClearOutbox(context.Background(), userID, version)
 }
 
+// Start does nothing: the store needs no start, but its Shutdown has work
+// to do, in the order of the service's components.
+func (s *StateStore) Start(context.Context) error { return nil }
+
 // Shutdown clears the performed outboxes still waiting for the users' next
 // events, until ctx ends, so that a stopped replica leaves no reply in Redis
 // longer than it has to. The store stays usable; an outbox performed after

@@ -75,6 +75,17 @@ func parseURL(rawURL string) (*clientConfig, error) {
 	return cfg, nil
 }
 
+// urlParts is a Redis URL split the way parseURLParts reads it, before any
+// go-redis parser sees it.
+type urlParts struct {
+	scheme   string // as written, e.g. "rediss+sentinel"
+	base     string // "redis" or "rediss"
+	user     *url.Userinfo
+	hostList string // comma-separated, ports optional
+	path     string // after the first '/', without it
+	query    url.Values
+}
+
 func parseURLParts(rawURL string) (*clientConfig, error) {
 	scheme, rest, ok := strings.Cut(rawURL, "://")
 	if !ok {
@@ -92,7 +103,24 @@ func parseURLParts(rawURL string) (*clientConfig, error) {
 	if base != "redis" && base != "rediss" {
 		return nil, fmt.Errorf("unsupported scheme %q", scheme)
 	}
+	p, err := splitURL(scheme, base, rest)
+	if err != nil {
+		return nil, err
+	}
+	switch kind {
+	case "":
+		return p.simpleConfig()
+	case "sentinel":
+		return p.sentinelConfig()
+	case "cluster":
+		return p.clusterConfig()
+	}
+	return nil, fmt.Errorf("unsupported scheme %q", scheme)
+}
 
+// splitURL splits what follows "scheme://" into credentials, hosts, path
+// and query.
+func splitURL(scheme, base, rest string) (*urlParts, error) {
 	// The query starts at the first '?'; the credentials end at the last '@'
 	// before it, so an unescaped '/' in a password cannot be taken for the path.
 	rest, query, _ := strings.Cut(rest, "?")
@@ -110,83 +138,91 @@ func parseURLParts(rawURL string) (*clientConfig, error) {
 	if err != nil {
 		return nil, errors.New("malformed query")
 	}
+	return &urlParts{scheme: scheme, base: base, user: user, hostList: hostList, path: path, query: q}, nil
+}
 
-	switch kind {
-	case "":
-		hosts, err := splitHosts(hostList, "6379")
-		if err != nil {
-			return nil, err
-		}
-		if len(hosts) > 1 {
-			return nil, fmt.Errorf("several hosts need %s+cluster:// or %s+sentinel://", base, base)
-		}
-		u := &url.URL{Scheme: base, User: user, Host: hosts[0], Path: "/" + path, RawQuery: q.Encode()}
-		opt, err := redis.ParseURL(u.String())
-		if err != nil {
-			return nil, scrub(err, u.String())
-		}
-		return &clientConfig{simple: opt}, nil
-
-	case "sentinel":
-		hosts, err := splitHosts(hostList, "26379")
-		if err != nil {
-			return nil, err
-		}
-		master, db, _ := strings.Cut(path, "/")
-		if master, err = url.PathUnescape(master); err != nil || master == "" {
-			return nil, errors.New("missing master name: " + scheme + "://host:port[,host:port]/master[/db]")
-		}
-		// go-redis's failover URL takes the Sentinels' credentials from the
-		// user info and the servers' from the query, the other way round.
-		if user != nil {
-			q.Set("username", user.Username())
-			pw, _ := user.Password()
-			q.Set("password", pw)
-		}
-		var sentinelUser *url.Userinfo
-		if q.Has("sentinel_username") || q.Has("sentinel_password") {
-			sentinelUser = url.UserPassword(q.Get("sentinel_username"), q.Get("sentinel_password"))
-			q.Del("sentinel_username")
-			q.Del("sentinel_password")
-		}
-		q.Set("master_name", master)
-		for _, h := range hosts[1:] {
-			q.Add("addr", h)
-		}
-		if db != "" {
-			if _, err := strconv.Atoi(db); err != nil {
-				return nil, fmt.Errorf("invalid database number %q", db)
-			}
-			q.Set("db", db)
-		}
-		u := &url.URL{Scheme: base, User: sentinelUser, Host: hosts[0], RawQuery: q.Encode()}
-		opt, err := redis.ParseFailoverURL(u.String())
-		if err != nil {
-			return nil, scrub(err, u.String())
-		}
-		clearServerName(opt.TLSConfig)
-		return &clientConfig{failover: opt}, nil
-
-	case "cluster":
-		hosts, err := splitHosts(hostList, "6379")
-		if err != nil {
-			return nil, err
-		}
-		if path != "" {
-			return nil, errors.New("a Redis Cluster has only database 0; drop the path")
-		}
-		for _, h := range hosts[1:] {
-			q.Add("addr", h)
-		}
-		u := &url.URL{Scheme: base, User: user, Host: hosts[0], RawQuery: q.Encode()}
-		opt, err := redis.ParseClusterURL(u.String())
-		if err != nil {
-			return nil, scrub(err, u.String())
-		}
-		clearServerName(opt.TLSConfig)
-		return &clientConfig{cluster: opt}, nil
+// simpleConfig is a single server: redis://[user:pass@]host[:port][/db].
+func (p *urlParts) simpleConfig() (*clientConfig, error) {
+	hosts, err := splitHosts(p.hostList, "6379")
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("unsupported scheme %q", scheme)
+	if len(hosts) > 1 {
+		return nil, fmt.Errorf("several hosts need %s+cluster:// or %s+sentinel://", p.base, p.base)
+	}
+	u := &url.URL{Scheme: p.base, User: p.user, Host: hosts[0], Path: "/" + p.path, RawQuery: p.query.Encode()}
+	opt, err := redis.ParseURL(u.String())
+	if err != nil {
+		return nil, scrub(err, u.String())
+	}
+	return &clientConfig{simple: opt}, nil
+}
+
+// sentinelConfig is a primary found through Sentinels:
+// redis+sentinel://[user:pass@]host[:port][,host[:port]]/master[/db].
+func (p *urlParts) sentinelConfig() (*clientConfig, error) {
+	hosts, err := splitHosts(p.hostList, "26379")
+	if err != nil {
+		return nil, err
+	}
+	master, db, _ := strings.Cut(p.path, "/")
+	if master, err = url.PathUnescape(master); err != nil || master == "" {
+		return nil, errors.New("missing master name: " + p.scheme + "://host:port[,host:port]/master[/db]")
+	}
+	q := p.query
+	// go-redis's failover URL takes the Sentinels' credentials from the
+	// user info and the servers' from the query, the other way round.
+	if p.user != nil {
+		q.Set("username", p.user.Username())
+		pw, _ := p.user.Password()
+		q.Set("password", pw)
+	}
+	var sentinelUser *url.Userinfo
+	if q.Has("sentinel_username") || q.Has("sentinel_password") {
+		sentinelUser = url.UserPassword(q.Get("sentinel_username"), q.Get("sentinel_password"))
+		q.Del("sentinel_username")
+		q.Del("sentinel_password")
+	}
+	q.Set("master_name", master)
+	for _, h := range hosts[1:] {
+		q.Add("addr", h)
+	}
+	if db != "" {
+		if _, err := strconv.Atoi(db); err != nil {
+			return nil, fmt.Errorf("invalid database number %q", db)
+		}
+		q.Set("db", db)
+	}
+	u := &url.URL{Scheme: p.base, User: sentinelUser, Host: hosts[0], RawQuery: q.Encode()}
+	opt, err := redis.ParseFailoverURL(u.String())
+	if err != nil {
+		return nil, scrub(err, u.String())
+	}
+	clearServerName(opt.TLSConfig)
+	return &clientConfig{failover: opt}, nil
+}
+
+// clusterConfig is a Redis Cluster from seed nodes:
+// redis+cluster://[user:pass@]host[:port][,host[:port]].
+func (p *urlParts) clusterConfig() (*clientConfig, error) {
+	hosts, err := splitHosts(p.hostList, "6379")
+	if err != nil {
+		return nil, err
+	}
+	if p.path != "" {
+		return nil, errors.New("a Redis Cluster has only database 0; drop the path")
+	}
+	q := p.query
+	for _, h := range hosts[1:] {
+		q.Add("addr", h)
+	}
+	u := &url.URL{Scheme: p.base, User: p.user, Host: hosts[0], RawQuery: q.Encode()}
+	opt, err := redis.ParseClusterURL(u.String())
+	if err != nil {
+		return nil, scrub(err, u.String())
+	}
+	clearServerName(opt.TLSConfig)
+	return &clientConfig{cluster: opt}, nil
 }
 
 // parseUserinfo decodes "[user][:password]", percent-encoded.

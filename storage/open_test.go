@@ -204,11 +204,7 @@ func TestOpenConfigured(t *testing.T) {
 }
 
 func TestEmbedded(t *testing.T) {
-	emb, err := storage.StartEmbedded()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer emb.Close()
+	emb := storagetest.Embedded(t)
 	if host, _, err := net.SplitHostPort(emb.Addr()); err != nil || host != "127.0.0.1" {
 		t.Errorf("Addr() = %q, want a loopback address", emb.Addr())
 	}

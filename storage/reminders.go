@@ -76,17 +76,8 @@ func taskAD(reminderID string, due int64) []byte {
 	return []byte(reminderID + "\x00" + strconv.FormatInt(due, 10))
 }
 
-// ParseReminderTask decodes a reminder task's payload, opening the user id
-// with the key the task was scheduled with (nil when none was set).
-func ParseReminderTask(payload, key []byte) (ReminderTask, error) {
-	s, err := newSealer(purposeReminder, key)
-	if err != nil {
-		return ReminderTask{}, err
-	}
-	return parseReminderTask(payload, s)
-}
-
-// parse is ParseReminderTask with r's own payload key.
+// parse decodes a reminder task's payload, opening the user id with r's
+// own payload key (WithPayloadKey).
 func (r *Reminders) parse(payload []byte) (ReminderTask, error) {
 	if r.err != nil {
 		return ReminderTask{}, r.err

@@ -2,8 +2,6 @@ package storage_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"maps"
@@ -21,52 +19,13 @@ import (
 	"github.com/fraudnavi/fraudnavi/storage/storagetest"
 )
 
-// testQueue returns an asynq queue name no other test uses and removes its
-// keys when the test ends, so tests can share a real Redis.
-func testQueue(t *testing.T, rdb redis.UniversalClient) string {
-	t.Helper()
-	b := make([]byte, 6)
-	rand.Read(b)
-	q := "test_reminders_" + hex.EncodeToString(b)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := dropQueue(ctx, rdb, q); err != nil {
-			t.Errorf("drop asynq queue %s: %v", q, err)
-		}
-	})
-	return q
-}
-
-// dropQueue deletes every key of an asynq queue. The queue's keys share the
-// hash tag {q}, so on a Cluster they all live on one node.
-func dropQueue(ctx context.Context, rdb redis.UniversalClient, q string) error {
-	del := func(ctx context.Context, c *redis.Client) error {
-		iter := c.Scan(ctx, 0, "asynq:{"+q+"}:*", 1000).Iterator()
-		for iter.Next(ctx) {
-			if err := c.Del(ctx, iter.Val()).Err(); err != nil {
-				return err
-			}
-		}
-		return iter.Err()
-	}
-	var err error
-	switch c := rdb.(type) {
-	case *redis.ClusterClient:
-		err = c.ForEachMaster(ctx, del)
-	case *redis.Client:
-		err = del(ctx, c)
-	}
-	return errors.Join(err, rdb.SRem(ctx, "asynq:queues", q).Err())
-}
-
 // realClock is the machine's clock: these tests check what asynq, which
 // runs on real time, does with a task due an hour from now, whatever the date.
 var realClock = flows.Clock(time.Now)
 
 func newReminders(t *testing.T, rdb redis.UniversalClient, opts ...storage.ReminderOption) (*storage.Reminders, *asynq.Inspector) {
 	t.Helper()
-	opts = append([]storage.ReminderOption{storage.WithReminderQueue(testQueue(t, rdb))}, opts...)
+	opts = append([]storage.ReminderOption{storage.WithReminderQueue(storagetest.ReminderQueue(t, rdb, "test_reminders_"))}, opts...)
 	r := storage.NewReminders(rdb, realClock, append(opts, storage.WithTaskUserKeys(storagetest.UserKeys()))...)
 	insp := asynq.NewInspectorFromRedisClient(rdb)
 	t.Cleanup(func() { insp.Close() })
@@ -208,7 +167,7 @@ func TestScheduleWithClock(t *testing.T) {
 		fake := time.Date(2026, 11, 25, 1, 0, 0, 0, time.UTC)
 		offset := time.Until(fake)
 		clock := func() time.Time { return time.Now().Add(offset) }
-		opts := []storage.ReminderOption{storage.WithReminderQueue(testQueue(t, b.Client))}
+		opts := []storage.ReminderOption{storage.WithReminderQueue(storagetest.ReminderQueue(t, b.Client, "test_reminders_"))}
 		r := storage.NewReminders(b.Client, clock, append(opts, storage.WithTaskUserKeys(storagetest.UserKeys()))...)
 		insp := asynq.NewInspectorFromRedisClient(b.Client)
 		t.Cleanup(func() { insp.Close() })
@@ -287,11 +246,7 @@ func TestCancel(t *testing.T) {
 }
 
 func TestReminderArgumentErrors(t *testing.T) {
-	emb, err := storage.StartEmbedded()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer emb.Close()
+	emb := storagetest.Embedded(t)
 	r := storage.NewReminders(emb.Client(), realClock, storage.WithTaskUserKeys(storagetest.UserKeys()))
 	ctx := ctxT(t)
 	due := time.Now().Add(time.Hour)
@@ -346,7 +301,7 @@ func TestScheduleAfterPushIsANoOp(t *testing.T) {
 		case <-ctx.Done():
 			t.Fatal("the reminder never ran")
 		}
-		waitFor(t, ctx, "the task to complete", func() bool {
+		storagetest.WaitFor(t, ctx, "the task to complete", func() bool {
 			info, err := insp.GetTaskInfo(r.Queue(), storagetest.UserKeys().TaskID(user, "check_mail", due))
 			return err == nil && info.State == asynq.TaskStateCompleted
 		})
@@ -361,21 +316,6 @@ func TestScheduleAfterPushIsANoOp(t *testing.T) {
 			t.Errorf("the reminder ran again")
 		}
 	})
-}
-
-// waitFor polls cond until it holds or ctx ends. Polling here checks a state
-// and asserts nothing about how long it takes.
-func waitFor(t *testing.T, ctx context.Context, what string, cond func() bool) {
-	t.Helper()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("waiting for %s: %v", what, ctx.Err())
-		case <-tick.C:
-		}
-	}
 }
 
 func TestRemindersUnavailable(t *testing.T) {
@@ -432,7 +372,7 @@ func TestCancelWhileRunning(t *testing.T) {
 		defer srv.Shutdown()
 		defer close(release)
 		id := storagetest.UserKeys().TaskID(user, "check_mail", due)
-		waitFor(t, ctx, "the task to run", func() bool {
+		storagetest.WaitFor(t, ctx, "the task to run", func() bool {
 			info, err := insp.GetTaskInfo(r.Queue(), id)
 			return err == nil && info.State == asynq.TaskStateActive
 		})
@@ -497,7 +437,7 @@ func TestScheduleOnAnyDate(t *testing.T) {
 		t.Run(d.Name, func(t *testing.T) {
 			storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
 				ctx := ctxT(t)
-				r := storage.NewReminders(b.Client, flows.FixedClock(d.At), storage.WithTaskUserKeys(storagetest.UserKeys()), storage.WithReminderQueue(testQueue(t, b.Client)))
+				r := storage.NewReminders(b.Client, flows.FixedClock(d.At), storage.WithTaskUserKeys(storagetest.UserKeys()), storage.WithReminderQueue(storagetest.ReminderQueue(t, b.Client, "test_reminders_")))
 				insp := asynq.NewInspectorFromRedisClient(b.Client)
 				t.Cleanup(func() { insp.Close() })
 				user := storagetest.UserID()

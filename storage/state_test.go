@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/fraudnavi/fraudnavi/storage"
 	"github.com/fraudnavi/fraudnavi/storage/storagetest"
 )
@@ -21,39 +19,6 @@ import (
 // shows up here.
 func stateKey(userID string) string { return storagetest.StateKey(userID) }
 func seenKey(userID string) string  { return storagetest.SeenKey(userID) }
-
-// scanKeys lists the keys matching pattern on every primary of rdb.
-func scanKeys(t *testing.T, rdb redis.UniversalClient, pattern string) []string {
-	t.Helper()
-	ctx := context.Background()
-	var (
-		mu    sync.Mutex
-		found []string
-	)
-	scan := func(ctx context.Context, c *redis.Client) error {
-		iter := c.Scan(ctx, 0, pattern, 1000).Iterator()
-		for iter.Next(ctx) {
-			mu.Lock()
-			found = append(found, iter.Val())
-			mu.Unlock()
-		}
-		return iter.Err()
-	}
-	var err error
-	switch c := rdb.(type) {
-	case *redis.ClusterClient:
-		err = c.ForEachMaster(ctx, scan)
-	case *redis.Client:
-		err = scan(ctx, c)
-	default:
-		t.Fatalf("cannot scan a %T", rdb)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	slices.Sort(found)
-	return found
-}
 
 func TestApply(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T, b storagetest.Backend) {
@@ -196,17 +161,17 @@ func TestDelete(t *testing.T) {
 			t.Fatal(err)
 		}
 		pattern := "*" + storagetest.UserKeys().Key(user) + "*"
-		if got, want := scanKeys(t, b.Client, pattern), []string{seenKey(user), stateKey(user)}; !slices.Equal(got, want) {
+		if got, want := storagetest.ScanKeys(t, b.Client, pattern), []string{seenKey(user), stateKey(user)}; !slices.Equal(got, want) {
 			t.Fatalf("keys before Delete = %q, want %q", got, want)
 		}
-		if got := scanKeys(t, b.Client, "*"+user+"*"); len(got) > 0 {
+		if got := storagetest.ScanKeys(t, b.Client, "*"+user+"*"); len(got) > 0 {
 			t.Errorf("the raw user id appears in key names: %q", got)
 		}
 
 		if err := s.Delete(ctx, user); err != nil {
 			t.Fatal(err)
 		}
-		if got := scanKeys(t, b.Client, pattern); len(got) > 0 {
+		if got := storagetest.ScanKeys(t, b.Client, pattern); len(got) > 0 {
 			t.Errorf("keys after Delete = %q, want none", got)
 		}
 		rec, seen, err := s.Load(ctx, user, "e1")

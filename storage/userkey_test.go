@@ -83,7 +83,7 @@ func TestLegacyRecordIsMigrated(t *testing.T) {
 		if _, err := s.Apply(ctx, user, "e5", 4, []byte("s5"), nil); err != nil {
 			t.Fatalf("Apply(e5) after migration: %v", err)
 		}
-		if keys := scanKeys(t, b.Client, legacy); len(keys) != 0 {
+		if keys := storagetest.ScanKeys(t, b.Client, legacy); len(keys) != 0 {
 			t.Errorf("legacy keys left after migration: %v", keys)
 		}
 		if n, _ := b.Client.Exists(ctx, stateKey(user), seenKey(user)).Result(); n != 2 {
@@ -116,7 +116,7 @@ func TestLegacyRecordBehindANewOne(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, pattern := range []string{"fraudnavi:{u:" + storagetest.LegacyUserKey(user) + "}*", "fraudnavi:{u:" + storagetest.UserKeys().Key(user) + "}*"} {
-			if keys := scanKeys(t, b.Client, pattern); len(keys) != 0 {
+			if keys := storagetest.ScanKeys(t, b.Client, pattern); len(keys) != 0 {
 				t.Errorf("keys left after Delete: %v", keys)
 			}
 		}

@@ -100,10 +100,10 @@ func checkConfig(env map[string]string) error {
 func healthcheckWorks(t *testing.T, args []string) error {
 	t.Helper()
 	srv := bot.NewServer("127.0.0.1:0", http.NotFoundHandler(), nil, nil, slog.New(slog.DiscardHandler))
-	if err := srv.Start(); err != nil {
+	if err := srv.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Shutdown(context.Background(), 0)
+	defer srv.Shutdown(context.Background())
 	_, port, _ := net.SplitHostPort(srv.Addr())
 	env := map[string]string{"ADDR": ":" + port}
 	var out, errb bytes.Buffer

@@ -80,10 +80,10 @@ func TestReadyzFailsWhileRedisIsOutOfMemory(t *testing.T) {
 	r := storagetest.Configured(t, map[string]string{}, "")
 	ready := func(ctx context.Context) error { return storage.ProbeWritable(ctx, r.Client) }
 	srv := bot.NewServer("127.0.0.1:0", http.NotFoundHandler(), ready, nil, slog.New(slog.DiscardHandler))
-	if err := srv.Start(); err != nil {
+	if err := srv.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Shutdown(context.Background(), 0)
+	defer srv.Shutdown(context.Background())
 	readyz := func() int {
 		res, err := http.Get("http://" + srv.Addr() + bot.PathReadyz)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"net/http"
 	"time"
 
@@ -44,23 +45,51 @@ func runPreview(ctx context.Context, args []string, getenv func(string) string, 
 			return fmt.Errorf("preview: %w", err)
 		}
 	}
-	ln, err := preview.Listen(*addr)
-	if err != nil {
+	ps := &previewServer{addr: *addr, handler: srv.Handler()}
+	var running components
+	if err := running.start(ctx, "preview", ps); err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(stdout, "preview on http://%s/ (Ctrl-C to stop)\n", ln.Addr())
-	done := make(chan error, 1)
-	go func() { done <- hs.Serve(ln) }()
+	fmt.Fprintf(stdout, "preview on http://%s/ (Ctrl-C to stop)\n", ps.ln.Addr())
 	select {
-	case err := <-done:
+	case err := <-ps.done:
 		return fmt.Errorf("preview: %w", err)
 	case <-ctx.Done():
 		shutdown, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		return hs.Shutdown(shutdown)
+		return running.shutdown(shutdown)
 	}
 }
+
+// previewServer serves the preview page on a loopback address, with the
+// same Start and Shutdown as serve's components.
+type previewServer struct {
+	addr    string
+	handler http.Handler
+	ln      net.Listener
+	hs      *http.Server
+	done    chan error // the error Serve stopped with, other than a shutdown
+}
+
+// Start listens (on a loopback address only: preview.Listen) and serves in
+// the background.
+func (p *previewServer) Start(context.Context) error {
+	ln, err := preview.Listen(p.addr)
+	if err != nil {
+		return err
+	}
+	p.ln, p.done = ln, make(chan error, 1)
+	p.hs = &http.Server{Handler: p.handler, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := p.hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			p.done <- err
+		}
+	}()
+	return nil
+}
+
+// Shutdown stops the server, waiting within ctx for the requests in flight.
+func (p *previewServer) Shutdown(ctx context.Context) error { return p.hs.Shutdown(ctx) }
 
 // fixedClock is clock fixed at a --now value (Japan time), or clock itself
 // when the flag is empty.

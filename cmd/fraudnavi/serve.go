@@ -20,8 +20,8 @@ import (
 const drainDelay = 3 * time.Second
 
 // runServe wires the components, runs them until ctx ends, and shuts them
-// down in reverse order: not ready → drain → stop echo → stop the worker →
-// close Redis.
+// down in reverse order of their start: not ready → drain → stop echo →
+// stop the worker → close Redis.
 func runServe(ctx context.Context, args []string, getenv func(string) string, clock flows.Clock, stdout, stderr io.Writer) error {
 	cfg, err := loadConfig(getenv)
 	if err != nil {
@@ -33,26 +33,23 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, cl
 	if err != nil {
 		return err
 	}
-	cal := eng.Graph().Calendar
-	if p := cal.Expiry(clock()); p != nil {
-		log.Warn("holiday calendar running out: refresh flows/content/syukujitsu.csv",
-			"published_until", cal.PublishedUntil().Format(time.DateOnly), "days_left", cal.DaysLeft(clock()))
-	}
+	warnCalendarEnding(eng.Graph().Calendar, clock, log)
 
-	var rdb redis.UniversalClient
-	if cfg.RedisURL == "" {
-		emb, err := storage.StartEmbedded()
-		if err != nil {
-			return fmt.Errorf("start embedded redis: %w", err)
+	var running components
+	defer func() {
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		defer cancel()
+		if serr := running.shutdown(shutdownCtx); serr != nil {
+			log.Error("shutdown", "err", serr)
 		}
-		defer emb.Close()
-		log.Warn("REDIS_URL is not set: using an in-process Redis; nothing survives a restart")
-		rdb = emb.Client()
-	} else {
-		rdb, err = storage.Open(ctx, cfg.RedisURL)
-		if err != nil {
-			return err
-		}
+	}()
+	rdb, err := openRedis(ctx, cfg, &running, log)
+	if err != nil {
+		return err
+	}
+	if cfg.RedisURL != "" {
+		// Closed after every component stopped: the deferred shutdown
+		// above runs after this.
 		defer rdb.Close()
 	}
 
@@ -62,24 +59,19 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, cl
 			return err
 		}
 	}
-	metrics.WatchCalendar(cal, clock)
-	// Keep connections to LINE open for every webhook in flight: the default
-	// transport keeps two, so under load most replies would dial (and,
-	// against api.line.me, handshake TLS) anew.
-	lineTransport := http.DefaultTransport.(*http.Transport).Clone()
-	lineTransport.MaxIdleConns = 256
-	lineTransport.MaxIdleConnsPerHost = 256
-	lc, err := line.NewClient(cfg.AccessToken, cfg.APIEndpoint, &http.Client{Timeout: 10 * time.Second, Transport: lineTransport})
+	metrics.WatchCalendar(eng.Graph().Calendar, clock)
+	lc, err := newLINEClient(cfg, metrics, clock)
 	if err != nil {
 		return err
 	}
-	lc.Observe = metrics.LINECall
-	metrics.WatchPushQuota(func() (int64, int64, error) {
-		q, err := lc.PushQuota()
-		return q.Limit, q.Used, err
-	}, clock, 5*time.Minute)
 	users := cfg.userKeys()
 	store := storage.NewStateStore(rdb, clock, storage.WithOutboxSeal([]byte(cfg.ChannelSecret)), storage.WithUserKeys(users))
+	// A component for its shutdown, after the server and the worker, before
+	// Redis: it clears the outboxes of performed replies still waiting for
+	// their users' next events.
+	if err := running.start(ctx, "state store", store); err != nil {
+		return err
+	}
 	proc := &bot.Processor{
 		Users:   users,
 		Engine:  eng,
@@ -89,53 +81,96 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, cl
 		Metrics: metrics,
 		Clock:   clock,
 	}
-	stopReminders, err := startReminders(cfg, rdb, proc, lc, log)
-	if err != nil {
+	if w := wireReminders(cfg, rdb, proc, lc); w != nil {
+		if err := running.start(ctx, "reminder worker", w); err != nil {
+			return err
+		}
+		log.Info("reminder worker started")
+	}
+	srv := newHTTPServer(cfg, rdb, proc, log)
+	if err := running.start(ctx, "http server", srv); err != nil {
 		return err
 	}
-
-	// Ready only while Redis takes writes: a full Redis under noeviction
-	// answers PING but refuses every event with OOM.
-	ready := func(ctx context.Context) error { return storage.ProbeWritable(ctx, rdb) }
-	var srv *bot.Server
 	if cfg.Webhook {
-		wh := &bot.Webhook{
-			Secret: cfg.ChannelSecret, Processor: proc, Log: log, Metrics: metrics,
-			// Per user and replica; see bot/ratelimit.go for what happens over it.
-			Limit: bot.NewRateLimiter(users, clock, bot.DefaultRate, bot.DefaultBurst, bot.DefaultMaxUsers),
-		}
-		srv = bot.NewServer(cfg.Addr, wh, ready, metrics, log)
-		if err := srv.Start(); err != nil {
-			return err
-		}
 		log.Info("listening", "addr", srv.Addr())
 		fmt.Fprintf(stdout, "fraudnavi listening on %s\n", srv.Addr())
-	} else {
-		// A worker-only replica still answers health and metrics.
-		srv = bot.NewServer(cfg.Addr, http.NotFoundHandler(), ready, metrics, log)
-		if err := srv.Start(); err != nil {
-			return err
-		}
 	}
 
-	var runErr error
 	select {
 	case <-ctx.Done():
 		log.Info("shutting down")
-	case runErr = <-srv.Done():
+		return nil
+	case err := <-srv.Done():
+		return err
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx, drainDelay); err != nil {
-		log.Error("http shutdown", "err", err)
+}
+
+// shutdownTimeout bounds the whole shutdown; with drainDelay and the
+// worker's own timeout it fits Kubernetes' 30 s grace period.
+const shutdownTimeout = 25 * time.Second
+
+// warnCalendarEnding warns while the holiday calendar is about to run out:
+// after its last published day, every day counts as a working day.
+func warnCalendarEnding(cal *flows.Calendar, clock flows.Clock, log *slog.Logger) {
+	if p := cal.Expiry(clock()); p != nil {
+		log.Warn("holiday calendar running out: refresh flows/content/syukujitsu.csv",
+			"published_until", cal.PublishedUntil().Format(time.DateOnly), "days_left", cal.DaysLeft(clock()))
 	}
-	stopReminders()
-	// Performed replies still waiting for their users' next events: clear
-	// them while Redis is still open.
-	if err := store.Shutdown(shutdownCtx); err != nil {
-		log.Warn("clearing performed outboxes at shutdown: the rest wait for the users' next events", "err", err)
+}
+
+// openRedis connects to REDIS_URL, or starts an in-process Redis among
+// the running components when it is not set.
+func openRedis(ctx context.Context, cfg config, running *components, log *slog.Logger) (redis.UniversalClient, error) {
+	if cfg.RedisURL != "" {
+		return storage.Open(ctx, cfg.RedisURL)
 	}
-	return runErr
+	emb := storage.NewEmbedded()
+	if err := running.start(ctx, "embedded redis", emb); err != nil {
+		return nil, err
+	}
+	log.Warn("REDIS_URL is not set: using an in-process Redis; nothing survives a restart")
+	return emb.Client(), nil
+}
+
+// newLINEClient is the client for LINE's API, its calls and the push quota
+// watched by metrics.
+func newLINEClient(cfg config, metrics *bot.Metrics, clock flows.Clock) (*line.Client, error) {
+	// Keep connections to LINE open for every webhook in flight: the default
+	// transport keeps two, so under load most replies would dial (and,
+	// against api.line.me, handshake TLS) anew.
+	lineTransport := http.DefaultTransport.(*http.Transport).Clone()
+	lineTransport.MaxIdleConns = 256
+	lineTransport.MaxIdleConnsPerHost = 256
+	lc, err := line.NewClient(cfg.AccessToken, cfg.APIEndpoint, &http.Client{Timeout: 10 * time.Second, Transport: lineTransport})
+	if err != nil {
+		return nil, err
+	}
+	lc.Observe = metrics.LINECall
+	metrics.WatchPushQuota(func() (int64, int64, error) {
+		q, err := lc.PushQuota()
+		return q.Limit, q.Used, err
+	}, clock, 5*time.Minute)
+	return lc, nil
+}
+
+// newHTTPServer is the HTTP server: the webhook for the webhook role, and
+// health and metrics for every role.
+func newHTTPServer(cfg config, rdb redis.UniversalClient, proc *bot.Processor, log *slog.Logger) *bot.Server {
+	// Ready only while Redis takes writes: a full Redis under noeviction
+	// answers PING but refuses every event with OOM.
+	ready := func(ctx context.Context) error { return storage.ProbeWritable(ctx, rdb) }
+	// A worker-only replica still answers health and metrics.
+	var handler http.Handler = http.NotFoundHandler()
+	if cfg.Webhook {
+		handler = &bot.Webhook{
+			Secret: cfg.ChannelSecret, Processor: proc, Log: log, Metrics: proc.Metrics,
+			// Per user and replica; see bot/ratelimit.go for what happens over it.
+			Limit: bot.NewRateLimiter(proc.Users, proc.Clock, bot.DefaultRate, bot.DefaultBurst, bot.DefaultMaxUsers),
+		}
+	}
+	srv := bot.NewServer(cfg.Addr, handler, ready, proc.Metrics, log)
+	srv.DrainDelay = drainDelay
+	return srv
 }
 
 // runHealthcheck asks a running server's /healthz: the container image has

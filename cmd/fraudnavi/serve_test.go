@@ -1,35 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/fraudnavi/fraudnavi/bot/linefake"
+	"github.com/fraudnavi/fraudnavi/storage/storagetest"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestServeAnswersLINEAndShutsDownGracefully runs `fraudnavi serve` as an
 // operator would (environment only, no REDIS_URL), sends it a signed
@@ -45,7 +27,7 @@ func TestServeAnswersLINEAndShutsDownGracefully(t *testing.T) {
 		"ADDR":                      "127.0.0.1:0",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr lockedBuffer
+	var stdout, stderr storagetest.LogBuffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, testClock, strings.NewReader(""), &stdout, &stderr)

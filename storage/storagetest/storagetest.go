@@ -9,6 +9,10 @@
 // them, so they must use fresh user ids (UserID). When a test ends, the keys
 // with the fraudnavi: prefix that its commands named are deleted; nothing
 // else is touched, in particular no database is flushed.
+//
+// It also holds the helpers that tests of several packages share (helpers.go):
+// a locked log buffer, an asynq queue of a test's own, listing keys on every
+// node, waiting for a state.
 package storagetest
 
 import (
@@ -40,17 +44,24 @@ type Backend struct {
 	Client redis.UniversalClient
 }
 
+// Embedded starts an in-process Redis that is shut down when tb ends.
+func Embedded(tb testing.TB) *storage.Embedded {
+	tb.Helper()
+	emb := storage.NewEmbedded()
+	if err := emb.Start(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = emb.Shutdown(context.Background()) })
+	return emb
+}
+
 // Backends returns the backends configured for this run, each with a client
 // that is closed, and whose keys are removed, when tb ends. The embedded
 // Redis is fresh for every call. A configured backend that cannot be reached
 // fails the test rather than being skipped.
 func Backends(tb testing.TB) []Backend {
 	tb.Helper()
-	emb, err := storage.StartEmbedded()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { emb.Close() })
+	emb := Embedded(tb)
 	backends := []Backend{{Name: "embedded", Client: emb.Client()}}
 
 	if u := os.Getenv(EnvRedisURL); u != "" {

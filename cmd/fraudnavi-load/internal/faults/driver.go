@@ -220,9 +220,6 @@ func NewDriver(opts Options, url string, fake *load.Fake) *Driver {
 	return d
 }
 
-// Options are the options in effect.
-func (d *Driver) Options() Options { return d.opts }
-
 // Sent is how many events were sent so far.
 func (d *Driver) Sent() int { return int(d.sent.Load()) }
 

@@ -2,11 +2,9 @@ package faults
 
 import (
 	"bufio"
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -45,57 +43,6 @@ func FreePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-// child is a process this package started, with the end of its output.
-type child struct {
-	name   string
-	cmd    *exec.Cmd
-	exited chan struct{}
-	logs   *load.TailBuffer
-}
-
-func startChild(name, bin string, args, env []string, stdout io.Writer) (*child, error) {
-	c := &child{name: name, exited: make(chan struct{}), logs: &load.TailBuffer{Max: 1 << 20}}
-	c.cmd = exec.Command(bin, args...)
-	c.cmd.Env = env
-	c.cmd.Stderr = c.logs
-	c.cmd.Stdout = c.logs
-	if stdout != nil {
-		c.cmd.Stdout = io.MultiWriter(c.logs, stdout)
-	}
-	if err := c.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", name, err)
-	}
-	go func() { _ = c.cmd.Wait(); close(c.exited) }()
-	return c, nil
-}
-
-// signal sends sig and waits up to wait for the exit; then SIGKILL.
-func (c *child) signal(sig syscall.Signal, wait time.Duration) error {
-	select {
-	case <-c.exited:
-		return nil
-	default:
-	}
-	_ = c.cmd.Process.Signal(sig)
-	select {
-	case <-c.exited:
-		return nil
-	case <-time.After(wait):
-		_ = c.cmd.Process.Kill()
-		<-c.exited
-		return fmt.Errorf("%s did not exit within %v of %v; killed", c.name, wait, sig)
-	}
-}
-
-func (c *child) alive() bool {
-	select {
-	case <-c.exited:
-		return false
-	default:
-		return true
-	}
-}
-
 // Redis is a private redis-server on a loopback port with the append-only
 // file on and fsynced on every write. It can be stopped and started again on
 // the same port and data directory.
@@ -112,7 +59,7 @@ type Redis struct {
 	port     int
 
 	mu sync.Mutex
-	c  *child
+	c  *load.Child
 }
 
 // StartRedis starts redis-server (bin; "" for the one on PATH) with its data
@@ -145,7 +92,7 @@ func (r *Redis) start(ctx context.Context) error {
 		"--save", "", "--daemonize", "no", "--protected-mode", "yes",
 		"--loglevel", "warning", "--logfile", "",
 	}
-	c, err := startChild("redis-server", r.bin, args, os.Environ(), nil)
+	c, err := load.StartChild("redis-server", r.bin, args, os.Environ(), 1<<20, nil)
 	if err != nil {
 		return err
 	}
@@ -153,8 +100,8 @@ func (r *Redis) start(ctx context.Context) error {
 	r.c = c
 	r.mu.Unlock()
 	if err := waitRedis(ctx, r.Addr(), c, 15*time.Second); err != nil {
-		_ = c.signal(syscall.SIGKILL, 5*time.Second)
-		return fmt.Errorf("%w\n%s", err, c.logs.String())
+		_ = c.Signal(syscall.SIGKILL, 5*time.Second)
+		return fmt.Errorf("%w\n%s", err, c.Logs())
 	}
 	return nil
 }
@@ -166,7 +113,7 @@ func (r *Redis) Restart(ctx context.Context, sig syscall.Signal, down time.Durat
 	r.mu.Lock()
 	c := r.c
 	r.mu.Unlock()
-	if err := c.signal(sig, 15*time.Second); err != nil {
+	if err := c.Signal(sig, 15*time.Second); err != nil {
 		return err
 	}
 	if down > 0 {
@@ -179,24 +126,17 @@ func (r *Redis) Restart(ctx context.Context, sig syscall.Signal, down time.Durat
 	return r.start(ctx)
 }
 
-// Logs is the end of the current process's output.
-func (r *Redis) Logs() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.c.logs.String()
-}
-
 // Close stops Redis.
 func (r *Redis) Close() {
 	r.mu.Lock()
 	c := r.c
 	r.mu.Unlock()
 	if c != nil {
-		_ = c.signal(syscall.SIGTERM, 10*time.Second)
+		_ = c.Signal(syscall.SIGTERM, 10*time.Second)
 	}
 }
 
-func waitRedis(ctx context.Context, addr string, c *child, limit time.Duration) error {
+func waitRedis(ctx context.Context, addr string, c *load.Child, limit time.Duration) error {
 	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: time.Second, ReadTimeout: time.Second, PoolSize: 1})
 	defer rdb.Close()
 	deadline := time.Now().Add(limit)
@@ -205,7 +145,7 @@ func waitRedis(ctx context.Context, addr string, c *child, limit time.Duration) 
 		if err == nil {
 			return nil
 		}
-		if !c.alive() {
+		if !c.Alive() {
 			return fmt.Errorf("redis-server on %s exited: %v", addr, err)
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
@@ -231,35 +171,29 @@ type BotEnv struct {
 // Bot is one `fraudnavi serve` process.
 type Bot struct {
 	env BotEnv
-	c   *child
+	c   *load.Child
 }
 
 // StartBot starts fraudnavi serve and waits until its /readyz answers 200.
 func StartBot(ctx context.Context, env BotEnv) (*Bot, error) {
-	vars := []string{
-		"LINE_CHANNEL_SECRET=" + env.Secret,
-		"FRAUDNAVI_USER_KEY_SECRET=" + load.UserKeySecret,
-		"LINE_CHANNEL_ACCESS_TOKEN=" + env.Token,
-		"LINE_API_ENDPOINT=" + env.FakeURL,
-		"REDIS_URL=" + env.RedisURL,
-		"ADDR=" + env.Addr,
-		"LOG_LEVEL=" + cmp.Or(env.LogLevel, "warn"),
-		"FRAUDNAVI_ROLE=" + cmp.Or(env.Role, "all"),
-	}
-	vars = append(vars, env.Extra...)
-	banner := &bannerWriter{prefix: "fraudnavi listening on ", found: make(chan struct{})}
-	c, err := startChild("fraudnavi serve", env.Bin, []string{"serve"}, append(childEnv(), vars...), banner)
+	vars := load.ServerEnv{
+		RedisURL: env.RedisURL, Role: env.Role, LogLevel: env.LogLevel,
+		Secret: env.Secret, Token: env.Token, Extra: env.Extra,
+	}.Vars(env.Addr, env.FakeURL)
+	listening := make(chan string, 1)
+	banner := &load.BannerWriter{Banner: load.ServerBanner, Found: listening}
+	c, err := load.StartChild("fraudnavi serve", env.Bin, []string{"serve"}, append(load.ChildEnv("FLOWS_DIR"), vars...), 1<<20, banner)
 	if err != nil {
 		return nil, err
 	}
 	b := &Bot{env: env, c: c}
 	fail := func(err error) (*Bot, error) {
-		_ = c.signal(syscall.SIGKILL, 5*time.Second)
-		return nil, fmt.Errorf("fraudnavi serve on %s: %w\n%s", env.Addr, err, c.logs.String())
+		_ = c.Signal(syscall.SIGKILL, 5*time.Second)
+		return nil, fmt.Errorf("fraudnavi serve on %s: %w\n%s", env.Addr, err, c.Logs())
 	}
 	select {
-	case <-banner.found:
-	case <-c.exited:
+	case <-listening:
+	case <-c.Exited():
 		return fail(errors.New("exited before listening"))
 	case <-time.After(30 * time.Second):
 		return fail(errors.New("no listening line within 30 s"))
@@ -279,21 +213,21 @@ func (b *Bot) URL() string { return "http://" + b.env.Addr + "/callback" }
 func (b *Bot) Base() string { return "http://" + b.env.Addr }
 
 // Kill sends SIGKILL and waits for the process to be gone.
-func (b *Bot) Kill() error { return b.c.signal(syscall.SIGKILL, 10*time.Second) }
+func (b *Bot) Kill() error { return b.c.Signal(syscall.SIGKILL, 10*time.Second) }
 
 // Stop shuts the bot down gracefully (SIGTERM; it drains for a few seconds).
-func (b *Bot) Stop() error { return b.c.signal(syscall.SIGTERM, 30*time.Second) }
+func (b *Bot) Stop() error { return b.c.Signal(syscall.SIGTERM, 30*time.Second) }
 
 // Alive reports whether the process still runs.
-func (b *Bot) Alive() bool { return b.c.alive() }
+func (b *Bot) Alive() bool { return b.c.Alive() }
 
 // Logs is the end of the bot's output.
-func (b *Bot) Logs() string { return b.c.logs.String() }
+func (b *Bot) Logs() string { return b.c.Logs() }
 
 // PeakRSS is the most memory the process has held resident so far (VmHWM in
 // /proc/<pid>/status), in bytes.
 func (b *Bot) PeakRSS() (int64, error) {
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", b.c.cmd.Process.Pid))
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", b.c.Pid()))
 	if err != nil {
 		return 0, fmt.Errorf("peak RSS: %w", err)
 	}
@@ -336,46 +270,4 @@ func (b *Bot) Metric(name, match string) float64 {
 		}
 	}
 	return sum
-}
-
-// childEnv is this process's environment without what the bot is given
-// explicitly, so a stray REDIS_URL in the shell cannot redirect it.
-func childEnv() []string {
-	drop := map[string]bool{
-		"LINE_CHANNEL_SECRET": true, "LINE_CHANNEL_ACCESS_TOKEN": true, "LINE_API_ENDPOINT": true,
-		"ADDR": true, "LOG_LEVEL": true, "FRAUDNAVI_ROLE": true, "REDIS_URL": true, "FLOWS_DIR": true,
-		"FRAUDNAVI_USER_KEY_SECRET": true,
-	}
-	var out []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if !drop[k] {
-			out = append(out, kv)
-		}
-	}
-	return out
-}
-
-// bannerWriter closes found when a line starting with prefix goes by.
-type bannerWriter struct {
-	prefix string
-	found  chan struct{}
-	once   sync.Once
-	line   []byte
-}
-
-func (w *bannerWriter) Write(p []byte) (int, error) {
-	for _, c := range p {
-		if c != '\n' {
-			if len(w.line) < 4096 {
-				w.line = append(w.line, c)
-			}
-			continue
-		}
-		if strings.HasPrefix(string(w.line), w.prefix) {
-			w.once.Do(func() { close(w.found) })
-		}
-		w.line = w.line[:0]
-	}
-	return len(p), nil
 }

@@ -105,14 +105,28 @@ func SeenKey(userID string) string  { return "fraudnavi:{u:" + load.UserKeys().K
 // the fake LINE API. faults are the moments something was broken.
 func Verify(ctx context.Context, test string, rdb *redis.Client, fake *load.Fake, res *Result, faults []Window) (Counts, error) {
 	c := Counts{Test: test, Elapsed: res.Elapsed, Resent: res.Resent}
-	var nLost, nDup, nMiss, nPend, nUndeliv, nRem int
 	for _, u := range res.Users {
 		if len(u.Events) > 0 {
 			c.Users++
 		}
 	}
+	expected, left, err := c.checkEvents(ctx, rdb, res)
+	if err != nil {
+		return c, err
+	}
+	c.checkReplies(fake, res, faults)
+	c.checkOutboxes(fake, left)
+	c.checkLateReplies(fake, res, faults)
+	if err := c.checkReminders(rdb, expected); err != nil {
+		return c, err
+	}
+	return c, nil
+}
 
-	// Events: stored version and applied set, per user.
+// checkEvents compares each user's stored version and applied set with the
+// events sent, and returns the reminder task ids the states hold.
+func (c *Counts) checkEvents(ctx context.Context, rdb *redis.Client, res *Result) (map[string]bool, []leftOutbox, error) {
+	var nLost, nDup, nUndeliv int
 	type userCmds struct {
 		hash *redis.SliceCmd
 		seen *redis.StringSliceCmd
@@ -126,16 +140,9 @@ func Verify(ctx context.Context, test string, rdb *redis.Client, fake *load.Fake
 		}
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return c, fmt.Errorf("read users' keys: %w", err)
+		return nil, nil, fmt.Errorf("read users' keys: %w", err)
 	}
 	expected := map[string]bool{} // reminder task ids the states hold
-	// Outboxes still stored: the bot leaves a performed reply's outbox for
-	// the user's next apply to replace, so one is fine if its reply reached
-	// LINE (anything else it held, reminders, is checked on its own below).
-	type leftOutbox struct {
-		user  *User
-		event string
-	}
 	var left []leftOutbox
 	for i, u := range res.Users {
 		if len(u.Events) == 0 {
@@ -143,11 +150,11 @@ func Verify(ctx context.Context, test string, rdb *redis.Client, fake *load.Fake
 		}
 		h, err := cmds[i].hash.Result()
 		if err != nil {
-			return c, err
+			return nil, nil, err
 		}
 		seen, err := cmds[i].seen.Result()
 		if err != nil {
-			return c, err
+			return nil, nil, err
 		}
 		version := int64(0)
 		if s, ok := h[0].(string); ok {
@@ -208,12 +215,23 @@ func Verify(ctx context.Context, test string, rdb *redis.Client, fake *load.Fake
 			}
 		}
 	}
-	// Replies: one per token.
-	var tokens []string
-	for _, e := range res.Events {
-		tokens = append(tokens, e.Ev.ReplyToken)
-	}
-	rc := fake.Check(tokens, 3*time.Second)
+	return expected, left, nil
+
+}
+
+// A leftOutbox is an outbox still stored at the end. The bot leaves a
+// performed reply's outbox for the user's next apply to replace (or a timer
+// to clear), so one is fine if its reply reached LINE; anything else it may
+// hold, reminders, is checked on its own (checkReminders).
+type leftOutbox struct {
+	user  *User
+	event string
+}
+
+// checkOutboxes counts the outboxes left whose reply was delivered, and
+// reports the others as pending.
+func (c *Counts) checkOutboxes(fake *load.Fake, left []leftOutbox) {
+	var nPend int
 	for _, l := range left {
 		i := slices.IndexFunc(l.user.Events, func(e *Event) bool { return e.Ev.WebhookEventID == l.event })
 		if i >= 0 {
@@ -226,6 +244,17 @@ func Verify(ctx context.Context, test string, rdb *redis.Client, fake *load.Fake
 			load.UserKeys().Key(l.user.ID)[:8], l.event, describeEvent(l.user, l.event))
 	}
 	c.PendingOutboxes = nPend
+}
+
+// checkReplies checks that every event's reply token was accepted once,
+// and tells which faults the missing ones were in flight during.
+func (c *Counts) checkReplies(fake *load.Fake, res *Result, faults []Window) {
+	var nMiss int
+	var tokens []string
+	for _, e := range res.Events {
+		tokens = append(tokens, e.Ev.ReplyToken)
+	}
+	rc := fake.Check(tokens, 3*time.Second)
 	c.Replied, c.RepliesMissing, c.RepliesDup, c.RepliesStranger = rc.Replied, rc.Missing, rc.Duplicated, rc.Unexpected
 	// A redelivery performs a pending outbox again and tries the reply
 	// again; LINE refuses a used token, so the user still gets one. Only
@@ -260,10 +289,13 @@ func Verify(ctx context.Context, test string, rdb *redis.Client, fake *load.Fake
 		}
 	}
 
-	// Late replies: answered 2xx before the reply reached the fake LINE
-	// API. After a redelivery that is the original delivery still at work
-	// (LINE's time-out passed, the bot carries on); after a first delivery
-	// nobody else should be sending it.
+}
+
+// checkLateReplies looks at the events answered 2xx before their reply
+// reached the fake LINE API. After a redelivery that is the original
+// delivery still at work (LINE's time-out passed, the bot carries on); after
+// a first delivery nobody else should be sending it.
+func (c *Counts) checkLateReplies(fake *load.Fake, res *Result, faults []Window) {
 	var nLate int
 	for _, e := range res.Events {
 		if !e.Late {
@@ -279,10 +311,15 @@ func Verify(ctx context.Context, test string, rdb *redis.Client, fake *load.Fake
 		}
 	}
 
-	// Reminders: the scheduled set against the states.
+}
+
+// checkReminders compares the scheduled reminder tasks with those the states
+// hold (expected).
+func (c *Counts) checkReminders(rdb *redis.Client, expected map[string]bool) error {
+	var nRem int
 	scheduled, other, err := reminderTasks(rdb)
 	if err != nil {
-		return c, err
+		return err
 	}
 	c.RemindersOther = other
 	c.RemindersHeld = len(expected)
@@ -301,7 +338,7 @@ func Verify(ctx context.Context, test string, rdb *redis.Client, fake *load.Fake
 			}
 		}
 	}
-	return c, nil
+	return nil
 }
 
 // reminderTasks lists the task ids in the reminders queue's scheduled set,

@@ -41,13 +41,13 @@ func inProcess(t *testing.T, rdb redis.UniversalClient) Starter {
 		proc := &bot.Processor{Users: storagetest.UserKeys(), Engine: flows.NewEngine(g), Store: storage.NewStateStore(rdb, clock, storage.WithUserKeys(storagetest.UserKeys())), LINE: lc, Log: log, Metrics: m, Clock: clock}
 		wh := &bot.Webhook{Secret: DefaultSecret, Processor: proc, Log: log, Metrics: m}
 		srv := bot.NewServer("127.0.0.1:0", wh, func(ctx context.Context) error { return rdb.Ping(ctx).Err() }, m, log)
-		if err := srv.Start(); err != nil {
+		if err := srv.Start(context.Background()); err != nil {
 			return nil, err
 		}
 		return &Target{
 			Name: "fraudnavi",
 			URL:  "http://" + srv.Addr() + bot.PathCallback,
-			Stop: func() error { return srv.Shutdown(context.Background(), 0) },
+			Stop: func() error { return srv.Shutdown(context.Background()) },
 			Logs: func() string { return "" },
 		}, nil
 	}

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,24 +46,32 @@ type ServerEnv struct {
 	Extra []string
 }
 
+// ServerBanner starts the line fraudnavi serve prints once it listens.
+const ServerBanner = "fraudnavi listening on "
+
+// Vars is the environment of a fraudnavi serve listening on addr and
+// replying through the LINE API at fakeURL.
+func (env ServerEnv) Vars(addr, fakeURL string) []string {
+	vars := []string{
+		"LINE_CHANNEL_SECRET=" + env.Secret,
+		"FRAUDNAVI_USER_KEY_SECRET=" + UserKeySecret,
+		"LINE_CHANNEL_ACCESS_TOKEN=" + env.Token,
+		"LINE_API_ENDPOINT=" + fakeURL,
+		"ADDR=" + addr,
+		"LOG_LEVEL=" + cmp.Or(env.LogLevel, "warn"),
+		"FRAUDNAVI_ROLE=" + cmp.Or(env.Role, "all"),
+	}
+	if env.RedisURL != "" {
+		vars = append(vars, "REDIS_URL="+env.RedisURL)
+	}
+	return append(vars, env.Extra...)
+}
+
 // SpawnServer starts `fraudnavi serve` as a child process on a free
 // loopback port.
 func SpawnServer(env ServerEnv) Starter {
 	return func(ctx context.Context, fakeURL string) (*Target, error) {
-		vars := []string{
-			"LINE_CHANNEL_SECRET=" + env.Secret,
-			"FRAUDNAVI_USER_KEY_SECRET=" + UserKeySecret,
-			"LINE_CHANNEL_ACCESS_TOKEN=" + env.Token,
-			"LINE_API_ENDPOINT=" + fakeURL,
-			"ADDR=127.0.0.1:0",
-			"LOG_LEVEL=" + cmp.Or(env.LogLevel, "warn"),
-			"FRAUDNAVI_ROLE=" + cmp.Or(env.Role, "all"),
-		}
-		if env.RedisURL != "" {
-			vars = append(vars, "REDIS_URL="+env.RedisURL)
-		}
-		vars = append(vars, env.Extra...)
-		return spawn(ctx, "fraudnavi", env.Bin, []string{"serve"}, vars, "fraudnavi listening on ")
+		return spawn(ctx, "fraudnavi", env.Bin, []string{"serve"}, env.Vars("127.0.0.1:0", fakeURL), ServerBanner)
 	}
 }
 
@@ -103,44 +110,31 @@ func External(name, addr string) Starter {
 // spawn runs bin with args and the environment (this process's, plus vars),
 // waits for banner+address on its stdout, then for /readyz.
 func spawn(ctx context.Context, name, bin string, args, vars []string, banner string) (*Target, error) {
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(childEnv(), vars...)
-	logs := &TailBuffer{Max: 64 << 10}
-	cmd.Stderr = logs
 	addrCh := make(chan string, 1)
-	cmd.Stdout = &bannerWriter{banner: banner, found: addrCh, logs: logs}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", name, err)
+	c, err := StartChild(name, bin, args, append(ChildEnv(), vars...), 64<<10, &BannerWriter{Banner: banner, Found: addrCh})
+	if err != nil {
+		return nil, err
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-
 	var once sync.Once
 	var stopErr error
 	stop := func() error {
 		once.Do(func() {
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-exited:
-			case <-time.After(15 * time.Second):
-				_ = cmd.Process.Kill()
-				<-exited
-				stopErr = fmt.Errorf("%s did not stop within 15 s of SIGTERM; killed", name)
+			if err := c.Signal(syscall.SIGTERM, 15*time.Second); err != nil {
+				stopErr = err
 			}
 		})
 		return stopErr
 	}
 	fail := func(err error) (*Target, error) {
-		_ = cmd.Process.Kill()
-		<-exited
-		return nil, fmt.Errorf("%s: %w\n%s", name, err, logs.String())
+		_ = c.Signal(syscall.SIGKILL, 5*time.Second)
+		return nil, fmt.Errorf("%s: %w\n%s", name, err, c.Logs())
 	}
 
 	var addr string
 	select {
 	case addr = <-addrCh:
-	case err := <-exited:
-		return nil, fmt.Errorf("%s exited before listening (%v):\n%s", name, err, logs.String())
+	case <-c.Exited():
+		return nil, fmt.Errorf("%s exited before listening:\n%s", name, c.Logs())
 	case <-time.After(30 * time.Second):
 		return fail(errors.New("no listening line within 30 s"))
 	case <-ctx.Done():
@@ -150,31 +144,14 @@ func spawn(ctx context.Context, name, bin string, args, vars []string, banner st
 	if err := WaitReady(ctx, base+"/readyz", 30*time.Second); err != nil {
 		return fail(err)
 	}
-	pid := cmd.Process.Pid
+	pid := c.Pid()
 	return &Target{
 		Name: name,
 		URL:  base + "/callback",
 		CPU:  func() (float64, error) { return procCPU(pid) },
 		Stop: stop,
-		Logs: logs.String,
+		Logs: c.Logs,
 	}, nil
-}
-
-// childEnv is this process's environment without what the child is given
-// explicitly, so a stray REDIS_URL in the shell cannot redirect it.
-func childEnv() []string {
-	drop := map[string]bool{
-		"LINE_CHANNEL_SECRET": true, "LINE_CHANNEL_ACCESS_TOKEN": true, "LINE_API_ENDPOINT": true,
-		"ADDR": true, "LOG_LEVEL": true, "FRAUDNAVI_ROLE": true, "REDIS_URL": true, "FRAUDNAVI_USER_KEY_SECRET": true,
-	}
-	var out []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if !drop[k] {
-			out = append(out, kv)
-		}
-	}
-	return out
 }
 
 func dialAddr(addr string) string {
@@ -284,24 +261,13 @@ func StartRedis(ctx context.Context, bin string) (url string, stop func(), err e
 	}
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	ln.Close()
-	cmd := exec.Command(bin, "--bind", "127.0.0.1", "--port", port, "--save", "", "--appendonly", "no",
-		"--daemonize", "no", "--protected-mode", "yes", "--loglevel", "warning")
-	logs := &TailBuffer{Max: 16 << 10}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		return "", nil, fmt.Errorf("start %s: %w", bin, err)
+	args := []string{"--bind", "127.0.0.1", "--port", port, "--save", "", "--appendonly", "no",
+		"--daemonize", "no", "--protected-mode", "yes", "--loglevel", "warning"}
+	c, err := StartChild(bin, bin, args, os.Environ(), 16<<10, nil)
+	if err != nil {
+		return "", nil, err
 	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	stop = func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	}
+	stop = func() { _ = c.Signal(syscall.SIGTERM, 5*time.Second) }
 	url = "redis://127.0.0.1:" + port + "/0"
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -310,46 +276,15 @@ func StartRedis(ctx context.Context, bin string) (url string, stop func(), err e
 			p.close()
 			return url, stop, nil
 		}
-		select {
-		case <-exited:
-			return "", nil, fmt.Errorf("%s exited:\n%s", bin, logs.String())
-		default:
+		if !c.Alive() {
+			return "", nil, fmt.Errorf("%s exited:\n%s", bin, c.Logs())
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			stop()
-			return "", nil, fmt.Errorf("%s on port %s did not answer: %v\n%s", bin, port, err, logs.String())
+			return "", nil, fmt.Errorf("%s on port %s did not answer: %v\n%s", bin, port, err, c.Logs())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-// bannerWriter is a child's stdout: it reports the address on the line that
-// starts with banner and keeps every line in logs.
-type bannerWriter struct {
-	banner string
-	found  chan<- string
-	logs   *TailBuffer
-	line   []byte
-}
-
-func (w *bannerWriter) Write(p []byte) (int, error) {
-	w.logs.Write(p)
-	for _, c := range p {
-		if c != '\n' {
-			if len(w.line) < 4096 {
-				w.line = append(w.line, c)
-			}
-			continue
-		}
-		if a, ok := strings.CutPrefix(string(w.line), w.banner); ok {
-			select {
-			case w.found <- strings.TrimSpace(a):
-			default:
-			}
-		}
-		w.line = w.line[:0]
-	}
-	return len(p), nil
 }
 
 // TailBuffer keeps the last Max bytes written to it: a child process's
