@@ -108,9 +108,9 @@ func action(b flows.Button) (messaging_api.ActionInterface, error) {
 	case flows.ButtonCall:
 		return &messaging_api.UriAction{Label: callLabel(b.Label, b.Value), Uri: TelURI(b.Value)}, nil
 	case flows.ButtonCopy:
-		return &messaging_api.ClipboardAction{Label: linelimit.Label.Truncate(b.Label), ClipboardText: b.Value}, nil
+		return &messaging_api.ClipboardAction{Label: linelimit.FlexLabel.Truncate(b.Label), ClipboardText: b.Value}, nil
 	case flows.ButtonLink:
-		return &messaging_api.UriAction{Label: linelimit.Label.Truncate(b.Label), Uri: b.Value}, nil
+		return &messaging_api.UriAction{Label: linelimit.FlexLabel.Truncate(b.Label), Uri: b.Value}, nil
 	}
 	return nil, fmt.Errorf("render button %q: %w %d", b.Label, ErrUnknownButton, b.Kind)
 }
@@ -120,15 +120,16 @@ var ErrUnknownButton = errors.New("unknown button kind")
 
 // callLabel says whom a call button dials and the number, once: a contact
 // whose name already carries its number ("消費者ホットライン 188") keeps its name.
-// The number is dropped, not cut, when both do not fit LINE's 20 characters.
+// The number is dropped, not cut, when both do not fit the 40 characters
+// LINE allows a flex button's label (a quick reply's is 20).
 func callLabel(name, number string) string {
 	if strings.Contains(name, number) {
-		return linelimit.Label.Truncate(name)
+		return linelimit.FlexLabel.Truncate(name)
 	}
-	if label := name + " " + number; linelimit.Label.Fits(label) {
+	if label := name + " " + number; linelimit.FlexLabel.Fits(label) {
 		return label
 	}
-	return linelimit.Label.Truncate(name)
+	return linelimit.FlexLabel.Truncate(name)
 }
 
 // TelURI is a one-tap call link. '#' must be percent-encoded or LINE drops

@@ -33,7 +33,9 @@ func TestCallButtonSaysTheNumberOnce(t *testing.T) {
 		{"警察相談専用電話 #9110", "#9110", "警察相談専用電話 #9110"},
 		{"消費者ホットライン 188", "188", "消費者ホットライン 188"},
 		{"警察相談専用電話", "#9110", "警察相談専用電話 #9110"},
-		{"とても長い名前の相談窓口の電話番号です", "0120-000-000", "とても長い名前の相談窓口の電話番号です"},
+		// A flex button's label holds 40 characters (a quick reply's, 20).
+		{"とても長い名前の相談窓口の電話番号です", "0120-000-000", "とても長い名前の相談窓口の電話番号です 0120-000-000"},
+		{"とても長い名前の相談窓口の電話番号ですとても長い名前の相談窓口の", "0120-000-000", "とても長い名前の相談窓口の電話番号ですとても長い名前の相談窓口の"},
 	}
 	for _, tt := range tests {
 		msgs := mustRender(t, flows.Reply{Messages: []flows.Message{{Text: "電話", Buttons: []flows.Button{{Kind: flows.ButtonCall, Label: tt.name, Value: tt.number}}}}})
@@ -123,7 +125,8 @@ var nightTime = time.Date(2026, 11, 24, 23, 30, 0, 0, flows.Tokyo)
 // TestRenderCountsLikeLINE: labels and texts with emoji, flags, skin tones
 // and combining marks are kept when they fit LINE's count (the same the
 // content validator uses), cut at a whole grapheme cluster when they do not,
-// and the strict fake accepts every body.
+// and the strict fake accepts every body. A quick reply's label holds 20, a
+// flex button's 40: the button gets the label twice.
 func TestRenderCountsLikeLINE(t *testing.T) {
 	fake := linefake.New()
 	defer fake.Close()
@@ -146,20 +149,23 @@ func TestRenderCountsLikeLINE(t *testing.T) {
 			t.Fatalf("%s: the validator's count says fits=%v, LINE's rule says %v", tt.name, fits, !tt.cut)
 		}
 		r := flows.Reply{
-			Messages:     []flows.Message{{Text: tt.label, Buttons: []flows.Button{{Kind: flows.ButtonCopy, Label: tt.label, Value: tt.label}}}},
+			Messages:     []flows.Message{{Text: tt.label, Buttons: []flows.Button{{Kind: flows.ButtonCopy, Label: tt.label + tt.label, Value: tt.label}}}},
 			QuickReplies: []flows.QuickReply{{Label: tt.label, Data: "s=x&v=1&c=0", DisplayText: tt.label}},
 		}
 		msgs := mustRender(t, r)
 		flex := msgs[0].(*messaging_api.FlexMessage)
 		button := flex.Contents.(*messaging_api.FlexBubble).Footer.Contents[0].(*messaging_api.FlexButton)
 		quick := flex.QuickReply.Items[0].Action.(*messaging_api.PostbackAction)
-		for _, got := range []string{button.Action.(*messaging_api.ClipboardAction).Label, quick.Label} {
-			kept, cut := strings.CutSuffix(got, "…")
+		for _, l := range []struct{ got, sent string }{
+			{button.Action.(*messaging_api.ClipboardAction).Label, tt.label + tt.label},
+			{quick.Label, tt.label},
+		} {
+			kept, cut := strings.CutSuffix(l.got, "…")
 			switch {
 			case cut != tt.cut:
-				t.Errorf("%s: label %q, cut=%v, want %v", tt.name, got, cut, tt.cut)
-			case !strings.HasPrefix(tt.label, kept) || linelimit.Label.Len(kept)+linelimit.Label.Len(tt.label[len(kept):]) != linelimit.Label.Len(tt.label):
-				t.Errorf("%s: label %q splits a grapheme cluster", tt.name, got)
+				t.Errorf("%s: label %q, cut=%v, want %v", tt.name, l.got, cut, tt.cut)
+			case !strings.HasPrefix(l.sent, kept) || linelimit.Label.Len(kept)+linelimit.Label.Len(l.sent[len(kept):]) != linelimit.Label.Len(l.sent):
+				t.Errorf("%s: label %q splits a grapheme cluster", tt.name, l.got)
 			}
 		}
 		if err := c.Reply(fake.IssueReplyToken(), r); err != nil {
