@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"time"
+
 	"github.com/redis/go-redis/v9"
 )
 
@@ -44,4 +46,30 @@ func ParseReminderTask(payload, key []byte) (ReminderTask, error) {
 		return ReminderTask{}, err
 	}
 	return parseReminderTask(payload, s)
+}
+
+// Options only tests set: production keeps the defaults.
+
+// WithTTL sets how long a user's data is kept after their last applied event.
+func WithTTL(d time.Duration) Option {
+	return func(s *StateStore) {
+		if d > 0 {
+			s.ttl = d
+		}
+	}
+}
+
+// WithSeenWindow sets how long applied event ids are remembered, and at most
+// how many (n) per user. A redelivery arriving after its id was forgotten is
+// applied again. The set of remembered ids expires d after the user's last
+// event (or with the state, if that is sooner).
+func WithSeenWindow(d time.Duration, n int) Option {
+	return func(s *StateStore) {
+		if d > 0 {
+			s.seenWindow = d
+		}
+		if n > 0 {
+			s.seenMax = n
+		}
+	}
 }

@@ -105,40 +105,6 @@ type StateStore struct {
 // An Option configures a StateStore.
 type Option func(*StateStore)
 
-// WithTTL sets how long a user's data is kept after their last applied event.
-func WithTTL(d time.Duration) Option {
-	return func(s *StateStore) {
-		if d > 0 {
-			s.ttl = d
-		}
-	}
-}
-
-// WithSeenWindow sets how long applied event ids are remembered, and at most
-// how many (n) per user. A redelivery arriving after its id was forgotten is
-// applied again. The set of remembered ids expires d after the user's last
-// event (or with the state, if that is sooner).
-func WithSeenWindow(d time.Duration, n int) Option {
-	return func(s *StateStore) {
-		if d > 0 {
-			s.seenWindow = d
-		}
-		if n > 0 {
-			s.seenMax = n
-		}
-	}
-}
-
-// WithCallTimeout sets how long each Redis call may take (DefaultCallTimeout
-// by default). A call that takes longer fails with ErrUnavailable.
-func WithCallTimeout(d time.Duration) Option {
-	return func(s *StateStore) {
-		if d > 0 {
-			s.callTimeout = d
-		}
-	}
-}
-
 // WithUserKeys names users in key names by k (NewUserKeys); without it,
 // the zero UserKeys.
 func WithUserKeys(k UserKeys) Option {
