@@ -35,12 +35,21 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, cl
 	}
 	warnCalendarEnding(eng.Graph().Calendar, clock, log)
 
-	var running components
+	var (
+		running    components
+		closeRedis func() error
+	)
 	defer func() {
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 		defer cancel()
 		if serr := running.shutdown(shutdownCtx); serr != nil {
 			log.Error("shutdown", "err", serr)
+		}
+		// Only once every component stopped: the reminder worker's
+		// subscription dies with the client (asynq then panics on the
+		// closed channel), and the store clears outboxes at its shutdown.
+		if closeRedis != nil {
+			_ = closeRedis()
 		}
 	}()
 	rdb, err := openRedis(ctx, cfg, &running, log)
@@ -48,9 +57,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, cl
 		return err
 	}
 	if cfg.RedisURL != "" {
-		// Closed after every component stopped: the deferred shutdown
-		// above runs after this.
-		defer rdb.Close()
+		closeRedis = rdb.Close
 	}
 
 	metrics := bot.NewMetrics()

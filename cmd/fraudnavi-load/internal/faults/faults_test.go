@@ -246,7 +246,7 @@ func TestFaultRedisRestart(t *testing.T) {
 	extra := fmt.Sprintf("bot: %v events seen again (redeliveries of applied events), %v version conflicts retried",
 		b.Metric("fraudnavi_events_total", `result="duplicate"`), b.Metric("fraudnavi_state_conflicts_total", ""))
 	if err := b.Stop(); err != nil {
-		t.Log(err)
+		t.Error(err) // a bot that does not shut down cleanly loses what its shutdown finishes
 	}
 	c, err := Verify(h.ctx, "redis-restart", h.rdb, h.fake, res, faults)
 	if err != nil {
@@ -313,7 +313,7 @@ func TestFaultBotKill(t *testing.T) {
 	extra := fmt.Sprintf("last bot: %v events seen again (redeliveries of applied events), %v version conflicts retried",
 		b.Metric("fraudnavi_events_total", `result="duplicate"`), b.Metric("fraudnavi_state_conflicts_total", ""))
 	if err := b.Stop(); err != nil {
-		t.Log(err)
+		t.Error(err) // a bot that does not shut down cleanly loses what its shutdown finishes
 	}
 	c, err := Verify(h.ctx, "bot-sigkill", h.rdb, h.fake, res, crashes)
 	if err != nil {

@@ -216,7 +216,7 @@ func (b *Bot) Base() string { return "http://" + b.env.Addr }
 func (b *Bot) Kill() error { return b.c.Signal(syscall.SIGKILL, 10*time.Second) }
 
 // Stop shuts the bot down gracefully (SIGTERM; it drains for a few seconds).
-func (b *Bot) Stop() error { return b.c.Signal(syscall.SIGTERM, 30*time.Second) }
+func (b *Bot) Stop() error { return b.c.Stop(30 * time.Second) }
 
 // Alive reports whether the process still runs.
 func (b *Bot) Alive() bool { return b.c.Alive() }

@@ -17,7 +17,9 @@ type Child struct {
 	name   string
 	cmd    *exec.Cmd
 	exited chan struct{}
-	logs   *TailBuffer
+	// waitErr is how the process exited (cmd.Wait), set before exited closes.
+	waitErr error
+	logs    *TailBuffer
 }
 
 // StartChild runs bin with args and env. Its stdout and stderr go to the
@@ -35,7 +37,7 @@ func StartChild(name, bin string, args, env []string, keep int, stdout io.Writer
 	if err := c.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	go func() { _ = c.cmd.Wait(); close(c.exited) }()
+	go func() { c.waitErr = c.cmd.Wait(); close(c.exited) }()
 	return c, nil
 }
 
@@ -56,6 +58,19 @@ func (c *Child) Signal(sig syscall.Signal, wait time.Duration) error {
 		<-c.exited
 		return fmt.Errorf("%s did not exit within %v of %v; killed", c.name, wait, sig)
 	}
+}
+
+// Stop sends SIGTERM and waits up to wait for the process to exit, killing
+// it after; unlike Signal it also reports an exit that was not clean (a
+// non-zero status, a panic while shutting down).
+func (c *Child) Stop(wait time.Duration) error {
+	if err := c.Signal(syscall.SIGTERM, wait); err != nil {
+		return err
+	}
+	if c.waitErr != nil {
+		return fmt.Errorf("%s did not stop cleanly on SIGTERM: %w", c.name, c.waitErr)
+	}
+	return nil
 }
 
 // Exited is closed once the process has exited.
