@@ -232,6 +232,13 @@ type Language struct {
 	NotAlso []string `yaml:"not_also"`
 	// NumberSuffixes follow a typed button number: 「3番」.
 	NumberSuffixes []string `yaml:"number_suffixes"`
+	// NumberPrefixes may come before it: 「上から3つ目」.
+	NumberPrefixes []string `yaml:"number_prefixes"`
+	// NumberWords are button numbers said in words: 「ひとつめ」 is 1.
+	NumberWords map[string]int `yaml:"number_words"`
+	// Contrast are the conjunctions after which the last clause decides:
+	// 「電話は切ったけど、番号を言ってしまった」 answers with what was said.
+	Contrast []string `yaml:"contrast"`
 	// Variants are words spelled or said differently for one meaning,
 	// under the spelling both sides are folded to: 「せいきゅう」「セイキュウ」
 	// meet 「請求」, 「ショートメール」 meets 「SMS」, 「アマギフ」 meets

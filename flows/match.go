@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // How the matcher decides, on scores from 0 (nothing shared) to 1 (the
@@ -35,6 +37,10 @@ const (
 	// negationPenalty scales the score of an example whose polarity differs
 	// from the input's.
 	negationPenalty = 0.5
+	// tailShare is the least share of the message's weight its last clause
+	// after a contrast must carry to decide against the whole: 「〜けど、
+	// その前に番号を言ってしまった」 does, a bare 「〜けど怪しい」 does not.
+	tailShare = 0.4
 	// exact is the score of an example typed as written, give or take
 	// floating point.
 	exact = 0.999
@@ -258,8 +264,15 @@ type matcher struct {
 	variants variants
 	commands []matchTarget
 	choices  map[string][]matchTarget
-	// numbers are the suffixes of a typed button number (「3番」).
-	numbers map[string]bool
+	// numbers are the suffixes of a typed button number (「3番」), prefixes
+	// what may come before it (「上から」), numberWords the numbers said in
+	// words (「ふたつめ」), all folded (Normalize).
+	numbers     map[string]bool
+	prefixes    []string
+	numberWords map[string]int
+	// contrast are the conjunctions after which the last clause decides
+	// (NFKC only: 「が、」 keeps its comma).
+	contrast []string
 	// urgentWords are the normalised words of each urgent message, and
 	// urgentFolded the same words only folded (Normalize): a word is found
 	// in either form, so that a plain form or a variant that happens to
@@ -281,6 +294,16 @@ func newMatcher(g *Graph) *matcher {
 	m.variants = newVariants(g.Language.Variants, func(s string) string { return Normalize(m.plain.of(s)) })
 	for _, s := range g.Language.NumberSuffixes {
 		m.numbers[Normalize(s)] = true
+	}
+	for _, s := range g.Language.NumberPrefixes {
+		m.prefixes = append(m.prefixes, Normalize(s))
+	}
+	m.numberWords = map[string]int{}
+	for w, v := range g.Language.NumberWords {
+		m.numberWords[Normalize(w)] = v
+	}
+	for _, s := range g.Language.Contrast {
+		m.contrast = append(m.contrast, norm.NFKC.String(s))
 	}
 	for _, w := range g.Language.Both {
 		m.both = append(m.both, m.normalize(w))
@@ -373,22 +396,76 @@ type scored struct {
 }
 
 // typed is a message read once: normalised, only folded (for the urgent
-// words), and as grams.
+// words), and as grams; with its last clause after a contrast
+// (「〜けど、〜」), read the same way.
 type typed struct {
 	n, folded string
 	x         example
+	// doubt: the whole message holds a word of doubt.
+	doubt bool
+	tail  *typed
 }
 
 func (m *matcher) read(s string) typed {
+	r := m.readOne(s)
+	r.doubt = containsAny(r.folded, m.unsure)
+	if tail := m.lastClause(s); tail != "" {
+		t := m.readOne(tail)
+		t.doubt = r.doubt
+		if t.n != "" && t.n != r.n {
+			r.tail = &t
+		}
+	}
+	return r
+}
+
+func (m *matcher) readOne(s string) typed {
 	n := m.normalize(s)
 	return typed{n: n, folded: Normalize(s), x: m.w.example(n)}
+}
+
+// lastClause is what follows the last contrast in s (「できたけど、
+// できなかった」: the second clause), or "" when s has none, or nothing of
+// two characters or more after it.
+func (m *matcher) lastClause(s string) string {
+	s = norm.NFKC.String(s)
+	at, size := -1, 0
+	for _, c := range m.contrast {
+		if i := strings.LastIndex(s, c); i > at || i == at && i >= 0 && len(c) > size {
+			at, size = i, len(c)
+		}
+	}
+	if at < 0 {
+		return ""
+	}
+	tail := s[at+size:]
+	if utf8.RuneCountInString(Normalize(tail)) < 2 {
+		return ""
+	}
+	return tail
 }
 
 // understand decides what typed text s asks for at a step.
 func (m *matcher) understand(s, step string) Understanding { return m.decide(m.read(s), step) }
 
-// decide is understand on a message already read.
+// decide is understand on a message already read. After a contrast the last
+// clause decides when it is clear on its own (「電話は切ったけど、番号を
+// 言ってしまった」); otherwise the whole message does.
 func (m *matcher) decide(r typed, step string) Understanding {
+	whole := m.decideOne(r, step)
+	if r.tail == nil {
+		return whole
+	}
+	// The last clause decides when it is clear on its own and names one of
+	// the candidates of the whole: a bare 「本当ですか」 after the story is
+	// a question about it, not the answer.
+	if u := m.decideOne(*r.tail, step); u.Decision == DecideAct && (slices.Contains(whole.Candidates, u.Best) || r.tail.x.total >= tailShare*r.x.total) {
+		return u
+	}
+	return whole
+}
+
+func (m *matcher) decideOne(r typed, step string) Understanding {
 	u := Understanding{Step: step, Best: Target{Choice: -1}, Runner: Target{Choice: -1}}
 	n, x := r.n, r.x
 	if n == "" {
@@ -418,6 +495,23 @@ func (m *matcher) decide(r typed, step string) Understanding {
 	if top[0].t == nil {
 		return u
 	}
+	// A command whose example says all a choice's example says and more is
+	// the more specific reading when it is close: 「通知もういらない」 at a
+	// step whose 次へ takes 「いらない」 asks to stop the reminders.
+	if top[0].t.Command == "" {
+		for k := 1; k < len(top) && top[k].t != nil; k++ {
+			c := top[k]
+			if c.t.Command == "" || c.score < specificScore || top[0].score-c.score >= margin {
+				continue
+			}
+			cb, bb := c.t.best(x), top[0].t.best(x)
+			if explainedBy(x, cb, bb) && !explainedBy(x, bb, cb) {
+				copy(top[1:k+1], top[:k])
+				top[0] = c
+			}
+			break
+		}
+	}
 	u.Best, u.Score = top[0].t.Target, top[0].score
 	if top[1].t != nil {
 		u.Runner, u.RunnerScore = top[1].t.Target, top[1].score
@@ -426,8 +520,17 @@ func (m *matcher) decide(r typed, step string) Understanding {
 	if top[0].t.Irreversible {
 		need = sureScore
 		// A doubt is no sure answer: what cannot be undone is asked.
-		if containsAny(r.folded, m.unsure) {
+		if r.doubt || containsAny(r.folded, m.unsure) {
 			need = math.Inf(1)
+		}
+		// Nor is a word another choice says as well: 「カード」 where both
+		// クレジットカード and キャッシュカード are offered.
+		// It is asked even when the other choice scores low: its example
+		// holds every word the best one found.
+		for _, c := range top[1:] {
+			if c.t != nil && c.t.Command == "" && explainedBy(x, c.t.best(x), top[0].t.best(x)) {
+				need = math.Inf(1)
+			}
 		}
 	}
 	// A step's choice wins over a command it ties with: the step is the
@@ -468,6 +571,18 @@ func (m *matcher) decide(r typed, step string) Understanding {
 // It returns 0 when s is not one.
 func (m *matcher) buttonNumber(s string) int {
 	n := Normalize(s)
+	for _, p := range m.prefixes {
+		if p != "" && strings.HasPrefix(n, p) {
+			n = n[len(p):]
+			break
+		}
+	}
+	// 「ふたつめ」「ひとつ目」: the word, then a suffix.
+	for w, v := range m.numberWords {
+		if rest := n[min(len(w), len(n)):]; strings.HasPrefix(n, w) && rest != "" && m.numbers[rest] {
+			return v
+		}
+	}
 	// A kanji numeral counts only with its suffix: 「一番」 is the first
 	// button, but 「一」 alone could be anything.
 	if r, size := utf8.DecodeRuneInString(n); size < len(n) && m.numbers[n[size:]] {
