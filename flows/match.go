@@ -493,24 +493,24 @@ func (m *matcher) decideOne(r typed, step string) Understanding {
 		consider(&m.commands[i])
 	}
 	if top[0].t == nil {
-		return u
+		return m.askSeveral(u, n, x, choices)
 	}
-	// A command whose example says all a choice's example says and more is
-	// the more specific reading when it is close: 「通知もういらない」 at a
-	// step whose 次へ takes 「いらない」 asks to stop the reminders.
-	if top[0].t.Command == "" {
-		for k := 1; k < len(top) && top[k].t != nil; k++ {
-			c := top[k]
-			if c.t.Command == "" || c.score < specificScore || top[0].score-c.score >= margin {
-				continue
-			}
-			cb, bb := c.t.best(x), top[0].t.best(x)
-			if explainedBy(x, cb, bb) && !explainedBy(x, bb, cb) {
-				copy(top[1:k+1], top[:k])
-				top[0] = c
-			}
-			break
+	// Between a command and a choice that are close, the one whose example
+	// says all the other's says and more is the more specific reading:
+	// 「通知もういらない」 at a step whose 次へ takes 「いらない」 asks to stop
+	// the reminders; 「母がだまされたので相談したい」 at the menu is the
+	// family's case, not a call for the contacts.
+	for k := 1; k < len(top) && top[k].t != nil; k++ {
+		c := top[k]
+		if (c.t.Command == "") == (top[0].t.Command == "") || c.score < specificScore || top[0].score-c.score >= margin {
+			continue
 		}
+		cb, bb := c.t.best(x), top[0].t.best(x)
+		if explainedBy(x, cb, bb) && !explainedBy(x, bb, cb) {
+			copy(top[1:k+1], top[:k])
+			top[0] = c
+		}
+		break
 	}
 	u.Best, u.Score = top[0].t.Target, top[0].score
 	if top[1].t != nil {
@@ -564,7 +564,50 @@ func (m *matcher) decideOne(r typed, step string) Understanding {
 			}
 		}
 	}
+	if u.Decision == DecideNone {
+		return m.askSeveral(u, n, x, choices)
+	}
 	return u
+}
+
+// askSeveral asks, when nothing fits, between the choices a short answer
+// could mean: 「両方」 names several of them, and 「まだ」 is said by both
+// 「まだ・ログインできる」 and 「まだ・ログインできない」.
+func (m *matcher) askSeveral(u Understanding, n string, x example, choices []matchTarget) Understanding {
+	if len(choices) < 2 {
+		return u
+	}
+	if containsAny(n, m.both) {
+		u.Decision = DecideAsk
+		for i := range choices[:min(maxCandidates, len(choices))] {
+			u.Candidates = append(u.Candidates, choices[i].Target)
+		}
+		return u
+	}
+	var in []Target
+	for i := range choices {
+		for _, e := range choices[i].examples {
+			if len(x.grams) > 0 && contains(e.grams, x.grams) {
+				in = append(in, choices[i].Target)
+				break
+			}
+		}
+	}
+	if len(in) >= 2 {
+		u.Decision = DecideAsk
+		u.Candidates = in[:min(maxCandidates, len(in))]
+	}
+	return u
+}
+
+// contains reports whether sorted grams a hold every one of sorted b.
+func contains(a, b []gram) bool {
+	for _, g := range b {
+		if _, ok := slices.BinarySearch(a, g); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // buttonNumber reads a typed button number: 「3」「３番」「3ばんめ」「三番」.
