@@ -456,10 +456,10 @@ func (m *matcher) decide(r typed, step string) Understanding {
 	if r.tail == nil {
 		return whole
 	}
-	// The last clause decides when it is clear on its own and names one of
-	// the candidates of the whole: a bare 「本当ですか」 after the story is
-	// a question about it, not the answer.
-	if u := m.decideOne(*r.tail, step); u.Decision == DecideAct && (slices.Contains(whole.Candidates, u.Best) || r.tail.x.total >= tailShare*r.x.total) {
+	// The last clause decides when it is clear on its own and carries
+	// enough of the message: a bare 「本当ですか」 after the story is a
+	// question about it, not the answer.
+	if u := m.decideOne(*r.tail, step); u.Decision == DecideAct && r.tail.x.total >= tailShare*r.x.total {
 		return u
 	}
 	return whole
