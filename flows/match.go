@@ -239,6 +239,18 @@ func (t *matchTarget) best(x example) *example {
 	return b
 }
 
+// says reports whether an example of t scoring at least least on x holds
+// all the evidence of example b and more.
+func (t *matchTarget) says(x example, b *example, least float64) bool {
+	for i := range t.examples {
+		e := &t.examples[i]
+		if similarity(x, *e) >= least && explainedBy(x, e, b) && !explainedBy(x, b, e) {
+			return true
+		}
+	}
+	return false
+}
+
 // explainedBy reports whether every gram of x that example b shares is
 // also shared by example a: b's evidence is part of a's, so a is the more
 // specific reading (「通知がうるさい」 over 「通知」 for 「通知うるさいから止めて」).
@@ -500,15 +512,16 @@ func (m *matcher) decideOne(r typed, step string) Understanding {
 	// 「通知もういらない」 at a step whose 次へ takes 「いらない」 asks to stop
 	// the reminders; 「母がだまされたので相談したい」 at the menu is the
 	// family's case, not a call for the contacts.
+	swapped := false
 	for k := 1; k < len(top) && top[k].t != nil; k++ {
 		c := top[k]
 		if (c.t.Command == "") == (top[0].t.Command == "") || c.score < specificScore || top[0].score-c.score >= margin {
 			continue
 		}
-		cb, bb := c.t.best(x), top[0].t.best(x)
-		if explainedBy(x, cb, bb) && !explainedBy(x, bb, cb) {
+		if c.t.says(x, top[0].t.best(x), top[0].score-margin) {
 			copy(top[1:k+1], top[:k])
 			top[0] = c
+			swapped = true
 		}
 		break
 	}
@@ -535,10 +548,18 @@ func (m *matcher) decideOne(r typed, step string) Understanding {
 	}
 	// A step's choice wins over a command it ties with: the step is the
 	// context (「わからない」 is an answer there, not a call for help).
-	rival := u.RunnerScore
+	// The reading it won over (above) is no rival either.
+	others := top[1:]
+	if swapped {
+		others = top[2:]
+	}
+	rival := 0.0
+	if others[0].t != nil {
+		rival = others[0].score
+	}
 	if top[0].t.Command == "" {
 		rival = 0
-		for _, c := range top[1:] {
+		for _, c := range others {
 			if c.t != nil && c.t.Command == "" {
 				rival = c.score
 				break
