@@ -515,7 +515,7 @@ func (m *matcher) decideOne(r typed, step string) Understanding {
 	swapped := false
 	for k := 1; k < len(top) && top[k].t != nil; k++ {
 		c := top[k]
-		if (c.t.Command == "") == (top[0].t.Command == "") || c.score < specificScore || top[0].score-c.score >= margin {
+		if c.score < specificScore || top[0].score-c.score >= margin {
 			continue
 		}
 		if c.t.says(x, top[0].t.best(x), top[0].score-margin) {
