@@ -102,11 +102,16 @@ type Step struct {
 // Examples are whole utterances a victim types for it. Both teach the
 // matcher, and flows check proves each one reaches this choice.
 type Choice struct {
-	Label    string            `yaml:"label"`
-	Next     string            `yaml:"next"`
-	Match    []string          `yaml:"match"`
-	Examples []string          `yaml:"examples"`
-	Set      map[string]string `yaml:"set"`
+	Label    string   `yaml:"label"`
+	Next     string   `yaml:"next"`
+	Match    []string `yaml:"match"`
+	Examples []string `yaml:"examples"`
+	// Needs are words without one of which the choice is a poor reading,
+	// however much else an example shares: 家族のことで相談 needs a family
+	// member named, so that its 「家族のカードが勝手に使われた」 does not
+	// take 「カードが勝手に使われた」.
+	Needs []string          `yaml:"needs"`
+	Set   map[string]string `yaml:"set"`
 	// Completes marks checklist items done: only the user's own "done"
 	// (「できた」「やった」) may, never 「あとで」 or a step merely shown.
 	Completes []string `yaml:"completes"`

@@ -121,7 +121,13 @@ type example struct {
 type matchTarget struct {
 	Target
 	examples []example
+	// needs are the grams of each word the target needs (Choice.Needs).
+	needs [][]gram
 }
+
+// needPenalty scales the score of a target none of whose needed words the
+// input holds.
+const needPenalty = 0.5
 
 // grams appends the distinct grams of normalised text n to dst, sorted.
 func grams(dst []gram, n string) []gram {
@@ -224,7 +230,20 @@ func (t *matchTarget) score(x example) float64 {
 	for _, e := range t.examples {
 		best = max(best, similarity(x, e))
 	}
+	if len(t.needs) > 0 && best > 0 && !slices.ContainsFunc(t.needs, func(g []gram) bool { return contains(x.grams, g) }) {
+		best *= needPenalty
+	}
 	return best
+}
+
+// contains reports whether sorted grams a hold every one of sorted b.
+func contains(a, b []gram) bool {
+	for _, g := range b {
+		if _, ok := slices.BinarySearch(a, g); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // best is the example of t nearest x.
@@ -370,7 +389,13 @@ func newMatcher(g *Graph) *matcher {
 		for i, c := range st.Choices {
 			next := g.Steps[c.Next]
 			irreversible := next != nil && next.Irreversible && !st.Irreversible
-			m.choices[id] = append(m.choices[id], m.target(Target{Choice: i, Label: c.Label}, irreversible, c.Match, c.Examples))
+			t := m.target(Target{Choice: i, Label: c.Label}, irreversible, c.Match, c.Examples)
+			for _, w := range c.Needs {
+				if n := m.normalize(w); n != "" {
+					t.needs = append(t.needs, grams(nil, n))
+				}
+			}
+			m.choices[id] = append(m.choices[id], t)
 		}
 	}
 	return m
@@ -619,16 +644,6 @@ func (m *matcher) askSeveral(u Understanding, n string, x example, choices []mat
 		u.Candidates = in[:min(maxCandidates, len(in))]
 	}
 	return u
-}
-
-// contains reports whether sorted grams a hold every one of sorted b.
-func contains(a, b []gram) bool {
-	for _, g := range b {
-		if _, ok := slices.BinarySearch(a, g); !ok {
-			return false
-		}
-	}
-	return true
 }
 
 // buttonNumber reads a typed button number: 「3」「３番」「3ばんめ」「三番」.
