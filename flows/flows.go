@@ -200,6 +200,9 @@ type Command struct {
 	Label    string   `yaml:"label"`
 	Match    []string `yaml:"match"`
 	Examples []string `yaml:"examples"`
+	// Needs are as a choice's (Choice.Needs): リマインド停止 needs a word
+	// for the reminders, so that 「カードは止めなくていい」 is not one.
+	Needs []string `yaml:"needs"`
 }
 
 // Language is how the matcher reads Japanese (language.yaml).

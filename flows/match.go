@@ -383,18 +383,16 @@ func newMatcher(g *Graph) *matcher {
 		m.w.carry = append(m.w.carry, m.normalize(s))
 	}
 	for _, c := range g.Commands {
-		m.commands = append(m.commands, m.target(Target{Command: c.ID, Choice: -1, Label: c.Label}, c.ID == CmdDelete, c.Match, c.Examples))
+		t := m.target(Target{Command: c.ID, Choice: -1, Label: c.Label}, c.ID == CmdDelete, c.Match, c.Examples)
+		t.needs = m.needs(c.Needs)
+		m.commands = append(m.commands, t)
 	}
 	for id, st := range g.Steps {
 		for i, c := range st.Choices {
 			next := g.Steps[c.Next]
 			irreversible := next != nil && next.Irreversible && !st.Irreversible
 			t := m.target(Target{Choice: i, Label: c.Label}, irreversible, c.Match, c.Examples)
-			for _, w := range c.Needs {
-				if n := m.normalize(w); n != "" {
-					t.needs = append(t.needs, grams(nil, n))
-				}
-			}
+			t.needs = m.needs(c.Needs)
 			m.choices[id] = append(m.choices[id], t)
 		}
 	}
@@ -425,6 +423,17 @@ func (m *matcher) target(t Target, irreversible bool, lists ...[]string) matchTa
 		}
 	}
 	return mt
+}
+
+// needs prepares the words a target needs, as grams.
+func (m *matcher) needs(words []string) [][]gram {
+	var out [][]gram
+	for _, w := range words {
+		if n := m.normalize(w); n != "" {
+			out = append(out, grams(nil, n))
+		}
+	}
+	return out
 }
 
 type scored struct {
