@@ -288,3 +288,70 @@ func TestScriptsAreTrueOnEveryPath(t *testing.T) {
 		}
 	}
 }
+
+// TestLastClauseAfterAContrastDecides: 「〜けど、〜」 is answered by what
+// comes after the contrast when it carries the message, never by a trailing
+// question about it.
+func TestLastClauseAfterAContrastDecides(t *testing.T) {
+	e := contentEngine(t)
+	for _, tt := range []struct{ step, say, want string }{
+		{"support_close", "閉じたけど、その前に電話してしまった", "電話してしまった"},
+		{"scamcall_start", "電話は切ったけど、その前にカードの番号を言ってしまった", "教えた・払ってしまった"},
+	} {
+		if u := e.Understand(tt.step, tt.say); u.Decision != DecideAct || u.Best.Name() != tt.want {
+			t.Errorf("at %s %q: %s %q, want %q", tt.step, tt.say, u.Decision, u.Best.Name(), tt.want)
+		}
+	}
+	if u := e.Understand("menu", "電話で不正利用がありますと言われたんですけど本当ですか"); u.Decision == DecideAct && u.Best.Name() != "「不正利用」と連絡が来た" {
+		t.Errorf("a trailing 本当ですか decided: %q", u.Best.Name())
+	}
+}
+
+// TestNeedsKeepATargetToItsWords: a target that names the words it needs
+// is no confident reading of a text without them.
+func TestNeedsKeepATargetToItsWords(t *testing.T) {
+	e := contentEngine(t)
+	for _, tt := range []struct{ step, say, not string }{
+		{"menu", "カードは止めなくていい", "cmd:" + CmdStopReminders},
+		{"menu", "カードが勝手に使われていました", "家族のことで相談"},
+	} {
+		if u := e.Understand(tt.step, tt.say); u.Decision == DecideAct && u.Best.Name() == tt.not {
+			t.Errorf("at %s %q went to %q", tt.step, tt.say, tt.not)
+		}
+	}
+	if u := e.Understand("menu", "母のカードが勝手に使われている"); u.Decision != DecideAct || u.Best.Name() != "家族のことで相談" {
+		t.Errorf("a family member's card: %s %q", u.Decision, u.Best.Name())
+	}
+}
+
+// TestAmbiguousIrreversibleIsAsked: a word two choices share (「カード」
+// where クレジットカード and キャッシュカード are offered) does not start
+// the card-stop script, it asks.
+func TestAmbiguousIrreversibleIsAsked(t *testing.T) {
+	e := contentEngine(t)
+	u := e.Understand("lost_start", "カード")
+	if u.Decision == DecideAct && u.Best.Irreversible {
+		t.Fatalf("「カード」 at lost_start entered %q", u.Best.Name())
+	}
+	if u := e.Understand("amazon_account_check", "まだ"); u.Decision != DecideAsk {
+		t.Errorf("「まだ」, said by two choices, is %s, want a question", u.Decision)
+	}
+}
+
+// TestButtonNumbersInWords: 「上から2つ目」「ふたつめ」 pick that button.
+func TestButtonNumbersInWords(t *testing.T) {
+	e := contentEngine(t)
+	for say, want := range map[string]int{"上から2つ目": 2, "ふたつめ": 2, "3番のボタン": 3, "２番目をお願いします": 2, "ひとつ": 0, "二": 0, "みっつめ": 3, "いつか": 0} {
+		if got := e.m.buttonNumber(say); got != want {
+			t.Errorf("buttonNumber(%q) = %d, want %d", say, got, want)
+		}
+	}
+}
+
+// TestDeniedNegationIsPositive: 「ログインできないわけではない」 can log in.
+func TestDeniedNegationIsPositive(t *testing.T) {
+	e := contentEngine(t)
+	if u := e.Understand("amazon_start", "ログインできないわけではないです"); u.Decision == DecideAct && u.Best.Name() == "ログインできない" {
+		t.Errorf("a denied negation read as negative: %q", u.Best.Name())
+	}
+}
