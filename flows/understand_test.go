@@ -220,16 +220,16 @@ func TestExplainSaysWhatWasUnderstood(t *testing.T) {
 }
 
 // TestHeldOutEvaluation scores the matcher on every part of the evaluation
-// set. tune.tsv, test.tsv and blind-dev.tsv are tuning data, so their floors
-// sit just under what the matcher reaches and catch regressions: tune.tsv
-// 97.1 % (its weakest category 96.5 %), test.tsv 96.3 % (93.5 %),
-// blind-dev.tsv, the development half of the blind set, 98.3 % (97.3 %)
-// after tuning on it (79.9 % before). holdout.tsv is the other half of the
-// blind set, written by someone who never saw the flows and never tuned on:
-// the only honest figure, 82.5 % (global 68.2 %) when added, far under the
-// issue's bar of 95 % (90 % per category); its floor guards against a
-// regression, not the bar. No wrong move into the card-stop script or data
-// deletion is tolerated on any.
+// set. All five files are tuning data now, so their floors sit just under
+// what the matcher reaches and catch regressions (issue 12, t12): tune.tsv
+// 97.9 % (its weakest category 96.7 %), test.tsv 97.7 % (95.7 %),
+// blind-dev.tsv 99.4 % (98.6 %); holdout.tsv, the other half of the first
+// blind set, was held out at 82.5 % (global 68.2 %) and then tuned on, now
+// 95.3 % (90.9 %), its floor two points under; blind2-dev.tsv, the
+// development half of the second blind set, 76.9 % (menu 61.7 %) when it
+// came and 95.6 % (90.2 %) after tuning on it. The honest figure is the
+// second set's other half, which is kept out of the repository. No wrong
+// move into the card-stop script or data deletion is tolerated on any.
 func TestHeldOutEvaluation(t *testing.T) {
 	e := contentEngine(t)
 	for _, tt := range []struct {
@@ -237,10 +237,14 @@ func TestHeldOutEvaluation(t *testing.T) {
 		minCases int
 		th       Thresholds
 	}{
-		{"testdata/eval/tune.tsv", 200, Thresholds{Overall: 0.96, PerCategory: 0.94}},
-		{"testdata/eval/test.tsv", 200, Thresholds{Overall: 0.94, PerCategory: 0.88}},
-		{"testdata/eval/blind-dev.tsv", 170, Thresholds{Overall: 0.97, PerCategory: 0.95}},
-		{"testdata/eval/holdout.tsv", 170, Thresholds{Overall: 0.80, PerCategory: 0.65}},
+		{"testdata/eval/tune.tsv", 200, Thresholds{Overall: 0.975, PerCategory: 0.96}},
+		{"testdata/eval/test.tsv", 200, Thresholds{Overall: 0.97, PerCategory: 0.95}},
+		{"testdata/eval/blind-dev.tsv", 170, Thresholds{Overall: 0.985, PerCategory: 0.97}},
+		// Tuned on since issue 12's t12 branch (it was held out before):
+		// its floor stays two points under its figure (95.3 %).
+		{"testdata/eval/holdout.tsv", 170, Thresholds{Overall: 0.93, PerCategory: 0.88}},
+		// The development half of the second blind set, tuned on.
+		{"testdata/eval/blind2-dev.tsv", 220, Thresholds{Overall: 0.95, PerCategory: 0.89}},
 	} {
 		f, err := os.Open(tt.file)
 		if err != nil {
