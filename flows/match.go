@@ -37,6 +37,9 @@ const (
 	// negationPenalty scales the score of an example whose polarity differs
 	// from the input's.
 	negationPenalty = 0.5
+	// closeShare is how near the second of two weak choices must score to
+	// the first for the text to be asked about between them.
+	closeShare = 0.6
 	// tailShare is the least share of the message's weight its last clause
 	// after a contrast must carry to decide against the whole: 「〜けど、
 	// その前に番号を言ってしまった」 does, a bare 「〜けど怪しい」 does not.
@@ -539,7 +542,7 @@ func (m *matcher) decideOne(r typed, step string) Understanding {
 		consider(&m.commands[i])
 	}
 	if top[0].t == nil {
-		return m.askSeveral(u, n, x, choices)
+		return m.askSeveral(u, n, x, choices, top[:])
 	}
 	// Between a command and a choice that are close, the one whose example
 	// says all the other's says and more is the more specific reading:
@@ -620,7 +623,7 @@ func (m *matcher) decideOne(r typed, step string) Understanding {
 		}
 	}
 	if u.Decision == DecideNone {
-		return m.askSeveral(u, n, x, choices)
+		return m.askSeveral(u, n, x, choices, top[:])
 	}
 	return u
 }
@@ -628,7 +631,7 @@ func (m *matcher) decideOne(r typed, step string) Understanding {
 // askSeveral asks, when nothing fits, between the choices a short answer
 // could mean: 「両方」 names several of them, and 「まだ」 is said by both
 // 「まだ・ログインできる」 and 「まだ・ログインできない」.
-func (m *matcher) askSeveral(u Understanding, n string, x example, choices []matchTarget) Understanding {
+func (m *matcher) askSeveral(u Understanding, n string, x example, choices []matchTarget, top []scored) Understanding {
 	if len(choices) < 2 {
 		return u
 	}
@@ -645,6 +648,16 @@ func (m *matcher) askSeveral(u Understanding, n string, x example, choices []mat
 			if len(x.grams) > 0 && contains(e.grams, x.grams) {
 				in = append(in, choices[i].Target)
 				break
+			}
+		}
+	}
+	if len(in) < 2 {
+		// Or two choices that the text touches alike, neither enough:
+		// 「アプリの課金です」 is Apple's or Google's.
+		in = in[:0]
+		for _, c := range top {
+			if c.t != nil && c.t.Command == "" && c.score >= askScore/2 && (len(in) == 0 || c.score >= closeShare*top[0].score) {
+				in = append(in, c.t.Target)
 			}
 		}
 	}
