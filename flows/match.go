@@ -1,10 +1,12 @@
 package flows
 
 import (
+	"maps"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -117,7 +119,8 @@ type example struct {
 	grams    []gram
 	weights  []float64
 	total    float64
-	negative bool // it says that something is not, or was not
+	negative bool  // it says that something is not, or was not
+	id       int32 // its place in the matcher's index (a target's examples only)
 }
 
 // matchTarget is a choice or a command with its examples prepared.
@@ -233,6 +236,34 @@ func (t *matchTarget) score(x example) float64 {
 	for _, e := range t.examples {
 		best = max(best, similarity(x, e))
 	}
+	return t.needed(x, best)
+}
+
+// scoreShared is score on the weight each example shares with x, summed
+// once for all examples through the index (sharedWith): the same figures
+// as similarity, without walking every example's grams.
+func (t *matchTarget) scoreShared(x example, shared []float64) float64 {
+	if x.total == 0 {
+		return 0
+	}
+	best := 0.0
+	for i := range t.examples {
+		e := &t.examples[i]
+		sh := shared[e.id]
+		if sh == 0 || e.total == 0 {
+			continue
+		}
+		s := sh / e.total * math.Pow(sh/x.total, inputWeight)
+		if x.negative != e.negative {
+			s *= negationPenalty
+		}
+		best = max(best, s)
+	}
+	return t.needed(x, best)
+}
+
+// needed scales score best of t on x when x holds none of its needed words.
+func (t *matchTarget) needed(x example, best float64) float64 {
 	if len(t.needs) > 0 && best > 0 && !slices.ContainsFunc(t.needs, func(g []gram) bool { return contains(x.grams, g) }) {
 		best *= needPenalty
 	}
@@ -318,6 +349,12 @@ type matcher struct {
 	unsure       []string // only folded (Normalize)
 	also         string   // normalised
 	notAlso      []string // normalised
+	// index lists, for each gram, the examples of every target that hold
+	// it; indexed is how many examples it numbers, scratch the slices that
+	// sum what one message shares with each.
+	index   map[gram][]posting
+	indexed int
+	scratch sync.Pool
 	// The yes and no of the delete question and the accept of a reminder
 	// offer, read once.
 	deleteYes, deleteNo, accept example
@@ -399,7 +436,62 @@ func newMatcher(g *Graph) *matcher {
 			m.choices[id] = append(m.choices[id], t)
 		}
 	}
+	m.buildIndex()
 	return m
+}
+
+// buildIndex numbers every example of every target and lists, for each
+// gram, the examples that hold it with its weight.
+func (m *matcher) buildIndex() {
+	m.index = map[gram][]posting{}
+	add := func(ts []matchTarget) {
+		for i := range ts {
+			for k := range ts[i].examples {
+				e := &ts[i].examples[k]
+				e.id = int32(m.indexed)
+				m.indexed++
+				for j, g := range e.grams {
+					m.index[g] = append(m.index[g], posting{e.id, e.weights[j]})
+				}
+			}
+		}
+	}
+	add(m.commands)
+	for _, id := range slices.Sorted(maps.Keys(m.choices)) {
+		add(m.choices[id])
+	}
+	m.scratch.New = func() any { s := make([]float64, m.indexed); return &s }
+}
+
+// posting is an example holding a gram, with the gram's weight.
+type posting struct {
+	id     int32
+	weight float64
+}
+
+// sharedWith sums, for every example, the weight of the grams it shares
+// with x, in the order similarity does (x's grams ascending). The slice is
+// the pool's: give it back with release.
+func (m *matcher) sharedWith(x example) *[]float64 {
+	p := m.scratch.Get().(*[]float64)
+	sh := *p
+	for _, g := range x.grams {
+		for _, q := range m.index[g] {
+			sh[q.id] += q.weight
+		}
+	}
+	return p
+}
+
+// release zeroes what sharedWith added for x and gives the slice back.
+func (m *matcher) release(x example, p *[]float64) {
+	sh := *p
+	for _, g := range x.grams {
+		for _, q := range m.index[g] {
+			sh[q.id] = 0
+		}
+	}
+	m.scratch.Put(p)
 }
 
 // normalize is what every typed text and every example goes through: the
@@ -521,8 +613,11 @@ func (m *matcher) decideOne(r typed, step string) Understanding {
 		return u
 	}
 	var top [maxCandidates + 1]scored
+	shp := m.sharedWith(x)
+	defer m.release(x, shp)
+	shared := *shp
 	consider := func(t *matchTarget) {
-		sc := t.score(x)
+		sc := t.scoreShared(x, shared)
 		if sc <= 0 {
 			return
 		}
