@@ -102,11 +102,16 @@ type Step struct {
 // Examples are whole utterances a victim types for it. Both teach the
 // matcher, and flows check proves each one reaches this choice.
 type Choice struct {
-	Label    string            `yaml:"label"`
-	Next     string            `yaml:"next"`
-	Match    []string          `yaml:"match"`
-	Examples []string          `yaml:"examples"`
-	Set      map[string]string `yaml:"set"`
+	Label    string   `yaml:"label"`
+	Next     string   `yaml:"next"`
+	Match    []string `yaml:"match"`
+	Examples []string `yaml:"examples"`
+	// Needs are words without one of which the choice is a poor reading,
+	// however much else an example shares: 家族のことで相談 needs a family
+	// member named, so that its 「家族のカードが勝手に使われた」 does not
+	// take 「カードが勝手に使われた」.
+	Needs []string          `yaml:"needs"`
+	Set   map[string]string `yaml:"set"`
 	// Completes marks checklist items done: only the user's own "done"
 	// (「できた」「やった」) may, never 「あとで」 or a step merely shown.
 	Completes []string `yaml:"completes"`
@@ -195,6 +200,9 @@ type Command struct {
 	Label    string   `yaml:"label"`
 	Match    []string `yaml:"match"`
 	Examples []string `yaml:"examples"`
+	// Needs are as a choice's (Choice.Needs): リマインド停止 needs a word
+	// for the reminders, so that 「カードは止めなくていい」 is not one.
+	Needs []string `yaml:"needs"`
 }
 
 // Language is how the matcher reads Japanese (language.yaml).
@@ -232,6 +240,13 @@ type Language struct {
 	NotAlso []string `yaml:"not_also"`
 	// NumberSuffixes follow a typed button number: 「3番」.
 	NumberSuffixes []string `yaml:"number_suffixes"`
+	// NumberPrefixes may come before it: 「上から3つ目」.
+	NumberPrefixes []string `yaml:"number_prefixes"`
+	// NumberWords are button numbers said in words: 「ひとつめ」 is 1.
+	NumberWords map[string]int `yaml:"number_words"`
+	// Contrast are the conjunctions after which the last clause decides:
+	// 「電話は切ったけど、番号を言ってしまった」 answers with what was said.
+	Contrast []string `yaml:"contrast"`
 	// Variants are words spelled or said differently for one meaning,
 	// under the spelling both sides are folded to: 「せいきゅう」「セイキュウ」
 	// meet 「請求」, 「ショートメール」 meets 「SMS」, 「アマギフ」 meets

@@ -1,12 +1,16 @@
 package flows
 
 import (
+	"maps"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // How the matcher decides, on scores from 0 (nothing shared) to 1 (the
@@ -35,6 +39,13 @@ const (
 	// negationPenalty scales the score of an example whose polarity differs
 	// from the input's.
 	negationPenalty = 0.5
+	// closeShare is how near the second of two weak choices must score to
+	// the first for the text to be asked about between them.
+	closeShare = 0.6
+	// tailShare is the least share of the message's weight its last clause
+	// after a contrast must carry to decide against the whole: 「〜けど、
+	// その前に番号を言ってしまった」 does, a bare 「〜けど怪しい」 does not.
+	tailShare = 0.4
 	// exact is the score of an example typed as written, give or take
 	// floating point.
 	exact = 0.999
@@ -108,14 +119,21 @@ type example struct {
 	grams    []gram
 	weights  []float64
 	total    float64
-	negative bool // it says that something is not, or was not
+	negative bool  // it says that something is not, or was not
+	id       int32 // its place in the matcher's index (a target's examples only)
 }
 
 // matchTarget is a choice or a command with its examples prepared.
 type matchTarget struct {
 	Target
 	examples []example
+	// needs are the grams of each word the target needs (Choice.Needs).
+	needs [][]gram
 }
+
+// needPenalty scales the score of a target none of whose needed words the
+// input holds.
+const needPenalty = 0.5
 
 // grams appends the distinct grams of normalised text n to dst, sorted.
 func grams(dst []gram, n string) []gram {
@@ -218,7 +236,48 @@ func (t *matchTarget) score(x example) float64 {
 	for _, e := range t.examples {
 		best = max(best, similarity(x, e))
 	}
+	return t.needed(x, best)
+}
+
+// scoreShared is score on the weight each example shares with x, summed
+// once for all examples through the index (sharedWith): the same figures
+// as similarity, without walking every example's grams.
+func (t *matchTarget) scoreShared(x example, shared []float64) float64 {
+	if x.total == 0 {
+		return 0
+	}
+	best := 0.0
+	for i := range t.examples {
+		e := &t.examples[i]
+		sh := shared[e.id]
+		if sh == 0 || e.total == 0 {
+			continue
+		}
+		s := sh / e.total * math.Pow(sh/x.total, inputWeight)
+		if x.negative != e.negative {
+			s *= negationPenalty
+		}
+		best = max(best, s)
+	}
+	return t.needed(x, best)
+}
+
+// needed scales score best of t on x when x holds none of its needed words.
+func (t *matchTarget) needed(x example, best float64) float64 {
+	if len(t.needs) > 0 && best > 0 && !slices.ContainsFunc(t.needs, func(g []gram) bool { return contains(x.grams, g) }) {
+		best *= needPenalty
+	}
 	return best
+}
+
+// contains reports whether sorted grams a hold every one of sorted b.
+func contains(a, b []gram) bool {
+	for _, g := range b {
+		if _, ok := slices.BinarySearch(a, g); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // best is the example of t nearest x.
@@ -231,6 +290,18 @@ func (t *matchTarget) best(x example) *example {
 		}
 	}
 	return b
+}
+
+// says reports whether an example of t scoring at least least on x holds
+// all the evidence of example b and more.
+func (t *matchTarget) says(x example, b *example, least float64) bool {
+	for i := range t.examples {
+		e := &t.examples[i]
+		if similarity(x, *e) >= least && explainedBy(x, e, b) && !explainedBy(x, b, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // explainedBy reports whether every gram of x that example b shares is
@@ -258,8 +329,15 @@ type matcher struct {
 	variants variants
 	commands []matchTarget
 	choices  map[string][]matchTarget
-	// numbers are the suffixes of a typed button number (「3番」).
-	numbers map[string]bool
+	// numbers are the suffixes of a typed button number (「3番」), prefixes
+	// what may come before it (「上から」), numberWords the numbers said in
+	// words (「ふたつめ」), all folded (Normalize).
+	numbers     map[string]bool
+	prefixes    []string
+	numberWords map[string]int
+	// contrast are the conjunctions after which the last clause decides
+	// (NFKC only: 「が、」 keeps its comma).
+	contrast []string
 	// urgentWords are the normalised words of each urgent message, and
 	// urgentFolded the same words only folded (Normalize): a word is found
 	// in either form, so that a plain form or a variant that happens to
@@ -271,6 +349,12 @@ type matcher struct {
 	unsure       []string // only folded (Normalize)
 	also         string   // normalised
 	notAlso      []string // normalised
+	// index lists, for each gram, the examples of every target that hold
+	// it; indexed is how many examples it numbers, scratch the slices that
+	// sum what one message shares with each.
+	index   map[gram][]posting
+	indexed int
+	scratch sync.Pool
 	// The yes and no of the delete question and the accept of a reminder
 	// offer, read once.
 	deleteYes, deleteNo, accept example
@@ -281,6 +365,16 @@ func newMatcher(g *Graph) *matcher {
 	m.variants = newVariants(g.Language.Variants, func(s string) string { return Normalize(m.plain.of(s)) })
 	for _, s := range g.Language.NumberSuffixes {
 		m.numbers[Normalize(s)] = true
+	}
+	for _, s := range g.Language.NumberPrefixes {
+		m.prefixes = append(m.prefixes, Normalize(s))
+	}
+	m.numberWords = map[string]int{}
+	for w, v := range g.Language.NumberWords {
+		m.numberWords[Normalize(w)] = v
+	}
+	for _, s := range g.Language.Contrast {
+		m.contrast = append(m.contrast, norm.NFKC.String(s))
 	}
 	for _, w := range g.Language.Both {
 		m.both = append(m.both, m.normalize(w))
@@ -329,16 +423,75 @@ func newMatcher(g *Graph) *matcher {
 		m.w.carry = append(m.w.carry, m.normalize(s))
 	}
 	for _, c := range g.Commands {
-		m.commands = append(m.commands, m.target(Target{Command: c.ID, Choice: -1, Label: c.Label}, c.ID == CmdDelete, c.Match, c.Examples))
+		t := m.target(Target{Command: c.ID, Choice: -1, Label: c.Label}, c.ID == CmdDelete, c.Match, c.Examples)
+		t.needs = m.needs(c.Needs)
+		m.commands = append(m.commands, t)
 	}
 	for id, st := range g.Steps {
 		for i, c := range st.Choices {
 			next := g.Steps[c.Next]
 			irreversible := next != nil && next.Irreversible && !st.Irreversible
-			m.choices[id] = append(m.choices[id], m.target(Target{Choice: i, Label: c.Label}, irreversible, c.Match, c.Examples))
+			t := m.target(Target{Choice: i, Label: c.Label}, irreversible, c.Match, c.Examples)
+			t.needs = m.needs(c.Needs)
+			m.choices[id] = append(m.choices[id], t)
 		}
 	}
+	m.buildIndex()
 	return m
+}
+
+// buildIndex numbers every example of every target and lists, for each
+// gram, the examples that hold it with its weight.
+func (m *matcher) buildIndex() {
+	m.index = map[gram][]posting{}
+	add := func(ts []matchTarget) {
+		for i := range ts {
+			for k := range ts[i].examples {
+				e := &ts[i].examples[k]
+				e.id = int32(m.indexed)
+				m.indexed++
+				for j, g := range e.grams {
+					m.index[g] = append(m.index[g], posting{e.id, e.weights[j]})
+				}
+			}
+		}
+	}
+	add(m.commands)
+	for _, id := range slices.Sorted(maps.Keys(m.choices)) {
+		add(m.choices[id])
+	}
+	m.scratch.New = func() any { s := make([]float64, m.indexed); return &s }
+}
+
+// posting is an example holding a gram, with the gram's weight.
+type posting struct {
+	id     int32
+	weight float64
+}
+
+// sharedWith sums, for every example, the weight of the grams it shares
+// with x, in the order similarity does (x's grams ascending). The slice is
+// the pool's: give it back with release.
+func (m *matcher) sharedWith(x example) *[]float64 {
+	p := m.scratch.Get().(*[]float64)
+	sh := *p
+	for _, g := range x.grams {
+		for _, q := range m.index[g] {
+			sh[q.id] += q.weight
+		}
+	}
+	return p
+}
+
+// release zeroes what sharedWith added for x and gives the slice back.
+func (m *matcher) release(x example, p *[]float64) {
+	sh := *p
+	for _, g := range x.grams {
+		for _, q := range m.index[g] {
+			sh[q.id] = 0
+		}
+	}
+	m.scratch.Put(p)
 }
 
 // normalize is what every typed text and every example goes through: the
@@ -367,36 +520,104 @@ func (m *matcher) target(t Target, irreversible bool, lists ...[]string) matchTa
 	return mt
 }
 
+// needs prepares the words a target needs, as grams.
+func (m *matcher) needs(words []string) [][]gram {
+	var out [][]gram
+	for _, w := range words {
+		if n := m.normalize(w); n != "" {
+			out = append(out, grams(nil, n))
+		}
+	}
+	return out
+}
+
 type scored struct {
 	t     *matchTarget
 	score float64
 }
 
 // typed is a message read once: normalised, only folded (for the urgent
-// words), and as grams.
+// words), and as grams; with its last clause after a contrast
+// (「〜けど、〜」), read the same way.
 type typed struct {
 	n, folded string
 	x         example
+	// doubt: the whole message holds a word of doubt.
+	doubt bool
+	tail  *typed
 }
 
 func (m *matcher) read(s string) typed {
+	r := m.readOne(s)
+	r.doubt = containsAny(r.folded, m.unsure)
+	if tail := m.lastClause(s); tail != "" {
+		t := m.readOne(tail)
+		t.doubt = r.doubt
+		if t.n != "" && t.n != r.n {
+			r.tail = &t
+		}
+	}
+	return r
+}
+
+func (m *matcher) readOne(s string) typed {
 	n := m.normalize(s)
 	return typed{n: n, folded: Normalize(s), x: m.w.example(n)}
+}
+
+// lastClause is what follows the last contrast in s (「できたけど、
+// できなかった」: the second clause), or "" when s has none, or nothing of
+// two characters or more after it.
+func (m *matcher) lastClause(s string) string {
+	s = norm.NFKC.String(s)
+	at, size := -1, 0
+	for _, c := range m.contrast {
+		if i := strings.LastIndex(s, c); i > at || i == at && i >= 0 && len(c) > size {
+			at, size = i, len(c)
+		}
+	}
+	if at < 0 {
+		return ""
+	}
+	tail := s[at+size:]
+	if utf8.RuneCountInString(Normalize(tail)) < 2 {
+		return ""
+	}
+	return tail
 }
 
 // understand decides what typed text s asks for at a step.
 func (m *matcher) understand(s, step string) Understanding { return m.decide(m.read(s), step) }
 
-// decide is understand on a message already read.
+// decide is understand on a message already read. After a contrast the last
+// clause decides when it is clear on its own (「電話は切ったけど、番号を
+// 言ってしまった」); otherwise the whole message does.
 func (m *matcher) decide(r typed, step string) Understanding {
+	whole := m.decideOne(r, step)
+	if r.tail == nil {
+		return whole
+	}
+	// The last clause decides when it is clear on its own and carries
+	// enough of the message: a bare 「本当ですか」 after the story is a
+	// question about it, not the answer.
+	if u := m.decideOne(*r.tail, step); u.Decision == DecideAct && r.tail.x.total >= tailShare*r.x.total {
+		return u
+	}
+	return whole
+}
+
+func (m *matcher) decideOne(r typed, step string) Understanding {
 	u := Understanding{Step: step, Best: Target{Choice: -1}, Runner: Target{Choice: -1}}
 	n, x := r.n, r.x
 	if n == "" {
 		return u
 	}
 	var top [maxCandidates + 1]scored
+	shp := m.sharedWith(x)
+	defer m.release(x, shp)
+	shared := *shp
 	consider := func(t *matchTarget) {
-		sc := t.score(x)
+		sc := t.scoreShared(x, shared)
 		if sc <= 0 {
 			return
 		}
@@ -416,7 +637,25 @@ func (m *matcher) decide(r typed, step string) Understanding {
 		consider(&m.commands[i])
 	}
 	if top[0].t == nil {
-		return u
+		return m.askSeveral(u, n, x, choices, top[:])
+	}
+	// Between a command and a choice that are close, the one whose example
+	// says all the other's says and more is the more specific reading:
+	// 「通知もういらない」 at a step whose 次へ takes 「いらない」 asks to stop
+	// the reminders; 「母がだまされたので相談したい」 at the menu is the
+	// family's case, not a call for the contacts.
+	swapped := false
+	for k := 1; k < len(top) && top[k].t != nil; k++ {
+		c := top[k]
+		if c.score < specificScore || top[0].score-c.score >= margin {
+			continue
+		}
+		if c.t.says(x, top[0].t.best(x), top[0].score-margin) {
+			copy(top[1:k+1], top[:k])
+			top[0] = c
+			swapped = true
+		}
+		break
 	}
 	u.Best, u.Score = top[0].t.Target, top[0].score
 	if top[1].t != nil {
@@ -426,16 +665,33 @@ func (m *matcher) decide(r typed, step string) Understanding {
 	if top[0].t.Irreversible {
 		need = sureScore
 		// A doubt is no sure answer: what cannot be undone is asked.
-		if containsAny(r.folded, m.unsure) {
+		if r.doubt || containsAny(r.folded, m.unsure) {
 			need = math.Inf(1)
+		}
+		// Nor is a word another choice says as well: 「カード」 where both
+		// クレジットカード and キャッシュカード are offered.
+		// It is asked even when the other choice scores low: its example
+		// holds every word the best one found.
+		for _, c := range top[1:] {
+			if c.t != nil && c.t.Command == "" && explainedBy(x, c.t.best(x), top[0].t.best(x)) {
+				need = math.Inf(1)
+			}
 		}
 	}
 	// A step's choice wins over a command it ties with: the step is the
 	// context (「わからない」 is an answer there, not a call for help).
-	rival := u.RunnerScore
+	// The reading it won over (above) is no rival either.
+	others := top[1:]
+	if swapped {
+		others = top[2:]
+	}
+	rival := 0.0
+	if others[0].t != nil {
+		rival = others[0].score
+	}
 	if top[0].t.Command == "" {
 		rival = 0
-		for _, c := range top[1:] {
+		for _, c := range others {
 			if c.t != nil && c.t.Command == "" {
 				rival = c.score
 				break
@@ -461,6 +717,49 @@ func (m *matcher) decide(r typed, step string) Understanding {
 			}
 		}
 	}
+	if u.Decision == DecideNone {
+		return m.askSeveral(u, n, x, choices, top[:])
+	}
+	return u
+}
+
+// askSeveral asks, when nothing fits, between the choices a short answer
+// could mean: 「両方」 names several of them, and 「まだ」 is said by both
+// 「まだ・ログインできる」 and 「まだ・ログインできない」.
+func (m *matcher) askSeveral(u Understanding, n string, x example, choices []matchTarget, top []scored) Understanding {
+	if len(choices) < 2 {
+		return u
+	}
+	if containsAny(n, m.both) {
+		u.Decision = DecideAsk
+		for i := range choices[:min(maxCandidates, len(choices))] {
+			u.Candidates = append(u.Candidates, choices[i].Target)
+		}
+		return u
+	}
+	var in []Target
+	for i := range choices {
+		for _, e := range choices[i].examples {
+			if len(x.grams) > 0 && contains(e.grams, x.grams) {
+				in = append(in, choices[i].Target)
+				break
+			}
+		}
+	}
+	if len(in) < 2 {
+		// Or two choices that the text touches alike, neither enough:
+		// 「アプリの課金です」 is Apple's or Google's.
+		in = in[:0]
+		for _, c := range top {
+			if c.t != nil && c.t.Command == "" && c.score >= askScore/2 && (len(in) == 0 || c.score >= closeShare*top[0].score) {
+				in = append(in, c.t.Target)
+			}
+		}
+	}
+	if len(in) >= 2 {
+		u.Decision = DecideAsk
+		u.Candidates = in[:min(maxCandidates, len(in))]
+	}
 	return u
 }
 
@@ -468,6 +767,18 @@ func (m *matcher) decide(r typed, step string) Understanding {
 // It returns 0 when s is not one.
 func (m *matcher) buttonNumber(s string) int {
 	n := Normalize(s)
+	for _, p := range m.prefixes {
+		if p != "" && strings.HasPrefix(n, p) {
+			n = n[len(p):]
+			break
+		}
+	}
+	// 「ふたつめ」「ひとつ目」: the word, then a suffix.
+	for w, v := range m.numberWords {
+		if rest := n[min(len(w), len(n)):]; strings.HasPrefix(n, w) && rest != "" && m.numbers[rest] {
+			return v
+		}
+	}
 	// A kanji numeral counts only with its suffix: 「一番」 is the first
 	// button, but 「一」 alone could be anything.
 	if r, size := utf8.DecodeRuneInString(n); size < len(n) && m.numbers[n[size:]] {

@@ -220,16 +220,16 @@ func TestExplainSaysWhatWasUnderstood(t *testing.T) {
 }
 
 // TestHeldOutEvaluation scores the matcher on every part of the evaluation
-// set. tune.tsv, test.tsv and blind-dev.tsv are tuning data, so their floors
-// sit just under what the matcher reaches and catch regressions: tune.tsv
-// 97.1 % (its weakest category 96.5 %), test.tsv 96.3 % (93.5 %),
-// blind-dev.tsv, the development half of the blind set, 98.3 % (97.3 %)
-// after tuning on it (79.9 % before). holdout.tsv is the other half of the
-// blind set, written by someone who never saw the flows and never tuned on:
-// the only honest figure, 82.5 % (global 68.2 %) when added, far under the
-// issue's bar of 95 % (90 % per category); its floor guards against a
-// regression, not the bar. No wrong move into the card-stop script or data
-// deletion is tolerated on any.
+// set. All five files are tuning data now, so their floors sit just under
+// what the matcher reaches and catch regressions (issue 12, t12): tune.tsv
+// 97.9 % (its weakest category 96.7 %), test.tsv 97.2 % (93.5 %),
+// blind-dev.tsv 99.4 % (98.6 %); holdout.tsv, the other half of the first
+// blind set, was held out at 82.5 % (global 68.2 %) and then tuned on, now
+// 95.9 % (90.9 %), its floor two points under; blind2-dev.tsv, the
+// development half of the second blind set, 75.5 % (menu 61.7 %) when it
+// came and 96.5 % (90.2 %) after tuning on it. The honest figure is the
+// second set's other half, which is kept out of the repository. No wrong
+// move into the card-stop script or data deletion is tolerated on any.
 func TestHeldOutEvaluation(t *testing.T) {
 	e := contentEngine(t)
 	for _, tt := range []struct {
@@ -237,10 +237,14 @@ func TestHeldOutEvaluation(t *testing.T) {
 		minCases int
 		th       Thresholds
 	}{
-		{"testdata/eval/tune.tsv", 200, Thresholds{Overall: 0.96, PerCategory: 0.94}},
-		{"testdata/eval/test.tsv", 200, Thresholds{Overall: 0.94, PerCategory: 0.88}},
-		{"testdata/eval/blind-dev.tsv", 170, Thresholds{Overall: 0.97, PerCategory: 0.95}},
-		{"testdata/eval/holdout.tsv", 170, Thresholds{Overall: 0.80, PerCategory: 0.65}},
+		{"testdata/eval/tune.tsv", 200, Thresholds{Overall: 0.975, PerCategory: 0.96}},
+		{"testdata/eval/test.tsv", 200, Thresholds{Overall: 0.965, PerCategory: 0.93}},
+		{"testdata/eval/blind-dev.tsv", 170, Thresholds{Overall: 0.985, PerCategory: 0.97}},
+		// Tuned on since issue 12's t12 branch (it was held out before):
+		// its floor stays two points under its figure (95.9 %).
+		{"testdata/eval/holdout.tsv", 170, Thresholds{Overall: 0.93, PerCategory: 0.88}},
+		// The development half of the second blind set, tuned on.
+		{"testdata/eval/blind2-dev.tsv", 220, Thresholds{Overall: 0.95, PerCategory: 0.89}},
 	} {
 		f, err := os.Open(tt.file)
 		if err != nil {
@@ -286,5 +290,72 @@ func TestScriptsAreTrueOnEveryPath(t *testing.T) {
 		if strings.Contains(strings.Join(e.g.Steps[tt.step].Text, "\n"), tt.never) {
 			t.Errorf("%s: the text says %q", tt.step, tt.never)
 		}
+	}
+}
+
+// TestLastClauseAfterAContrastDecides: 「〜けど、〜」 is answered by what
+// comes after the contrast when it carries the message, never by a trailing
+// question about it.
+func TestLastClauseAfterAContrastDecides(t *testing.T) {
+	e := contentEngine(t)
+	for _, tt := range []struct{ step, say, want string }{
+		{"support_close", "閉じたけど、その前に電話してしまった", "電話してしまった"},
+		{"scamcall_start", "電話は切ったけど、その前にカードの番号を言ってしまった", "教えた・払ってしまった"},
+	} {
+		if u := e.Understand(tt.step, tt.say); u.Decision != DecideAct || u.Best.Name() != tt.want {
+			t.Errorf("at %s %q: %s %q, want %q", tt.step, tt.say, u.Decision, u.Best.Name(), tt.want)
+		}
+	}
+	if u := e.Understand("menu", "電話で不正利用がありますと言われたんですけど本当ですか"); u.Decision == DecideAct && u.Best.Name() != "「不正利用」と連絡が来た" {
+		t.Errorf("a trailing 本当ですか decided: %q", u.Best.Name())
+	}
+}
+
+// TestNeedsKeepATargetToItsWords: a target that names the words it needs
+// is no confident reading of a text without them.
+func TestNeedsKeepATargetToItsWords(t *testing.T) {
+	e := contentEngine(t)
+	for _, tt := range []struct{ step, say, not string }{
+		{"menu", "カードは止めなくていい", "cmd:" + CmdStopReminders},
+		{"menu", "カードが勝手に使われていました", "家族のことで相談"},
+	} {
+		if u := e.Understand(tt.step, tt.say); u.Decision == DecideAct && u.Best.Name() == tt.not {
+			t.Errorf("at %s %q went to %q", tt.step, tt.say, tt.not)
+		}
+	}
+	if u := e.Understand("menu", "母のカードが勝手に使われている"); u.Decision != DecideAct || u.Best.Name() != "家族のことで相談" {
+		t.Errorf("a family member's card: %s %q", u.Decision, u.Best.Name())
+	}
+}
+
+// TestAmbiguousIrreversibleIsAsked: a word two choices share (「カード」
+// where クレジットカード and キャッシュカード are offered) does not start
+// the card-stop script, it asks.
+func TestAmbiguousIrreversibleIsAsked(t *testing.T) {
+	e := contentEngine(t)
+	u := e.Understand("lost_start", "カード")
+	if u.Decision == DecideAct && u.Best.Irreversible {
+		t.Fatalf("「カード」 at lost_start entered %q", u.Best.Name())
+	}
+	if u := e.Understand("amazon_account_check", "まだ"); u.Decision != DecideAsk {
+		t.Errorf("「まだ」, said by two choices, is %s, want a question", u.Decision)
+	}
+}
+
+// TestButtonNumbersInWords: 「上から2つ目」「ふたつめ」 pick that button.
+func TestButtonNumbersInWords(t *testing.T) {
+	e := contentEngine(t)
+	for say, want := range map[string]int{"上から2つ目": 2, "ふたつめ": 2, "3番のボタン": 3, "２番目をお願いします": 2, "ひとつ": 0, "二": 0, "みっつめ": 3, "いつか": 0} {
+		if got := e.m.buttonNumber(say); got != want {
+			t.Errorf("buttonNumber(%q) = %d, want %d", say, got, want)
+		}
+	}
+}
+
+// TestDeniedNegationIsPositive: 「ログインできないわけではない」 can log in.
+func TestDeniedNegationIsPositive(t *testing.T) {
+	e := contentEngine(t)
+	if u := e.Understand("amazon_start", "ログインできないわけではないです"); u.Decision == DecideAct && u.Best.Name() == "ログインできない" {
+		t.Errorf("a denied negation read as negative: %q", u.Best.Name())
 	}
 }

@@ -146,6 +146,11 @@ func validateExamples(l *loader) {
 		if u.Decision == DecideAct && u.Best.Command == want.Command && (want.Command != "" || u.Best.Choice == want.Choice) {
 			return
 		}
+		// What cannot be undone may be asked, with it among the buttons:
+		// the evaluation counts that as right too.
+		if u.Decision == DecideAsk && u.Best.Irreversible && u.Best.Command == want.Command && (want.Command != "" || u.Best.Choice == want.Choice) {
+			return
+		}
 		got := "nothing"
 		switch u.Decision {
 		case DecideAct:
