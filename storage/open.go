@@ -14,6 +14,11 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
+// Client is a connection to Redis as Open returns it: one server, a
+// Sentinel-managed failover or a Cluster. The wiring holds it under this
+// name, so that only storage imports go-redis.
+type Client = redis.UniversalClient
+
 // Open connects to the Redis named by rawURL (see the package documentation
 // for the accepted forms) and pings it once. Errors name the URL with its
 // passwords redacted; a server that does not answer gives an error wrapping

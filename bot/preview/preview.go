@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/fraudnavi/fraudnavi/bot/line"
-	"github.com/fraudnavi/fraudnavi/bot/richmenu"
 	"github.com/fraudnavi/fraudnavi/bot/terminal"
 	"github.com/fraudnavi/fraudnavi/flows"
 )
@@ -67,7 +66,7 @@ func (s *Server) config(w http.ResponseWriter, _ *http.Request) {
 		RichMenu any    `json:"richMenu,omitempty"`
 	}{Now: s.Clock().In(flows.Tokyo).Format(clockLayout)}
 	if s.RichMenu != nil && len(s.RichMenuImage) > 0 {
-		cfg.RichMenu = richmenu.Request(s.RichMenu, s.RichMenuImage)
+		cfg.RichMenu = line.RichMenuRequest(s.RichMenu, s.RichMenuImage)
 	}
 	writeJSON(w, cfg)
 }

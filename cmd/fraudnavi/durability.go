@@ -8,7 +8,6 @@ import (
 
 	"github.com/fraudnavi/fraudnavi/bot"
 	"github.com/fraudnavi/fraudnavi/storage"
-	"github.com/redis/go-redis/v9"
 )
 
 // checkRedisDurability reads Redis's eviction policy and persistence, exports
@@ -16,7 +15,7 @@ import (
 // set applies events twice and an evicted state loses a user's progress,
 // with nothing in the logs. No persistence is allowed, loudly: a restart of
 // such a Redis forgets every user.
-func checkRedisDurability(ctx context.Context, rdb redis.UniversalClient, allowEviction bool, log *slog.Logger, m *bot.Metrics) error {
+func checkRedisDurability(ctx context.Context, rdb storage.Client, allowEviction bool, log *slog.Logger, m *bot.Metrics) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	d, err := storage.ReadDurability(ctx, rdb)

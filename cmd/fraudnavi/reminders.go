@@ -4,14 +4,13 @@ import (
 	"github.com/fraudnavi/fraudnavi/bot"
 	"github.com/fraudnavi/fraudnavi/bot/line"
 	"github.com/fraudnavi/fraudnavi/storage"
-	"github.com/redis/go-redis/v9"
 )
 
 // wireReminders wires the reminder scheduler into the processor (every role
 // schedules: the webhook accepts reminders) and, for the worker role,
 // returns the worker that pushes them, not yet started; nil for the other
 // roles.
-func wireReminders(cfg config, rdb redis.UniversalClient, proc *bot.Processor, lc *line.Client) *bot.ReminderWorker {
+func wireReminders(cfg config, rdb storage.Client, proc *bot.Processor, lc *line.Client) *bot.ReminderWorker {
 	// The channel secret seals the user id in reminder tasks: Redis then
 	// holds no LINE user id in the clear.
 	key := []byte(cfg.ChannelSecret)

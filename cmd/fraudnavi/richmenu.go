@@ -13,7 +13,6 @@ import (
 	"github.com/fraudnavi/fraudnavi/bot/line"
 	"github.com/fraudnavi/fraudnavi/bot/richmenu"
 	"github.com/fraudnavi/fraudnavi/flows"
-	"github.com/line/line-bot-sdk-go/v8/linebot/messaging_api"
 )
 
 // richMenuImageFile is where the image is kept, beside its definition.
@@ -83,15 +82,7 @@ func applyRichMenu(m *flows.RichMenu, fsys fs.FS, getenv func(string) string, st
 	// The blob API has its own host; a test's or proxy's single endpoint serves both.
 	blobEndpoint := cmp.Or(getenv("LINE_API_DATA_ENDPOINT"), getenv("LINE_API_ENDPOINT"), defaultBlobEndpoint)
 	hc := &http.Client{Timeout: 30 * time.Second}
-	api, err := messaging_api.NewMessagingApiAPI(token, messaging_api.WithEndpoint(endpoint), messaging_api.WithHTTPClient(hc))
-	if err != nil {
-		return fmt.Errorf("richmenu apply: %w", err)
-	}
-	blob, err := messaging_api.NewMessagingApiBlobAPI(token, messaging_api.WithBlobEndpoint(blobEndpoint), messaging_api.WithBlobHTTPClient(hc))
-	if err != nil {
-		return fmt.Errorf("richmenu apply: %w", err)
-	}
-	res, err := richmenu.Apply(api, blob, m, img)
+	res, err := line.ApplyRichMenu(token, endpoint, blobEndpoint, hc, m, img)
 	if err != nil {
 		return fmt.Errorf("richmenu apply: %w", err)
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/fraudnavi/fraudnavi/bot/line"
 	"github.com/fraudnavi/fraudnavi/flows"
 	"github.com/fraudnavi/fraudnavi/storage"
-	"github.com/redis/go-redis/v9"
 )
 
 // drainDelay gives the load balancer time to see /readyz fail before the
@@ -127,7 +126,7 @@ func warnCalendarEnding(cal *flows.Calendar, clock flows.Clock, log *slog.Logger
 
 // openRedis connects to REDIS_URL, or starts an in-process Redis among
 // the running components when it is not set.
-func openRedis(ctx context.Context, cfg config, running *components, log *slog.Logger) (redis.UniversalClient, error) {
+func openRedis(ctx context.Context, cfg config, running *components, log *slog.Logger) (storage.Client, error) {
 	if cfg.RedisURL != "" {
 		return storage.Open(ctx, cfg.RedisURL)
 	}
@@ -162,7 +161,7 @@ func newLINEClient(cfg config, metrics *bot.Metrics, clock flows.Clock) (*line.C
 
 // newHTTPServer is the HTTP server: the webhook for the webhook role, and
 // health and metrics for every role.
-func newHTTPServer(cfg config, rdb redis.UniversalClient, proc *bot.Processor, log *slog.Logger) *bot.Server {
+func newHTTPServer(cfg config, rdb storage.Client, proc *bot.Processor, log *slog.Logger) *bot.Server {
 	// Ready only while Redis takes writes: a full Redis under noeviction
 	// answers PING but refuses every event with OOM.
 	ready := func(ctx context.Context) error { return storage.ProbeWritable(ctx, rdb) }

@@ -1,4 +1,4 @@
-package richmenu
+package line
 
 import (
 	"bytes"
@@ -6,16 +6,17 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/fraudnavi/fraudnavi/flows"
 	"github.com/line/line-bot-sdk-go/v8/linebot/messaging_api"
 )
 
-// Request is the menu as LINE's CreateRichMenu takes it. Its name carries a
+// RichMenuRequest is the menu as LINE's CreateRichMenu takes it. Its name carries a
 // hash of the request and the image, so that apply recognises a menu it
 // made before and tells a changed design from the one in use.
-func Request(m *flows.RichMenu, img []byte) *messaging_api.RichMenuRequest {
+func RichMenuRequest(m *flows.RichMenu, img []byte) *messaging_api.RichMenuRequest {
 	req := &messaging_api.RichMenuRequest{
 		Size:        &messaging_api.RichMenuSize{Width: int64(m.Width), Height: int64(m.Height)},
 		Selected:    true, // open when the chat opens: the victim sees it at once
@@ -36,24 +37,34 @@ func Request(m *flows.RichMenu, img []byte) *messaging_api.RichMenuRequest {
 	return req
 }
 
-// Result says what Apply did.
-type Result struct {
+// RichMenuResult says what ApplyRichMenu did.
+type RichMenuResult struct {
 	ID      string   // the default rich menu now
 	Created bool     // false: the same design was already there
 	Deleted []string // older designs removed
 }
 
-// Apply makes the menu the channel's default: it creates it and uploads its
-// image unless a menu of the same name (same design) exists, sets it as the
-// default, and deletes the menus of older designs (same name prefix). Run
-// twice, it leaves one menu.
-func Apply(api *messaging_api.MessagingApiAPI, blob *messaging_api.MessagingApiBlobAPI, m *flows.RichMenu, img []byte) (Result, error) {
-	req := Request(m, img)
+// ApplyRichMenu makes the menu the channel's default, with the channel's
+// access token, through the API at endpoint and the blob API (images) at
+// blobEndpoint: it creates the menu and uploads its image unless a menu of
+// the same name (same design) exists, sets it as the default, and deletes
+// the menus of older designs (same name prefix). Run twice, it leaves one
+// menu.
+func ApplyRichMenu(token, endpoint, blobEndpoint string, hc *http.Client, m *flows.RichMenu, img []byte) (RichMenuResult, error) {
+	api, err := messaging_api.NewMessagingApiAPI(token, messaging_api.WithEndpoint(endpoint), messaging_api.WithHTTPClient(hc))
+	if err != nil {
+		return RichMenuResult{}, err
+	}
+	blob, err := messaging_api.NewMessagingApiBlobAPI(token, messaging_api.WithBlobEndpoint(blobEndpoint), messaging_api.WithBlobHTTPClient(hc))
+	if err != nil {
+		return RichMenuResult{}, err
+	}
+	req := RichMenuRequest(m, img)
 	list, err := api.GetRichMenuList()
 	if err != nil {
-		return Result{}, fmt.Errorf("list rich menus: %w", err)
+		return RichMenuResult{}, fmt.Errorf("list rich menus: %w", err)
 	}
-	var res Result
+	var res RichMenuResult
 	var old []string
 	for _, rm := range list.Richmenus {
 		switch {
@@ -66,13 +77,13 @@ func Apply(api *messaging_api.MessagingApiAPI, blob *messaging_api.MessagingApiB
 	if res.ID == "" {
 		created, err := api.CreateRichMenu(req)
 		if err != nil {
-			return Result{}, fmt.Errorf("create rich menu: %w", err)
+			return RichMenuResult{}, fmt.Errorf("create rich menu: %w", err)
 		}
 		if _, err := blob.SetRichMenuImage(created.RichMenuId, imageType(img), bytes.NewReader(img)); err != nil {
 			// A menu without its image is useless, and a later run would
 			// take it for the finished one: remove it.
 			_, _ = api.DeleteRichMenu(created.RichMenuId)
-			return Result{}, fmt.Errorf("upload rich menu image: %w", err)
+			return RichMenuResult{}, fmt.Errorf("upload rich menu image: %w", err)
 		}
 		res.ID, res.Created = created.RichMenuId, true
 	}
