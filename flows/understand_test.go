@@ -228,7 +228,7 @@ func TestExplainSaysWhatWasUnderstood(t *testing.T) {
 // 95.9 % (90.9 %), its floor two points under; blind2-dev.tsv, the
 // development half of the second blind set, 75.5 % (menu 61.7 %) when it
 // came and 96.5 % (90.2 %) after tuning on it. The honest figure is the
-// second set's other half, which is kept out of the repository. No wrong
+// second set's other half, blind2-test.tsv, never tuned on. No wrong
 // move into the card-stop script or data deletion is tolerated on any.
 func TestHeldOutEvaluation(t *testing.T) {
 	e := contentEngine(t)
@@ -245,6 +245,10 @@ func TestHeldOutEvaluation(t *testing.T) {
 		{"testdata/eval/holdout.tsv", 170, Thresholds{Overall: 0.93, PerCategory: 0.88}},
 		// The development half of the second blind set, tuned on.
 		{"testdata/eval/blind2-dev.tsv", 220, Thresholds{Overall: 0.95, PerCategory: 0.89}},
+		// Its held-out half, never tuned on: the honest figure (72.9 %,
+		// menu 66.7 %), far from issue 12's bar of 95 % (90 % per
+		// category). The floor only catches a regression.
+		{"testdata/eval/blind2-test.tsv", 220, Thresholds{Overall: 0.70, PerCategory: 0.64}},
 	} {
 		f, err := os.Open(tt.file)
 		if err != nil {
