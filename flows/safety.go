@@ -678,7 +678,7 @@ func (ws wordSet) labels(before string) bool {
 }
 
 // hasSecurityCode looks for a card's security code: a number of three or
-// four digits (or 1 2 3) with a word like セキュリティ, 裏 or CVV shortly
+// four digits (or 1 2 3, not 1-23) with a word like セキュリティ, 裏 or CVV shortly
 // before it: 「セキュリティコード、たしか771です」, 「裏の数字3桁 246」.
 func (e *Engine) hasSecurityCode(d detection) bool {
 	if len(d.toks) == 0 || !e.sec.securityCode.in(d.lower) {
@@ -686,8 +686,8 @@ func (e *Engine) hasSecurityCode(d detection) bool {
 	}
 	n := d.n
 	for _, t := range d.toks {
-		if d := t.digits(); d < 3 || d > 4 || e.isContact(n[t.start:t.end]) {
-			continue
+		if k := t.digits(); k < 3 || k > 4 || len(t.groups) > 1 && (k != len(t.groups) || strings.Trim(n[t.start:t.end], "0123456789 ") != "") || e.isContact(n[t.start:t.end]) {
+			continue // one group, or read out a digit at a time (1 2 3), not an address's 1-2-3
 		}
 		before, after := n[:t.start], n[t.end:]
 		if r, _ := utf8.DecodeLastRuneInString(strings.TrimRight(before, " ")); strings.ContainsRune(unitBefore, r) {

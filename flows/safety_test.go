@@ -260,6 +260,11 @@ func TestSensitiveTextNamedByWords(t *testing.T) {
 		{"SMSが090-1234-5678から来た", ""},
 		{"090-1234-5678\n03-1234-5678", ""}, // two phone numbers on two lines
 		{"2024.03.15", ""},
+		{"裏の住所は 1-2-3", ""}, // an address, not a security code
+		{"セキュリティコードは 1 2 3", g.Texts.Secret},
+		{"ぴん 1234", g.Texts.Secret},
+		{"言われた番号 482913 を伝えた", g.Texts.Secret},
+		{"電話で言われた番号 0120-123-456", ""},
 		{"注文番号 250-1234567-1234567 のカード払い", ""},
 	} {
 		if got := e.sensitive(tt.text); got != tt.want {
