@@ -161,3 +161,25 @@ func BenchmarkLoadAndPrepare(b *testing.B) {
 		NewEngine(g)
 	}
 }
+
+// BenchmarkSensitive is the secret detector alone, on each message of
+// testdata/secrets.tsv in turn (secrets and near misses).
+func BenchmarkSensitive(b *testing.B) {
+	e := contentEngine(b)
+	data, err := os.ReadFile("testdata/secrets.tsv")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var texts []string
+	for _, row := range strings.Split(string(data), "\n") {
+		if cols := strings.Split(row, "\t"); len(cols) >= 2 && !strings.HasPrefix(row, "# ") {
+			texts = append(texts, strings.ReplaceAll(cols[0], `\n`, "\n"))
+		}
+	}
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		e.sensitive(texts[i%len(texts)])
+		i++
+	}
+}

@@ -20,11 +20,12 @@ type Engine struct {
 	g     *Graph
 	m     *matcher
 	staff *StaffChat // nil: staff chat is off
+	sec   secretWords
 }
 
 // NewEngine prepares g for matching.
 func NewEngine(g *Graph, opts ...EngineOption) *Engine {
-	e := &Engine{g: g, m: newMatcher(g)}
+	e := &Engine{g: g, m: newMatcher(g), sec: newSecretWords(g.Language.Secrets)}
 	for _, o := range opts {
 		o(e)
 	}

@@ -252,6 +252,29 @@ type Language struct {
 	// meet 「請求」, 「ショートメール」 meets 「SMS」, 「アマギフ」 meets
 	// 「ギフトカード」. They apply after the plain forms and the folding.
 	Variants map[string][]string `yaml:"variants"`
+	// Secrets are words that tell a typed number or word is a secret the
+	// user was asked for (see sensitive in safety.go).
+	Secrets SecretWords `yaml:"secrets"`
+}
+
+// SecretWords name a secret near its value. They are compared with the text
+// folded by NFKC, ignoring case.
+type SecretWords struct {
+	// Code are words that make a nearby number of 4–8 digits a one-time
+	// code or PIN (ピン, SMS, 読み上げた).
+	Code []string `yaml:"code"`
+	// SecurityCode are words that make a nearby number of 3 or 4 digits a
+	// card's security code (セキュリティ, 裏, CVV).
+	SecurityCode []string `yaml:"security_code"`
+	// Password are words before a password typed a few words later
+	// (「パスワードを聞かれたので mimi2023 と答えた」).
+	Password []string `yaml:"password"`
+	// Gift are names of gift cards: with one of them in the message, groups
+	// of four letters are a claim code even without a digit.
+	Gift []string `yaml:"gift"`
+	// Card are words that name a card number: 13–19 digits after one are
+	// taken as a card number even when they fail the Luhn check.
+	Card []string `yaml:"card"`
 }
 
 // Urgent is a message that overrides every step when its words are typed:

@@ -59,10 +59,12 @@ const unitBefore = "¥￥$#＃+第/:.,"
 // matched nor kept anywhere.
 func (e *Engine) sensitive(s string) string {
 	n := foldForDetection(s)
-	if hasCardNumber(n) {
+	lower := asciiLower(n)
+	d := detection{n: n, lower: lower, toks: numberTokens(n), letters: strings.IndexFunc(lower, func(r rune) bool { return r >= 'a' && r <= 'z' }) >= 0}
+	if hasCardNumberIn(n, d.toks) || e.namedCardNumber(d) {
 		return e.g.Texts.CardNumber
 	}
-	if e.hasCode(n) || secretGiven.MatchString(n) || expiryThenCode.MatchString(n) || hasGiftCode(n) || hasSpelledOutCode(n) || hasLongCode(n) || passwordAlone(n) {
+	if e.hasCode(d) || e.hasSecurityCode(d) || e.passwordNear(d) || secretGiven.MatchString(n) || expiryThenCode.MatchString(n) || e.hasGiftCode(d) || hasSpelledOutCode(n) || hasLongCode(n) || passwordAlone(n) {
 		return e.g.Texts.Secret
 	}
 	return ""
@@ -211,8 +213,14 @@ func isDigit(b byte) bool { return b >= '0' && b <= '9' }
 // Japanese phone number does) and which pass the Luhn check. A longer run
 // such as "4111 1111 1111 1111 1227" (number and expiry) is searched for a
 // card number starting at any group.
-func hasCardNumber(n string) bool {
-	for _, t := range numberTokens(n) {
+func hasCardNumber(n string) bool { return hasCardNumberIn(n, numberTokens(n)) }
+
+// hasCardNumberIn is hasCardNumber on the number tokens of n.
+func hasCardNumberIn(n string, toks []numberToken) bool {
+	if strings.ContainsAny(n, "\n\r.") && fourByFourAcross(n) {
+		return true
+	}
+	for _, t := range toks {
 		if t.digits() < 13 {
 			continue
 		}
@@ -223,7 +231,7 @@ func hasCardNumber(n string) bool {
 			if g[0] == '0' {
 				continue
 			}
-			if len(g) >= 13 && len(g) <= 19 && luhn(g) {
+			if len(g) >= 13 && len(g) <= 19 && luhn(g) || len(t.groups) == 1 && len(g) == 16 {
 				return true
 			}
 			if len(g) != 4 {
@@ -277,8 +285,13 @@ func fourByFour(groups []string) bool {
 // 123-456, as SMS sometimes show them) that is the whole message, or that
 // has a word like 確認コード, OTP or 暗証番号 close to it. Numbers that are
 // amounts, dates, times, phone numbers or contacts are not codes.
-func (e *Engine) hasCode(n string) bool {
-	for _, t := range numberTokens(n) {
+func (e *Engine) hasCode(d detection) bool {
+	if len(d.toks) == 0 {
+		return false
+	}
+	n := d.n
+	words := e.sec.code.in(d.lower)
+	for _, t := range d.toks {
 		if !codeShaped(t) || e.isContact(n[t.start:t.end]) {
 			continue
 		}
@@ -293,6 +306,9 @@ func (e *Engine) hasCode(n string) bool {
 			return true
 		}
 		if codeWords.MatchString(lastRunes(before, 16)) || codeWords.MatchString(firstRunes(after, 30)) {
+			return true
+		}
+		if words && (e.sec.code.in(lastRunes(d.lower[:t.start], 16)) || e.sec.code.in(firstRunes(d.lower[t.end:], 30))) {
 			return true
 		}
 	}
@@ -333,13 +349,46 @@ func (e *Engine) isContact(number string) bool {
 
 // hasGiftCode reports whether n holds a gift-card code: the shape of one,
 // with letters and digits (an all-digit 4-6-4 is some other number).
-func hasGiftCode(n string) bool {
-	for _, m := range giftCode.FindAllStringSubmatch(n, -1) {
-		if strings.ContainsAny(m[1], "0123456789") && strings.IndexFunc(m[1], unicode.IsLetter) >= 0 {
+// Next to a gift card's name (language.yaml's secrets: gift), letters alone
+// in capitals are one too (Google Play's 「ABCD EFGH JKLM NPQR STUV」), and
+// so is a long code in lower case (「アマゾンギフト券 aq3k7m9p2rx4tw」).
+func (e *Engine) hasGiftCode(d detection) bool {
+	if !d.letters {
+		return false
+	}
+	named := e.sec.gift.in(d.lower)
+	for _, m := range giftCode.FindAllStringSubmatch(d.n, -1) {
+		if strings.IndexFunc(m[1], unicode.IsLetter) < 0 {
+			continue
+		}
+		if strings.ContainsAny(m[1], "0123456789") || named && strings.ToUpper(m[1]) == m[1] {
 			return true
 		}
 	}
+	if named {
+		for i, j := 0, 0; i < len(d.n); i = j + 1 {
+			if j = asciiWordEnd(d.n, i, isAlnum); j-i >= 10 && j-i <= 20 && mixed(d.n[i:j], 3, 3) {
+				return true
+			}
+		}
+	}
 	return false
+}
+
+func isAlnum(b byte) bool {
+	return b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z'
+}
+
+func isPrintASCII(b byte) bool { return b > ' ' && b <= '~' }
+
+// asciiWordEnd returns the end of the run of bytes in the class starting at
+// i (i itself when n[i] is not in it).
+func asciiWordEnd(n string, i int, in func(byte) bool) int {
+	j := i
+	for j < len(n) && in(n[j]) {
+		j++
+	}
+	return j
 }
 
 // spelledOut is a code read out one character at a time, as voice input or
@@ -484,4 +533,190 @@ func (g *Graph) mentionedDiscontinued(s string) *Contact {
 		}
 	}
 	return nil
+}
+
+// namedCardNumber reports whether n holds 13–19 digits, not starting with 0,
+// right after a word that names a card number (「カード番号は4980 1234 5678
+// 901」): a mistyped or mis-grouped card number is still one.
+func (e *Engine) namedCardNumber(d detection) bool {
+	for _, t := range d.toks {
+		if k := t.digits(); k < 13 || k > 19 || t.groups[0][0] == '0' {
+			continue
+		}
+		if e.sec.card.in(lastRunes(d.lower[:t.start], 16)) {
+			return true
+		}
+	}
+	return false
+}
+
+// detection is a message folded for the detector: n by NFKC, lower the same
+// with ASCII letters in lower case (same byte offsets), and its numbers.
+type detection struct {
+	n, lower string
+	toks     []numberToken
+	letters  bool // n holds an ASCII letter
+}
+
+// asciiLower puts the ASCII letters of s in lower case, keeping every byte
+// offset.
+func asciiLower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 'A' && s[i] <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if b[j] >= 'A' && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
+// fourByFourAcross reports whether n holds four groups of four digits split
+// by line breaks or dots as well as spaces and dashes: a card number typed
+// over several lines (「4980 1234⏎5678 9012」) or as 4980.1234.5678.9012.
+// Only the printed 4-4-4-4 shape counts across them: two phone numbers on
+// two lines are not one number.
+func fourByFourAcross(n string) bool {
+	var groups []string
+	i := 0
+	for i < len(n) {
+		if !isDigit(n[i]) {
+			_, w := utf8.DecodeRuneInString(n[i:])
+			i += w
+			continue
+		}
+		j := i
+		for j < len(n) && isDigit(n[j]) {
+			j++
+		}
+		groups = append(groups, n[i:j])
+		k, seps := j, 0
+		for k < len(n) && seps < maxSeparator {
+			r, w := utf8.DecodeRuneInString(n[k:])
+			if !isSeparator(r) && r != '\n' && r != '\r' && r != '.' {
+				break
+			}
+			k += w
+			seps++
+		}
+		if seps == 0 || k >= len(n) || !isDigit(n[k]) {
+			if fourByFour(groups) {
+				return true
+			}
+			groups = groups[:0]
+			i = j
+			continue
+		}
+		i = k
+	}
+	return fourByFour(groups)
+}
+
+// secretWords are the words of language.yaml's secrets, ready to look for.
+type secretWords struct {
+	code, securityCode, password, gift, card wordSet
+}
+
+func newSecretWords(w SecretWords) secretWords {
+	return secretWords{
+		code:         newWordSet(w.Code),
+		securityCode: newWordSet(w.SecurityCode),
+		password:     newWordSet(w.Password),
+		gift:         newWordSet(w.Gift),
+		card:         newWordSet(w.Card),
+	}
+}
+
+// wordSet is a list of words looked for in folded text, ignoring case.
+type wordSet []string
+
+func newWordSet(words []string) wordSet {
+	var s wordSet
+	for _, w := range words {
+		if w = asciiLower(foldForDetection(w)); w != "" {
+			s = append(s, w)
+		}
+	}
+	return s
+}
+
+// in reports whether s, folded and in lower case, holds one of the words.
+func (ws wordSet) in(s string) bool {
+	for _, w := range ws {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// labelParticles may come between a label and its value: 「パスは hanako」.
+const labelParticles = "はがを:=→「『\"' "
+
+// labels reports whether before, what comes before a value, ends with one of
+// the words as its label (「パスは 」, 「pw: 」): the value is what the word
+// names, whatever its letters. A word of ASCII letters must stand on its own
+// (「pw」 but not the end of 「cpw」).
+func (ws wordSet) labels(before string) bool {
+	b := strings.TrimRight(before, labelParticles)
+	for _, w := range ws {
+		if !strings.HasSuffix(b, w) {
+			continue
+		}
+		if rest := b[:len(b)-len(w)]; rest != "" && w[0] < utf8.RuneSelf {
+			if c := rest[len(rest)-1]; c >= 'a' && c <= 'z' || c >= '0' && c <= '9' {
+				continue
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// hasSecurityCode looks for a card's security code: a number of three or
+// four digits (or 1 2 3, not 1-23) with a word like セキュリティ, 裏 or CVV shortly
+// before it: 「セキュリティコード、たしか771です」, 「裏の数字3桁 246」.
+func (e *Engine) hasSecurityCode(d detection) bool {
+	if len(d.toks) == 0 || !e.sec.securityCode.in(d.lower) {
+		return false
+	}
+	n := d.n
+	for _, t := range d.toks {
+		if k := t.digits(); k < 3 || k > 4 || len(t.groups) > 1 && (k != len(t.groups) || strings.Trim(n[t.start:t.end], "0123456789 ") != "") || e.isContact(n[t.start:t.end]) {
+			continue // one group, or read out a digit at a time (1 2 3), not an address's 1-2-3
+		}
+		before, after := n[:t.start], n[t.end:]
+		if r, _ := utf8.DecodeLastRuneInString(strings.TrimRight(before, " ")); strings.ContainsRune(unitBefore, r) {
+			continue
+		}
+		if r, _ := utf8.DecodeRuneInString(strings.TrimLeft(after, " ")); strings.ContainsRune(unitAfter, r) {
+			continue
+		}
+		if e.sec.securityCode.in(lastRunes(d.lower[:t.start], 20)) {
+			return true
+		}
+	}
+	return false
+}
+
+// passwordNear looks for a password typed a few words after a word that
+// names it: 「パスワードを聞かれたので mimi2023 と答えた」, 「パス hk19550312」.
+// The password is an ASCII word of at least four characters with letters
+// and digits, so 「パスワードはLINEと同じ」 is not one.
+func (e *Engine) passwordNear(d detection) bool {
+	if !d.letters && len(d.toks) == 0 || !e.sec.password.in(d.lower) {
+		return false
+	}
+	n := d.n
+	for i, j := 0, 0; i < len(n); i = j + 1 {
+		j = asciiWordEnd(n, i, isPrintASCII)
+		if w := n[i:j]; len(w) >= 4 && (mixed(w, 1, 1) && e.sec.password.in(lastRunes(d.lower[:i], 20)) || e.sec.password.labels(d.lower[:i])) {
+			return true
+		}
+	}
+	return false
 }

@@ -225,3 +225,50 @@ func TestNoLabelLooksSensitive(t *testing.T) {
 		}
 	}
 }
+
+// TestSensitiveTextNamedByWords: the words of language.yaml's secrets make a
+// nearby number or word a secret that its shape alone does not give away.
+func TestSensitiveTextNamedByWords(t *testing.T) {
+	e := contentEngine(t)
+	g := e.Graph()
+	for _, tt := range []struct{ text, want string }{
+		{"カード番号は4980 1234 5678 901", g.Texts.CardNumber},        // 15 digits, mis-grouped, fails Luhn
+		{"クレカ 498012345678901", g.Texts.CardNumber},             // the same run together
+		{"4980123456789012", g.Texts.CardNumber},                // 16 digits in a run, fails Luhn
+		{"4980 1234\n5678 9012", g.Texts.CardNumber},            // over two lines
+		{"4980.1234.5678.9012", g.Texts.CardNumber},             // dotted
+		{"ピン 4417", g.Texts.Secret},                             // code words: ピン
+		{"あんしょうばんごうは7391", g.Texts.Secret},                      // kana
+		{"SMSの6桁 551022 を読み上げた", g.Texts.Secret},                // SMS
+		{"言われたとおり読み上げました 847261", g.Texts.Secret},               // read out
+		{"セキュリティコード、たしか771です", g.Texts.Secret},                  // three digits after セキュリティ
+		{"カード裏の数字3桁 246 を伝えた", g.Texts.Secret},                  // and after 裏
+		{"パス hk19550312", g.Texts.Secret},                       // パス as a label
+		{"パスは hanako", g.Texts.Secret},                          // a value of letters right after its label
+		{"パスワードを聞かれたので mimi2023 と答えた", g.Texts.Secret},          // a password a few words later
+		{"グーグルプレイカード ABCD EFGH JKLM NPQR STUV", g.Texts.Secret}, // letters only, next to a gift card's name
+		{"アマゾンギフト券 aq3k7m9p2rx4tw", g.Texts.Secret},             // lower case
+		{"カードの下4桁が1234です", ""},                                  // the last four digits alone
+		{"セキュリティコードって何ですか？", ""},
+		{"裏の3桁を教えてしまいました", ""},
+		{"パスワードを聞かれて LINE の画面を見た", ""}, // a word of letters not right after its label
+		{"パスポートを持っています", ""},
+		{"Appleギフトカードを3枚買った", ""},
+		{"アマゾンギフト券 10000円分", ""},
+		{"カード会社 0120-123-456 に電話", ""},
+		{"ピンクのカードで 3,000円", ""},
+		{"SMSが090-1234-5678から来た", ""},
+		{"090-1234-5678\n03-1234-5678", ""}, // two phone numbers on two lines
+		{"2024.03.15", ""},
+		{"裏の住所は 1-2-3", ""}, // an address, not a security code
+		{"セキュリティコードは 1 2 3", g.Texts.Secret},
+		{"ぴん 1234", g.Texts.Secret},
+		{"言われた番号 482913 を伝えた", g.Texts.Secret},
+		{"電話で言われた番号 0120-123-456", ""},
+		{"注文番号 250-1234567-1234567 のカード払い", ""},
+	} {
+		if got := e.sensitive(tt.text); got != tt.want {
+			t.Errorf("%q: warning %q, want %q", tt.text, got, tt.want)
+		}
+	}
+}
