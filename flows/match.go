@@ -231,17 +231,10 @@ func similarity(x, e example) float64 {
 	return s
 }
 
-func (t *matchTarget) score(x example) float64 {
-	best := 0.0
-	for _, e := range t.examples {
-		best = max(best, similarity(x, e))
-	}
-	return t.needed(x, best)
-}
-
-// scoreShared is score on the weight each example shares with x, summed
-// once for all examples through the index (sharedWith): the same figures
-// as similarity, without walking every example's grams.
+// scoreShared is the best similarity of x to the target's examples, on the
+// weight each example shares with x, summed once for all examples through
+// the index (sharedWith): the same figures as similarity, without walking
+// every example's grams.
 func (t *matchTarget) scoreShared(x example, shared []float64) float64 {
 	if x.total == 0 {
 		return 0
