@@ -165,8 +165,13 @@ func isSeparator(r rune) bool {
 	return false
 }
 
-// numberTokens splits folded text into its number tokens.
-func numberTokens(n string) []numberToken {
+// numberTokens splits folded text into its number tokens: digit groups
+// joined by spaces and dashes.
+func numberTokens(n string) []numberToken { return tokens(n, isSeparator) }
+
+// tokens splits folded text into number tokens, digit groups joined by up
+// to maxSeparator runes that sep accepts.
+func tokens(n string, sep func(rune) bool) []numberToken {
 	var toks []numberToken
 	i := 0
 	for i < len(n) {
@@ -187,7 +192,7 @@ func numberTokens(n string) []numberToken {
 			k, seps := j, 0
 			for k < len(n) && seps < maxSeparator {
 				r, w := utf8.DecodeRuneInString(n[k:])
-				if !isSeparator(r) {
+				if !sep(r) {
 					break
 				}
 				k += w
@@ -581,39 +586,12 @@ func asciiLower(s string) string {
 // Only the printed 4-4-4-4 shape counts across them: two phone numbers on
 // two lines are not one number.
 func fourByFourAcross(n string) bool {
-	var groups []string
-	i := 0
-	for i < len(n) {
-		if !isDigit(n[i]) {
-			_, w := utf8.DecodeRuneInString(n[i:])
-			i += w
-			continue
+	for _, t := range tokens(n, func(r rune) bool { return isSeparator(r) || r == '\n' || r == '\r' || r == '.' }) {
+		if fourByFour(t.groups) {
+			return true
 		}
-		j := i
-		for j < len(n) && isDigit(n[j]) {
-			j++
-		}
-		groups = append(groups, n[i:j])
-		k, seps := j, 0
-		for k < len(n) && seps < maxSeparator {
-			r, w := utf8.DecodeRuneInString(n[k:])
-			if !isSeparator(r) && r != '\n' && r != '\r' && r != '.' {
-				break
-			}
-			k += w
-			seps++
-		}
-		if seps == 0 || k >= len(n) || !isDigit(n[k]) {
-			if fourByFour(groups) {
-				return true
-			}
-			groups = groups[:0]
-			i = j
-			continue
-		}
-		i = k
 	}
-	return fourByFour(groups)
+	return false
 }
 
 // secretWords are the words of language.yaml's secrets, ready to look for.
