@@ -174,6 +174,31 @@ func TestExampleForAnotherTargetIsReported(t *testing.T) {
 	}
 }
 
+// TestSmallTalkThatIsACommandIsReported: small talk that reads as a command
+// would silently swallow it; flows check says where.
+func TestSmallTalkThatIsACommandIsReported(t *testing.T) {
+	dir := contentCopy(t, map[string]func(t *testing.T, s string) string{
+		"language.yaml": func(t *testing.T, s string) string {
+			const anchor = "small_talk:\n"
+			if !strings.Contains(s, anchor) {
+				t.Fatal("language.yaml changed: no small_talk")
+			}
+			return strings.Replace(s, anchor, anchor+"  - メニュー\n", 1)
+		},
+	})
+	_, err := Check(os.DirFS(dir))
+	var verr *ValidationError
+	if !errors.As(err, &verr) {
+		t.Fatalf("Check: %v, want a ValidationError", err)
+	}
+	for _, p := range verr.Problems {
+		if p.File == "language.yaml" && p.Line > 0 && strings.Contains(p.Reason, "メニュー") {
+			return
+		}
+	}
+	t.Fatalf("the small talk that is a command is not reported at language.yaml with a line: %v", verr)
+}
+
 // TestVariantOfTwoSpellingsIsReported: a variant listed under two spellings
 // would silently follow only one of them; flows check says where.
 func TestVariantOfTwoSpellingsIsReported(t *testing.T) {

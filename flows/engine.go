@@ -58,6 +58,9 @@ const (
 	cmdResume    = "resume"
 	cmdDeleteYes = "delete_yes"
 	cmdDeleteNo  = "delete_no"
+	// cmdSmallTalk is the matcher's target for Language.SmallTalk: never
+	// acted on.
+	cmdSmallTalk = "small_talk"
 )
 
 // turn is one call of Next in progress.

@@ -252,6 +252,11 @@ type Language struct {
 	// meet 「請求」, 「ショートメール」 meets 「SMS」, 「アマギフ」 meets
 	// 「ギフトカード」. They apply after the plain forms and the folding.
 	Variants map[string][]string `yaml:"variants"`
+	// SmallTalk are messages that ask for nothing: a greeting, thanks, a
+	// pause (「ちょっと待って」). They are matched like a command, so that
+	// they win over a command they resemble (戻る for 「ちょっと」), and they
+	// move no one.
+	SmallTalk []string `yaml:"small_talk"`
 	// Secrets are words that tell a typed number or word is a secret the
 	// user was asked for (see sensitive in safety.go).
 	Secrets SecretWords `yaml:"secrets"`

@@ -322,6 +322,9 @@ type matcher struct {
 	variants variants
 	commands []matchTarget
 	choices  map[string][]matchTarget
+	// smallTalk is the last of commands when the language has any
+	// (Language.SmallTalk): it competes like a command and is never acted on.
+	smallTalk *matchTarget
 	// numbers are the suffixes of a typed button number (「3番」), prefixes
 	// what may come before it (「上から」), numberWords the numbers said in
 	// words (「ふたつめ」), all folded (Normalize).
@@ -394,6 +397,7 @@ func newMatcher(g *Graph) *matcher {
 	for _, c := range g.Commands {
 		all = append(all, m.normAll(c.Label, c.Match, c.Examples)...)
 	}
+	all = append(all, m.normAll("", g.Language.SmallTalk)...)
 	for _, st := range g.Steps {
 		for _, c := range st.Choices {
 			all = append(all, m.normAll(c.Label, c.Match, c.Examples)...)
@@ -419,6 +423,10 @@ func newMatcher(g *Graph) *matcher {
 		t := m.target(Target{Command: c.ID, Choice: -1, Label: c.Label}, c.ID == CmdDelete, c.Match, c.Examples)
 		t.needs = m.needs(c.Needs)
 		m.commands = append(m.commands, t)
+	}
+	if len(g.Language.SmallTalk) > 0 {
+		m.commands = append(m.commands, m.target(Target{Command: cmdSmallTalk, Choice: -1}, false, g.Language.SmallTalk))
+		m.smallTalk = &m.commands[len(m.commands)-1]
 	}
 	for id, st := range g.Steps {
 		for i, c := range st.Choices {
@@ -712,6 +720,23 @@ func (m *matcher) decideOne(r typed, step string) Understanding {
 	}
 	if u.Decision == DecideNone {
 		return m.askSeveral(u, n, x, choices, top[:])
+	}
+	return m.withoutSmallTalk(u)
+}
+
+// withoutSmallTalk keeps small talk from being acted on or offered: it
+// moves no one, and a question left with no candidate is no question.
+func (m *matcher) withoutSmallTalk(u Understanding) Understanding {
+	if m.smallTalk == nil {
+		return u
+	}
+	if u.Decision == DecideAct && u.Best.Command == cmdSmallTalk {
+		u.Decision = DecideNone
+		return u
+	}
+	u.Candidates = slices.DeleteFunc(u.Candidates, func(t Target) bool { return t.Command == cmdSmallTalk })
+	if u.Decision == DecideAsk && len(u.Candidates) == 0 {
+		u.Decision = DecideNone
 	}
 	return u
 }

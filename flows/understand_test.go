@@ -65,6 +65,29 @@ func TestTypedTextReachesWhatItMeans(t *testing.T) {
 	}
 }
 
+// TestSmallTalkMovesNoOne: a pause or thanks typed mid-flow is not 戻る
+// or any other command; the step is shown again.
+func TestSmallTalkMovesNoOne(t *testing.T) {
+	e := contentEngine(t)
+	for _, tt := range []struct{ step, say string }{
+		{"card_after", "ちょっと待ってね"},
+		{"card_reissue", "ありがとうございます"},
+		{"amazon_mail", "こんばんは"},
+	} {
+		c := at(t, e, tt.step)
+		c.say(tt.say)
+		if c.st.Step != tt.step || c.res.Understood == nil || c.res.Understood.Decision != DecideNone {
+			t.Errorf("at %s, %q moved the user to %s (understood %+v), want the step again", tt.step, tt.say, c.st.Step, c.res.Understood)
+		}
+	}
+	// A real answer that says thanks as well still moves.
+	c := at(t, e, "amazon_start")
+	c.say("ありがとう、ログインできました")
+	if c.st.Step != "amazon_mail" {
+		t.Errorf("「ありがとう、ログインできました」 took the user to %s, want amazon_mail", c.st.Step)
+	}
+}
+
 // TestNegationIsNotNone: 「まだ確認していない」 shares ない with 「心当たりはない」
 // but means the opposite; it must never lead to the card-stop script.
 func TestNegationIsNotNone(t *testing.T) {
