@@ -322,8 +322,8 @@ type matcher struct {
 	variants variants
 	commands []matchTarget
 	choices  map[string][]matchTarget
-	// smallTalk is the last of commands when the language has any
-	// (Language.SmallTalk): it competes like a command and is never acted on.
+	// smallTalk holds Language.SmallTalk, or is nil: it is never acted on,
+	// and silences a match it clearly beats (decideOne).
 	smallTalk *matchTarget
 	// numbers are the suffixes of a typed button number (「3番」), prefixes
 	// what may come before it (「上から」), numberWords the numbers said in
@@ -425,8 +425,8 @@ func newMatcher(g *Graph) *matcher {
 		m.commands = append(m.commands, t)
 	}
 	if len(g.Language.SmallTalk) > 0 {
-		m.commands = append(m.commands, m.target(Target{Command: cmdSmallTalk, Choice: -1}, false, g.Language.SmallTalk))
-		m.smallTalk = &m.commands[len(m.commands)-1]
+		t := m.target(Target{Command: cmdSmallTalk, Choice: -1}, false, g.Language.SmallTalk)
+		m.smallTalk = &t
 	}
 	for id, st := range g.Steps {
 		for i, c := range st.Choices {
@@ -607,7 +607,7 @@ func (m *matcher) decide(r typed, step string) Understanding {
 	return whole
 }
 
-func (m *matcher) decideOne(r typed, step string) Understanding {
+func (m *matcher) decideTargets(r typed, step string) Understanding {
 	u := Understanding{Step: step, Best: Target{Choice: -1}, Runner: Target{Choice: -1}}
 	n, x := r.n, r.x
 	if n == "" {
@@ -721,22 +721,23 @@ func (m *matcher) decideOne(r typed, step string) Understanding {
 	if u.Decision == DecideNone {
 		return m.askSeveral(u, n, x, choices, top[:])
 	}
-	return m.withoutSmallTalk(u)
+	return u
 }
 
-// withoutSmallTalk keeps small talk from being acted on or offered: it
-// moves no one, and a question left with no candidate is no question.
-func (m *matcher) withoutSmallTalk(u Understanding) Understanding {
-	if m.smallTalk == nil {
+// decideOne decides on the targets, then lets small talk that clearly
+// beats the match silence it: 「ちょっと待って」 is no 戻る, while
+// 「ありがとう、ログインできました」 still answers.
+func (m *matcher) decideOne(r typed, step string) Understanding {
+	u := m.decideTargets(r, step)
+	if m.smallTalk == nil || u.Decision == DecideNone {
 		return u
 	}
-	if u.Decision == DecideAct && u.Best.Command == cmdSmallTalk {
-		u.Decision = DecideNone
-		return u
-	}
-	u.Candidates = slices.DeleteFunc(u.Candidates, func(t Target) bool { return t.Command == cmdSmallTalk })
-	if u.Decision == DecideAsk && len(u.Candidates) == 0 {
-		u.Decision = DecideNone
+	if b := m.smallTalk.best(r.x); b != nil {
+		if s := similarity(r.x, *b); s >= actScore && s-u.Score >= margin {
+			u.Runner, u.RunnerScore = u.Best, u.Score
+			u.Best, u.Score = m.smallTalk.Target, s
+			u.Decision, u.Candidates = DecideNone, nil
+		}
 	}
 	return u
 }

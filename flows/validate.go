@@ -161,8 +161,9 @@ func validateExamples(l *loader) {
 		l.problem(file, at, "example %q at step %q should mean %q but the matcher takes it as %s", s, step, want.Name(), got)
 	}
 	for k, s := range l.g.Language.SmallTalk {
-		// Small talk is never acted on: it is right when it is the best.
-		if u := m.understand(s, ""); u.Best.Command != cmdSmallTalk {
+		// Small talk is never acted on: it is right when it silences
+		// every command.
+		if u := m.understand(s, ""); u.Best.Command != cmdSmallTalk && u.Decision != DecideNone {
 			l.problem(languageFile, fmt.Sprintf("$.small_talk[%d]", k), "small talk %q should move no one but the matcher takes it as %q (%.2f)", s, u.Best.Name(), u.Score)
 		}
 	}
