@@ -59,7 +59,10 @@ type EvalOutcome struct {
 	WrongMove bool
 	// Irreversible: a wrong move into the card-stop call or data deletion.
 	Irreversible bool
-	Score        float64
+	// Offered: not right, but the bot asked with the meant target among
+	// the buttons: one tap away. Not counted as right.
+	Offered bool
+	Score   float64
 }
 
 // EvalReport sums up an evaluation.
@@ -104,6 +107,9 @@ func (e *Engine) judge(c EvalCase, u *Understanding) EvalOutcome {
 	}
 	o.WrongMove = acted && !o.Right
 	o.Irreversible = o.WrongMove && o.Irreversible
+	o.Offered = !o.Right && o.Got == "ask" && slices.ContainsFunc(u.Candidates, func(t Target) bool {
+		return t.Name() == c.Want || e.sameDestination(c.Step, c.Want, t.Name())
+	})
 	return o
 }
 
@@ -172,6 +178,21 @@ func (r EvalReport) ByCategory() map[string]Tally {
 	return m
 }
 
+// Offered counts the cases asked about with the meant target among the
+// buttons.
+func (r EvalReport) Offered() int { return r.count(func(o EvalOutcome) bool { return o.Offered }) }
+
+// count counts the outcomes for which f holds.
+func (r EvalReport) count(f func(EvalOutcome) bool) int {
+	n := 0
+	for _, o := range r.Outcomes {
+		if f(o) {
+			n++
+		}
+	}
+	return n
+}
+
 // WrongMoves are the cases where the bot acted against the meaning.
 func (r EvalReport) WrongMoves() []EvalOutcome {
 	var w []EvalOutcome
@@ -185,13 +206,7 @@ func (r EvalReport) WrongMoves() []EvalOutcome {
 
 // IrreversibleWrongMoves counts wrong moves into what cannot be undone.
 func (r EvalReport) IrreversibleWrongMoves() int {
-	n := 0
-	for _, o := range r.Outcomes {
-		if o.Irreversible {
-			n++
-		}
-	}
-	return n
+	return r.count(func(o EvalOutcome) bool { return o.Irreversible })
 }
 
 // Write prints accuracy per category, the confusion of targets and every
@@ -199,6 +214,9 @@ func (r EvalReport) IrreversibleWrongMoves() int {
 func (r EvalReport) Write(w io.Writer) error {
 	ov := r.Overall()
 	fmt.Fprintf(w, "overall: %d/%d right (%.1f%%)\n", ov.Right, ov.Total, 100*ov.Rate())
+	if n := r.Offered(); n > 0 {
+		fmt.Fprintf(w, "  not counted: %d more asked with the meant target among the buttons (one tap away)\n", n)
+	}
 	cats := r.ByCategory()
 	for _, n := range slices.Sorted(maps.Keys(cats)) {
 		t := cats[n]

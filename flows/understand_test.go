@@ -227,6 +227,50 @@ func TestUrgentWordsCoverFamilies(t *testing.T) {
 	}
 }
 
+// TestUrgentWordsOnWrittenSets runs the urgent words over the two written
+// safety sets (testdata/train/out-safety.tsv, out5-safety.tsv: text, then
+// crisis, danger or none). The words were written from these sets, so the
+// figures are no accuracy claim; the floors catch a word lost or a new
+// word that fires on ordinary worries. A person in crisis who gets
+// 「ボタンから選んでください」 is the failure that matters most.
+func TestUrgentWordsOnWrittenSets(t *testing.T) {
+	e := contentEngine(t)
+	type tally struct{ hit, total int }
+	got := map[string]*tally{"crisis": {}, "danger": {}, "none": {}}
+	for _, file := range []string{"testdata/train/out-safety.tsv", "testdata/train/out5-safety.tsv"} {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(strings.TrimRight(string(data), "\n"), "\n") {
+			text, kind, ok := strings.Cut(line, "\t")
+			tl := got[kind]
+			if !ok || tl == nil {
+				t.Fatalf("%s:%d: want text<TAB>crisis|danger|none", file, i+1)
+			}
+			id := "none"
+			if u := e.m.urgent(e.m.read(text)); u != nil {
+				id = u.ID
+			}
+			tl.total++
+			if id == kind {
+				tl.hit++
+			}
+		}
+	}
+	for _, tt := range []struct {
+		kind  string
+		least float64
+	}{{"crisis", 0.97}, {"danger", 0.97}, {"none", 0.95}} {
+		tl := got[tt.kind]
+		rate := float64(tl.hit) / float64(tl.total)
+		t.Logf("%s: %d/%d", tt.kind, tl.hit, tl.total)
+		if rate < tt.least {
+			t.Errorf("%s: %d/%d (%.1f%%) read as such, want at least %.0f%%", tt.kind, tl.hit, tl.total, 100*rate, 100*tt.least)
+		}
+	}
+}
+
 // TestExplainSaysWhatWasUnderstood is what chat --explain prints from.
 func TestExplainSaysWhatWasUnderstood(t *testing.T) {
 	e := contentEngine(t)
@@ -277,6 +321,9 @@ func TestHeldOutEvaluation(t *testing.T) {
 		// The third blind set, sealed: 82.5 % (menu 80.0 %) before the bulk
 		// examples, 90.6 % (menu 84.4 %) after.
 		{"testdata/eval/blind3.tsv", 300, Thresholds{Overall: 0.88, PerCategory: 0.80}},
+		// The fourth, sealed (2026-12-03): 89.3 % (crisis 84.0 %) before the
+		// examples of that day.
+		{"testdata/eval/blind4.tsv", 450, Thresholds{Overall: 0.87, PerCategory: 0.80}},
 	} {
 		f, err := os.Open(tt.file)
 		if err != nil {
@@ -389,5 +436,38 @@ func TestDeniedNegationIsPositive(t *testing.T) {
 	e := contentEngine(t)
 	if u := e.Understand("amazon_start", "ログインできないわけではないです"); u.Decision == DecideAct && u.Best.Name() == "ログインできない" {
 		t.Errorf("a denied negation read as negative: %q", u.Best.Name())
+	}
+}
+
+// TestEvalReportsOneTapAway: a question back with the meant target among
+// its buttons is not counted as right, and is reported apart, so a content
+// editor sees how many cases were one tap away.
+func TestEvalReportsOneTapAway(t *testing.T) {
+	e := contentEngine(t)
+	res := e.Next(State{Step: e.g.Start, Flow: e.g.FlowOf(e.g.Start).ID, Version: 1}, Input{Kind: InputText, Text: "カード"}, night)
+	u := res.Understood
+	if u == nil || u.Decision != DecideAsk {
+		t.Fatalf("「カード」 at the menu: want a question back, got %+v", u)
+	}
+	want := ""
+	for _, c := range u.Candidates {
+		if !e.irreversible(e.g.Start, c.Name()) {
+			want = c.Name()
+		}
+	}
+	if want == "" {
+		t.Fatalf("no reversible candidate among %+v", u.Candidates)
+	}
+	rep, err := e.Evaluate([]EvalCase{{Line: 1, Step: e.g.Start, Say: "カード", Want: want, Category: "menu"}}, night)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := rep.Outcomes[0]; o.Right || !o.Offered || o.WrongMove {
+		t.Fatalf("outcome %+v: want not right, offered, no wrong move", o)
+	}
+	var b strings.Builder
+	rep.Write(&b)
+	if !strings.Contains(b.String(), "1 more asked with the meant target among the buttons") {
+		t.Fatalf("report does not say the case was one tap away:\n%s", b.String())
 	}
 }
