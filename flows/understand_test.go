@@ -2,6 +2,7 @@ package flows
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -469,5 +470,66 @@ func TestEvalReportsOneTapAway(t *testing.T) {
 	rep.Write(&b)
 	if !strings.Contains(b.String(), "1 more asked with the meant target among the buttons") {
 		t.Fatalf("report does not say the case was one tap away:\n%s", b.String())
+	}
+}
+
+// TestSecondReading: naive Bayes (bayes.go) acts on a long story the
+// nearest example only half explains, asks where the two readings
+// disagree (the issue's own 「クレカ不正利用されたっぽい」, once a confident
+// move into the scam-contact flow), and leaves a few characters to the
+// first reading.
+func TestSecondReading(t *testing.T) {
+	e := contentEngine(t)
+	for _, tt := range []struct {
+		step, say string
+		want      Decision
+		best      string
+		reading   string
+	}{
+		{"menu", "息子に教わって使ってるアマゾンさんの注文のとこに頼んだおぼえのない掃除機が三台も入っとるんですけんど", DecideAct, "Amazonの乗っ取り・注文", "bayes"},
+		{"menu", "孫と公園に行ったときにポケットからカードが落ちたみたいで家に帰ってから気づいたんです", DecideAct, "カード・財布をなくした", "bayes"},
+		{"menu", "クレカ不正利用されたっぽい", DecideAsk, "カードに知らない請求", "bayes"},
+		{"scamcall_start", "どうしよう", DecideAsk, "いま電話がつながっている", ""},
+	} {
+		u := e.Understand(tt.step, tt.say)
+		if u.Decision != tt.want || u.Best.Name() != tt.best || u.Reading != tt.reading {
+			t.Errorf("at %s %q: %s %s (reading %q), want %s %s (reading %q)", tt.step, tt.say, u.Decision, u.Best.Name(), u.Reading, tt.want, tt.best, tt.reading)
+		}
+	}
+}
+
+// TestSecondReadingNeverStartsWhatCannotBeUndone runs every written
+// utterance (testdata/train) through the matcher: the second reading never
+// acts on the card-stop call or data deletion, nor on a target whose
+// needed words the message lacks.
+func TestSecondReadingNeverStartsWhatCannotBeUndone(t *testing.T) {
+	e := contentEngine(t)
+	files, err := filepath.Glob("testdata/train/out*.tsv")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no written utterances: %v", err)
+	}
+	read := 0
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			f := strings.Split(line, "\t")
+			if len(f) < 3 || e.g.Steps[f[0]] == nil {
+				continue
+			}
+			u := e.Understand(f[0], f[1])
+			if u.Reading != "bayes" || u.Decision != DecideAct {
+				continue
+			}
+			read++
+			if u.Best.Irreversible {
+				t.Errorf("%s: at %s %q the second reading acts on %s, which cannot be undone", file, f[0], f[1], u.Best.Name())
+			}
+		}
+	}
+	if read == 0 {
+		t.Fatal("the second reading acted on nothing: the test tests nothing")
 	}
 }

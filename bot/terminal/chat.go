@@ -142,7 +142,8 @@ func (c *Chat) print(res flows.Result) {
 func indent(s string) string { return strings.ReplaceAll(s, "\n", "\n    ") }
 
 // explain writes what the matcher made of a typed message, for a content
-// editor: the step, the target and its score, the runner-up.
+// editor: the step, the target and its score, the runner-up, and whether
+// the second reading (naive Bayes) decided.
 func explain(w io.Writer, u *flows.Understanding) {
 	if u.Caught != "" && u.Caught != "number" {
 		fmt.Fprintf(w, "  (explain: step %s, caught as %s)\n", u.Step, u.Caught)
@@ -156,5 +157,9 @@ func explain(w io.Writer, u *flows.Understanding) {
 	if u.Score > 0 {
 		best = fmt.Sprintf("%s %.2f", u.Best.Name(), u.Score)
 	}
-	fmt.Fprintf(w, "  (explain: step %s, %s: %s, runner-up %s)\n", u.Step, u.Decision, best, runner)
+	reading := ""
+	if u.Reading != "" {
+		reading = ", by the second reading (" + u.Reading + ")"
+	}
+	fmt.Fprintf(w, "  (explain: step %s, %s: %s, runner-up %s%s)\n", u.Step, u.Decision, best, runner, reading)
 }
