@@ -280,6 +280,9 @@ type SecretWords struct {
 	// Card are words that name a card number: 13–19 digits after one are
 	// taken as a card number even when they fail the Luhn check.
 	Card []string `yaml:"card"`
+	// NotValues are ASCII words that follow a secret's name without being
+	// its value: "password got changed", 「pasuwaado kaemashita」.
+	NotValues []string `yaml:"not_values"`
 }
 
 // Urgent is a message that overrides every step when its words are typed:

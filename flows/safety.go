@@ -29,7 +29,19 @@ import (
 // 「PIN:1234」, 「セキュリティコード 123」. The value is ASCII (a password or
 // code), at least 3 characters (a security code has 3 digits).
 var secretGiven = regexp.MustCompile(`(?i)(?:裏面?の(?:[3-4]桁|数字|番号)(?:の(?:数字|番号))?|パスワード|ぱすわーど|パスコード|暗証番号|暗証|認証コード|認証番号|確認コード|確認番号|ワンタイム|セキュリティコード|セキュリティ番号|ギフト券番号|ギフトカード番号|ギフトコード|コード|\b(?:pass(?:word|code)?|pw|pin|otp|cvv2?|cvc|security\s*code)(?:\b|[0-9]))` +
-	`\s*(?:は|が|を|も|に|:|=|→|->)?\s*[「『"']?\s*[!-~]{3,}`)
+	`\s*(?:は|が|を|も|に|:|=|→|->)?\s*[「『"']?\s*([!-~]{3,})`)
+
+// secretGivenIn reports whether n names a secret and gives its value
+// (secretGiven), the value being no word that merely follows the name
+// ("password got changed").
+func (e *Engine) secretGivenIn(n string) bool {
+	for _, m := range secretGiven.FindAllStringSubmatchIndex(n, -1) {
+		if !e.sec.notValue(n[m[2]:m[3]]) {
+			return true
+		}
+	}
+	return false
+}
 
 // codeWords name a one-time code, password or PIN near a bare number:
 // 「確認コードが届きました 482913」, 「123456 is your Amazon OTP」.
@@ -64,7 +76,7 @@ func (e *Engine) sensitive(s string) string {
 	if hasCardNumberIn(n, d.toks) || e.namedCardNumber(d) {
 		return e.g.Texts.CardNumber
 	}
-	if e.hasCode(d) || e.hasSecurityCode(d) || e.passwordNear(d) || secretGiven.MatchString(n) || expiryThenCode.MatchString(n) || e.hasGiftCode(d) || hasSpelledOutCode(n) || hasLongCode(n) || passwordAlone(n) {
+	if e.hasCode(d) || e.hasSecurityCode(d) || e.passwordNear(d) || e.secretGivenIn(n) || expiryThenCode.MatchString(n) || e.hasGiftCode(d) || hasSpelledOutCode(n) || hasLongCode(n) || passwordAlone(n) {
 		return e.g.Texts.Secret
 	}
 	return ""
@@ -597,15 +609,28 @@ func fourByFourAcross(n string) bool {
 // secretWords are the words of language.yaml's secrets, ready to look for.
 type secretWords struct {
 	code, securityCode, password, gift, card wordSet
+	// notValues are SecretWords.NotValues, lower case.
+	notValues map[string]bool
+}
+
+// notValue reports whether ASCII word w, trailing punctuation aside, is a
+// word that follows a secret's name without being its value.
+func (sw secretWords) notValue(w string) bool {
+	return sw.notValues[asciiLower(strings.TrimRight(w, ".,!?;:)]"))]
 }
 
 func newSecretWords(w SecretWords) secretWords {
+	notValues := map[string]bool{}
+	for _, v := range w.NotValues {
+		notValues[asciiLower(v)] = true
+	}
 	return secretWords{
 		code:         newWordSet(w.Code),
 		securityCode: newWordSet(w.SecurityCode),
 		password:     newWordSet(w.Password),
 		gift:         newWordSet(w.Gift),
 		card:         newWordSet(w.Card),
+		notValues:    notValues,
 	}
 }
 
@@ -692,7 +717,7 @@ func (e *Engine) passwordNear(d detection) bool {
 	n := d.n
 	for i, j := 0, 0; i < len(n); i = j + 1 {
 		j = asciiWordEnd(n, i, isPrintASCII)
-		if w := n[i:j]; len(w) >= 4 && (mixed(w, 1, 1) && e.sec.password.in(lastRunes(d.lower[:i], 20)) || e.sec.password.labels(d.lower[:i])) {
+		if w := n[i:j]; len(w) >= 4 && !e.sec.notValue(w) && (mixed(w, 1, 1) && e.sec.password.in(lastRunes(d.lower[:i], 20)) || e.sec.password.labels(d.lower[:i])) {
 			return true
 		}
 	}
