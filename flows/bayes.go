@@ -70,13 +70,18 @@ func (c gramCounts) logLikelihood(x example) float64 {
 const maxBayesTargets = 32
 
 // bayesBest is the target naive Bayes prefers for x among the step's
-// choices, the commands and small talk, with its posterior among them.
+// choices, the commands and small talk that have the words they need, with
+// its posterior among them.
 func (m *matcher) bayesBest(x example, step string) (*matchTarget, float64) {
 	var buf [maxBayesTargets]float64
 	lls := buf[:0]
 	var targets [maxBayesTargets]*matchTarget
 	ts := targets[:0]
 	add := func(t *matchTarget) {
+		// A target lacking the words it needs is no reading at all.
+		if !t.hasNeeded(x) {
+			return
+		}
 		ts = append(ts, t)
 		lls = append(lls, t.counts.logLikelihood(x))
 	}
@@ -139,7 +144,7 @@ func (m *matcher) secondReading(u Understanding, first *matchTarget, n string, x
 	case !b.Irreversible:
 		e, near := b.nearest(x, shared)
 		sc := b.needed(x, near)
-		if sc < bayesFloor || sc < u.Score-margin || e == nil || e.negative != x.negative || !b.hasNeeded(x) {
+		if sc < bayesFloor || sc < u.Score-margin || e == nil || e.negative != x.negative {
 			return u
 		}
 		if first != nil && !sameMove(first, b) {

@@ -646,7 +646,9 @@ func (m *matcher) understand(s, step string) Understanding { return m.decide(m.r
 // 言ってしまった」); otherwise the whole message does.
 func (m *matcher) decide(r typed, step string) Understanding {
 	whole := m.decideOne(r, step)
-	if r.tail == nil {
+	// An example typed as written means what its editor said, clauses and
+	// all.
+	if r.tail == nil || whole.Decision == DecideAct && whole.Score > exact {
 		return whole
 	}
 	// The last clause decides when it is clear on its own and carries
@@ -734,8 +736,11 @@ func (m *matcher) decideTargets(r typed, step string) Understanding {
 		// クレジットカード and キャッシュカード are offered.
 		// It is asked even when the other choice scores low: its example
 		// holds every word the best one found.
+		// And a command that cannot be undone is asked about wherever a
+		// choice of the step also fits: 「sakujo shitai」 where the SMS is
+		// to be deleted.
 		for _, c := range top[1:] {
-			if c.t != nil && c.t.Command == "" && explainedBy(x, c.t.best(x), top[0].t.best(x)) {
+			if c.t != nil && c.t.Command == "" && (explainedBy(x, c.t.best(x), top[0].t.best(x)) || top[0].t.Command != "" && c.score >= askScore) {
 				need = math.Inf(1)
 			}
 		}

@@ -22,7 +22,7 @@ func TestPastedMessage(t *testing.T) {
 		{"at the paste step", "msgcheck_paste", sms, "msgcheck_result", "電話しないでください"},
 		{"no link at the paste step", "msgcheck_paste", "お荷物が不在のため持ち帰りました。", "msgcheck_result", "リンクは見つかりませんでした"},
 		{"a command at the paste step", "msgcheck_paste", "メニュー", "menu", "どんなことが起きましたか"},
-		{"no link elsewhere: the conversation goes on", "menu", "アカウント停止と言われた", "amazon_start", ""},
+		{"no link elsewhere: the conversation goes on", "menu", "アマゾンに勝手にログインされた", "amazon_start", ""},
 		{"a pasted message without a link", "card_start", "【ヤマト運輸】お荷物のお届けにあがりましたが、宛先不明のため持ち帰りました。再配達のご依頼は下記の番号へ 050-1234-5678", "msgcheck_result", "電話しないでください"},
 		{"a card number wins", "menu", sms + " 4111 1111 1111 1111", "menu", "カード番号のようなもの"},
 		{"an official link", "menu", "https://www.amazon.co.jp/gp/css/order-history", "msgcheck_result", "Amazonの公式のドメインです"},

@@ -486,8 +486,9 @@ func TestSecondReading(t *testing.T) {
 		best      string
 		reading   string
 	}{
-		{"menu", "息子に教わって使ってるアマゾンさんの注文のとこに頼んだおぼえのない掃除機が三台も入っとるんですけんど", DecideAct, "Amazonの乗っ取り・注文", "bayes"},
-		{"menu", "孫と公園に行ったときにポケットからカードが落ちたみたいで家に帰ってから気づいたんです", DecideAct, "カード・財布をなくした", "bayes"},
+		// From a writer kept out of the examples (testdata/train/out7-menu.tsv).
+		{"menu", "年金暮らしなのにカードで10万も使われたことになっていて驚いています", DecideAct, "カードに知らない請求", "bayes"},
+		{"menu", "高齢の母が何かやられたみたいで、本人はよくわかっていない", DecideAct, "家族のことで相談", "bayes"},
 		{"menu", "クレカ不正利用されたっぽい", DecideAsk, "カードに知らない請求", "bayes"},
 		{"scamcall_start", "どうしよう", DecideAsk, "いま電話がつながっている", ""},
 	} {
