@@ -25,7 +25,7 @@ type Engine struct {
 
 // NewEngine prepares g for matching.
 func NewEngine(g *Graph, opts ...EngineOption) *Engine {
-	e := &Engine{g: g, m: newMatcher(g), sec: newSecretWords(g.Language.Secrets)}
+	e := &Engine{g: g, m: g.prepared(), sec: newSecretWords(g.Language.Secrets)}
 	for _, o := range opts {
 		o(e)
 	}

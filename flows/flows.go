@@ -8,6 +8,7 @@
 package flows
 
 import (
+	"sync"
 	"time"
 
 	"github.com/fraudnavi/fraudnavi/flows/linkcheck"
@@ -42,6 +43,19 @@ type Graph struct {
 
 	flowOf       map[string]*Flow // step id → the flow that holds it
 	contactOrder []string         // contact ids in file order, for 相談窓口
+
+	// matcher is built once from the loaded graph, for the loader's own
+	// checks and every engine: preparing the examples is most of the cost
+	// of starting.
+	matcherOnce sync.Once
+	matcher     *matcher
+}
+
+// prepared returns the graph's matcher, building it the first time. The
+// graph must not change afterwards.
+func (g *Graph) prepared() *matcher {
+	g.matcherOnce.Do(func() { g.matcher = newMatcher(g) })
+	return g.matcher
 }
 
 // Flow is one situation (one file): its steps and its checklist.

@@ -140,7 +140,7 @@ func validateUrgent(l *loader) {
 // for a command, where no step's choice competes. An example that lands elsewhere, or only gets a question
 // back, is reported where it is written.
 func validateExamples(l *loader) {
-	m := newMatcher(l.g)
+	m := l.g.prepared()
 	check := func(file, at, step, s string, want Target) {
 		u := m.understand(s, step)
 		if u.Decision == DecideAct && u.Best.Command == want.Command && (want.Command != "" || u.Best.Choice == want.Choice) {
