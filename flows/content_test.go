@@ -6,11 +6,27 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
+// contentEngine is an engine on the built-in flows. The graph is loaded
+// once for the whole package (the content is embedded; no test changes it).
 func contentEngine(t testing.TB) *Engine {
+	t.Helper()
+	g, err := loadContent()
+	if err != nil {
+		t.Fatalf("the built-in flows do not load: %v", err)
+	}
+	return NewEngine(g)
+}
+
+var loadContent = sync.OnceValues(func() (*Graph, error) { return Load(Content()) })
+
+// freshContentEngine is an engine on a graph of its own, for a test that
+// changes it.
+func freshContentEngine(t testing.TB) *Engine {
 	t.Helper()
 	g, err := Load(Content())
 	if err != nil {

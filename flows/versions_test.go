@@ -18,7 +18,7 @@ func versions(tb testing.TB) []*Engine {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	dropped := contentEngine(tb)
+	dropped := freshContentEngine(tb)
 	dropped.g.Reminders = map[string]*ReminderDef{}
 	for _, f := range dropped.g.Flows {
 		f.Reminders = nil
