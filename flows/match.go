@@ -732,6 +732,11 @@ func (m *matcher) decideTargets(r typed, step string) Understanding {
 		if r.doubt || containsAny(r.folded, m.unsure) {
 			need = math.Inf(1)
 		}
+		// Nor is a negation inside a yes: 「カードの明細にはなくて携帯代の
+		// ほうにのってた」 is not 「カードで払われていた」.
+		if b, _ := top[0].t.nearest(x, shared); b != nil && !b.negative && containsAny(n, m.w.negations) {
+			need = math.Inf(1)
+		}
 		// Nor is a word another choice says as well: 「カード」 where both
 		// クレジットカード and キャッシュカード are offered.
 		// It is asked even when the other choice scores low: its example

@@ -180,6 +180,7 @@ func TestNegationKeepsItsPlace(t *testing.T) {
 		{"いらないそうです", true},
 		{"買ってないのに", false}, // a reason, not an answer
 		{"ログインできない状態です", true},
+		{"パスワード変えたのに入れなくて", true},
 	} {
 		if got := e.m.read(tt.say).x.negative; got != tt.negative {
 			t.Errorf("%q: negative = %v, want %v", tt.say, got, tt.negative)

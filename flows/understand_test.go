@@ -477,7 +477,8 @@ func TestEvalReportsOneTapAway(t *testing.T) {
 // nearest example only half explains, asks where the two readings
 // disagree (the issue's own 「クレカ不正利用されたっぽい」, once a confident
 // move into the scam-contact flow), and leaves a few characters to the
-// first reading.
+// first reading; and neither reading takes a yes with a negation inside
+// into the card stop.
 func TestSecondReading(t *testing.T) {
 	e := contentEngine(t)
 	for _, tt := range []struct {
@@ -491,6 +492,9 @@ func TestSecondReading(t *testing.T) {
 		{"menu", "高齢の母が何かやられたみたいで、本人はよくわかっていない", DecideAct, "家族のことで相談", "bayes"},
 		{"menu", "クレカ不正利用されたっぽい", DecideAsk, "カードに知らない請求", "bayes"},
 		{"scamcall_start", "どうしよう", DecideAsk, "いま電話がつながっている", ""},
+		// A negation inside a yes that leads to the card stop is asked
+		// about (testdata/train/out8-amazon.tsv).
+		{"amazon_pay_check", "カードの明細にはなくて携帯代のほうにのってた", DecideAsk, "カードで払われていた", ""},
 	} {
 		u := e.Understand(tt.step, tt.say)
 		if u.Decision != tt.want || u.Best.Name() != tt.best || u.Reading != tt.reading {
