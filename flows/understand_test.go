@@ -477,8 +477,7 @@ func TestEvalReportsOneTapAway(t *testing.T) {
 // nearest example only half explains, asks where the two readings
 // disagree (the issue's own 「クレカ不正利用されたっぽい」, once a confident
 // move into the scam-contact flow), and leaves a few characters to the
-// first reading; and neither reading takes a yes with a negation inside
-// into the card stop.
+// first reading.
 func TestSecondReading(t *testing.T) {
 	e := contentEngine(t)
 	for _, tt := range []struct {
@@ -492,9 +491,6 @@ func TestSecondReading(t *testing.T) {
 		{"menu", "高齢の母が何かやられたみたいで、本人はよくわかっていない", DecideAct, "家族のことで相談", "bayes"},
 		{"menu", "クレカ不正利用されたっぽい", DecideAsk, "カードに知らない請求", "bayes"},
 		{"scamcall_start", "どうしよう", DecideAsk, "いま電話がつながっている", ""},
-		// A negation inside a yes that leads to the card stop is asked
-		// about (testdata/train/out8-amazon.tsv).
-		{"amazon_pay_check", "カードの明細にはなくて携帯代のほうにのってた", DecideAsk, "カードで払われていた", ""},
 	} {
 		u := e.Understand(tt.step, tt.say)
 		if u.Decision != tt.want || u.Best.Name() != tt.best || u.Reading != tt.reading {
@@ -536,5 +532,24 @@ func TestSecondReadingNeverStartsWhatCannotBeUndone(t *testing.T) {
 	}
 	if read == 0 {
 		t.Fatal("the second reading acted on nothing: the test tests nothing")
+	}
+}
+
+// TestNegationInsideAYesIsNoCardStop: 「カードの明細にはなくて携帯代のほうに
+// のってた」 (an unseen writer, now an example) once went to the card stop as
+// 「カードで払われていた」. A negation inside the message keeps a yes that
+// cannot be undone from being acted on.
+func TestNegationInsideAYesIsNoCardStop(t *testing.T) {
+	e := contentEngine(t)
+	for _, tt := range []struct{ step, say string }{
+		{"amazon_pay_check", "カードの請求書にはなくて、スマホの料金のほうに入ってました"},
+		{"amazon_pay_check", "明細を見たらカードじゃなくて携帯のほうに載ってた"},
+		{"menu", "カードを止めたいわけじゃなくて請求を確かめたい"},
+		{"menu", "カードを今すぐ止めたいとは思わない"},
+		{"menu", "カード止めるのはまだしなくていいかな"},
+	} {
+		if u := e.Understand(tt.step, tt.say); u.Decision == DecideAct && u.Best.Irreversible {
+			t.Errorf("at %s %q: act %s, which cannot be undone", tt.step, tt.say, u.Best.Name())
+		}
 	}
 }
