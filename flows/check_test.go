@@ -122,6 +122,7 @@ func TestCheckReportsEveryProblemWithFileAndLine(t *testing.T) {
 }
 
 func TestContentLoads(t *testing.T) {
+	skipSweepUnderRace(t)
 	g, err := Check(Content())
 	if err != nil {
 		t.Fatal(err)
@@ -146,6 +147,7 @@ func TestContentLoads(t *testing.T) {
 // to another choice is an error of flows check, at its file and line; a
 // starting server (Load) does not pay for the check.
 func TestExampleForAnotherTargetIsReported(t *testing.T) {
+	skipSweepUnderRace(t)
 	dir := contentCopy(t, map[string]func(t *testing.T, s string) string{
 		"card.yaml": func(t *testing.T, s string) string {
 			const anchor = "      - label: 心当たりがあった\n        examples:\n"
@@ -177,6 +179,7 @@ func TestExampleForAnotherTargetIsReported(t *testing.T) {
 // TestSmallTalkThatIsACommandIsReported: small talk that reads as a command
 // would silently swallow it; flows check says where.
 func TestSmallTalkThatIsACommandIsReported(t *testing.T) {
+	skipSweepUnderRace(t)
 	dir := contentCopy(t, map[string]func(t *testing.T, s string) string{
 		"language.yaml": func(t *testing.T, s string) string {
 			const anchor = "small_talk:\n"

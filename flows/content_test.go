@@ -24,6 +24,17 @@ func contentEngine(t testing.TB) *Engine {
 
 var loadContent = sync.OnceValues(func() (*Graph, error) { return Load(Content()) })
 
+// skipSweepUnderRace skips a test that runs every example through the
+// matcher when the race detector is on: such a sweep starts no goroutine
+// for it to watch and runs ten times slower under it (a minute each); the
+// runs without -race (go test ./..., and CI's time-zone runs) keep it.
+func skipSweepUnderRace(t *testing.T) {
+	t.Helper()
+	if raceDetector {
+		t.Skip("a sweep over every example: run without -race")
+	}
+}
+
 // freshContentEngine is an engine on a graph of its own, for a test that
 // changes it.
 func freshContentEngine(t testing.TB) *Engine {

@@ -316,15 +316,18 @@ func TestHeldOutEvaluation(t *testing.T) {
 		// The development half of the second blind set, tuned on.
 		{"testdata/eval/blind2-dev.tsv", 220, Thresholds{Overall: 0.95, PerCategory: 0.89}},
 		// Its held-out half, never tuned on: 73.3 % (menu 66.7 %) before the
-		// bulk examples, 85.3 % (menu 80.0 %) after; issue 12's bar is 95 %
-		// (90 % per category). The floor only catches a regression.
-		{"testdata/eval/blind2-test.tsv", 220, Thresholds{Overall: 0.82, PerCategory: 0.74}},
+		// bulk examples, 85.3 % (menu 80.0 %) after, 94.7 % (chit-chat 78.6 %
+		// of 14, secret 85.7 % of 7) with the second reading and nine more
+		// rounds of writers (2026-12-03); issue 12's bar is 95 % (90 % per
+		// category). The floors, two points under, only catch a regression.
+		{"testdata/eval/blind2-test.tsv", 220, Thresholds{Overall: 0.927, PerCategory: 0.76}},
 		// The third blind set, sealed: 82.5 % (menu 80.0 %) before the bulk
-		// examples, 90.6 % (menu 84.4 %) after.
-		{"testdata/eval/blind3.tsv", 300, Thresholds{Overall: 0.88, PerCategory: 0.80}},
+		// examples, 90.6 % (menu 84.4 %) after, 98.1 % (chit-chat 92.0 %)
+		// on 2026-12-03.
+		{"testdata/eval/blind3.tsv", 300, Thresholds{Overall: 0.96, PerCategory: 0.90}},
 		// The fourth, sealed (2026-12-03): 89.3 % (crisis 84.0 %) before the
-		// examples of that day.
-		{"testdata/eval/blind4.tsv", 450, Thresholds{Overall: 0.87, PerCategory: 0.80}},
+		// examples of that day, 97.2 % (menu 95.5 %) after.
+		{"testdata/eval/blind4.tsv", 450, Thresholds{Overall: 0.95, PerCategory: 0.935}},
 	} {
 		f, err := os.Open(tt.file)
 		if err != nil {
@@ -504,6 +507,7 @@ func TestSecondReading(t *testing.T) {
 // acts on the card-stop call or data deletion, nor on a target whose
 // needed words the message lacks.
 func TestSecondReadingNeverStartsWhatCannotBeUndone(t *testing.T) {
+	skipSweepUnderRace(t)
 	e := contentEngine(t)
 	files, err := filepath.Glob("testdata/train/out*.tsv")
 	if err != nil || len(files) == 0 {

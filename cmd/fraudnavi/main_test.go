@@ -17,6 +17,17 @@ import (
 // testClock is the commands' clock in tests: a Tuesday night in Tokyo.
 var testClock = flows.FixedClock(flowstest.JST(2026, 11, 24, 23, 30))
 
+// skipSweepUnderRace skips a test whose command runs every example through
+// the matcher (flows check) when the race detector is on: it starts no
+// goroutine for it to watch and runs ten times slower under it; the runs
+// without -race keep it.
+func skipSweepUnderRace(t *testing.T) {
+	t.Helper()
+	if raceDetector {
+		t.Skip("flows check sweeps every example: run without -race")
+	}
+}
+
 func runCmd(t *testing.T, stdin string, env map[string]string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
 	var out, errb bytes.Buffer
@@ -80,6 +91,7 @@ func TestChatShowsCallButtonsAndOpenLines(t *testing.T) {
 }
 
 func TestFlowsCheck(t *testing.T) {
+	skipSweepUnderRace(t)
 	out, _, err := runCmd(t, "", nil, "flows", "check")
 	if err != nil || !strings.HasPrefix(out, "ok:") {
 		t.Fatalf("flows check on the built-in flows: %v %q", err, out)
@@ -120,6 +132,7 @@ func copyContent(t *testing.T) string {
 // flows check fails, naming the file and its last line, when the holiday
 // calendar ends within 120 days of the check's date, and passes otherwise.
 func TestFlowsCheckWarnsBeforeTheCalendarEnds(t *testing.T) {
+	skipSweepUnderRace(t)
 	shipped, err := flows.Load(flows.Content())
 	if err != nil {
 		t.Fatal(err)
