@@ -243,11 +243,7 @@ func similarity(x, e example) float64 {
 	if shared == 0 {
 		return 0
 	}
-	s := shared / e.total * math.Pow(shared/x.total, inputWeight)
-	if x.negative != e.negative {
-		s *= negationPenalty
-	}
-	return s
+	return sharedSimilarity(x, &e, shared)
 }
 
 // scoreShared is the best similarity of x to the target's examples, on the
@@ -257,6 +253,15 @@ func similarity(x, e example) float64 {
 func (t *matchTarget) scoreShared(x example, shared []float64) float64 {
 	_, best := t.nearest(x, shared)
 	return t.needed(x, best)
+}
+
+// sharedSimilarity is similarity(x, e) from the weight sh they share.
+func sharedSimilarity(x example, e *example, sh float64) float64 {
+	s := sh / e.total * math.Pow(sh/x.total, inputWeight)
+	if x.negative != e.negative {
+		s *= negationPenalty
+	}
+	return s
 }
 
 // nearest is the example of t nearest x and its similarity, on the weight
@@ -273,11 +278,7 @@ func (t *matchTarget) nearest(x example, shared []float64) (*example, float64) {
 		if sh == 0 || e.total == 0 {
 			continue
 		}
-		s := sh / e.total * math.Pow(sh/x.total, inputWeight)
-		if x.negative != e.negative {
-			s *= negationPenalty
-		}
-		if s > best {
+		if s := sharedSimilarity(x, e, sh); s > best {
 			b, best = e, s
 		}
 	}
@@ -320,11 +321,12 @@ func (t *matchTarget) best(x example) *example {
 }
 
 // says reports whether an example of t scoring at least least on x holds
-// all the evidence of example b and more.
-func (t *matchTarget) says(x example, b *example, least float64) bool {
+// all the evidence of example b and more; shared is what x shares with each
+// example (sharedWith).
+func (t *matchTarget) says(x example, shared []float64, b *example, least float64) bool {
 	for i := range t.examples {
 		e := &t.examples[i]
-		if similarity(x, *e) >= least && explainedBy(x, e, b) && !explainedBy(x, b, e) {
+		if sh := shared[e.id]; sh > 0 && sharedSimilarity(x, e, sh) >= least && explainedBy(x, e, b) && !explainedBy(x, b, e) {
 			return true
 		}
 	}
@@ -670,6 +672,7 @@ func (m *matcher) decideTargets(r typed, step string) Understanding {
 	shp := m.sharedWith(x, step)
 	defer m.release(x, step, shp)
 	shared := *shp
+	near := func(t *matchTarget) *example { e, _ := t.nearest(x, shared); return e }
 	consider := func(t *matchTarget) {
 		sc := t.scoreShared(x, shared)
 		if sc <= 0 {
@@ -704,7 +707,7 @@ func (m *matcher) decideTargets(r typed, step string) Understanding {
 		if c.score < specificScore || top[0].score-c.score >= margin {
 			continue
 		}
-		if c.t.says(x, top[0].t.best(x), top[0].score-margin) {
+		if c.t.says(x, shared, near(top[0].t), top[0].score-margin) {
 			copy(top[1:k+1], top[:k])
 			top[0] = c
 			swapped = true
@@ -745,7 +748,7 @@ func (m *matcher) decideTargets(r typed, step string) Understanding {
 		// choice of the step also fits: 「sakujo shitai」 where the SMS is
 		// to be deleted.
 		for _, c := range top[1:] {
-			if c.t != nil && c.t.Command == "" && (explainedBy(x, c.t.best(x), top[0].t.best(x)) || top[0].t.Command != "" && c.score >= askScore) {
+			if c.t != nil && c.t.Command == "" && (explainedBy(x, near(c.t), near(top[0].t)) || top[0].t.Command != "" && c.score >= askScore) {
 				need = math.Inf(1)
 			}
 		}
@@ -771,7 +774,7 @@ func (m *matcher) decideTargets(r typed, step string) Understanding {
 		}
 	}
 	// A runner-up whose evidence a clear best explains too is no rival.
-	if u.Score >= specificScore && top[1].t != nil && explainedBy(x, top[0].t.best(x), top[1].t.best(x)) {
+	if u.Score >= specificScore && top[1].t != nil && explainedBy(x, near(top[0].t), near(top[1].t)) {
 		rival = 0
 	}
 	// Naming several things asks, unless the text is one of the best's
