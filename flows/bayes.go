@@ -122,8 +122,9 @@ func sameMove(a, b *matchTarget) bool {
 // target can be undone, has an example the message is near enough, within
 // margin of the first reading's best, and of the same polarity; and it asks
 // between the two where the first reading acts on something else, unless
-// the message is an example as written. It reads only messages of choiceActRunes or more
-// (normalised n). shared is what x shares with each example (sharedWith).
+// the message is an example as written. It reads only messages of
+// choiceActRunes or more (normalised n). shared is what x shares with each
+// example (sharedWith).
 func (m *matcher) secondReading(u Understanding, first *matchTarget, n string, x example, step string, shared []float64) Understanding {
 	// On a few characters it is too sure: 「どうしよう」 is no answer.
 	if utf8.RuneCountInString(n) < choiceActRunes {
