@@ -143,8 +143,9 @@ func (m *matcher) secondReading(u Understanding, first *matchTarget, n string, x
 			u.Reading = "bayes"
 		}
 	case !b.Irreversible:
-		e, near := b.nearest(x, shared)
-		sc := b.needed(x, near)
+		// b has its needed words (bayesBest): its nearest example's
+		// similarity is its score.
+		e, sc := b.nearest(x, shared)
 		if sc < bayesFloor || sc < u.Score-margin || e == nil || e.negative != x.negative {
 			return u
 		}
